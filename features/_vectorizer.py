@@ -38,7 +38,9 @@ def as_profiles(X: Any) -> list[Profile]:
         )
     else:
         records = X
-    profiles = [p if isinstance(p, Profile) else Profile.model_validate(p) for p in records]
+    profiles = [
+        p if isinstance(p, Profile) else Profile.model_validate(p) for p in records
+    ]
     if not profiles:
         raise ValueError("X holds no profiles; at least one is required")
     return profiles
@@ -81,7 +83,9 @@ class ProfileVectorizer(TransformerMixin, BaseEstimator):
     def fit(self, X: Any, y: Any = None) -> ProfileVectorizer:
         """Learn the event, tumour type and biomarker vocabulary from profiles."""
         if not isinstance(self.min_count, int) or self.min_count < 1:
-            raise ValueError(f"min_count must be a positive integer; got {self.min_count!r}")
+            raise ValueError(
+                f"min_count must be a positive integer; got {self.min_count!r}"
+            )
         profiles = as_profiles(X)
         counts = Counter(token for p in profiles for token in set(event_tokens(p)))
         self.events_ = sorted(t for t, n in counts.items() if n >= self.min_count)
@@ -136,7 +140,9 @@ class ProfileVectorizer(TransformerMixin, BaseEstimator):
         """Whether each profile's canonical tumour type was in the training data."""
         check_is_fitted(self, "feature_names_")
         seen = set(self.tumour_types_)
-        return np.array([canonical_tumour_type(p.tumour_type) in seen for p in profiles])
+        return np.array(
+            [canonical_tumour_type(p.tumour_type) in seen for p in profiles]
+        )
 
     def get_state(self) -> dict[str, Any]:
         """Fitted state as plain lists and numbers (JSON-serialisable)."""

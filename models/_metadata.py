@@ -1,0 +1,48 @@
+"""Bundle metadata: what a model was trained on and how well it did."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FORMAT_VERSION = 1
+
+
+class CvMetrics(BaseModel):
+    """Grouped k-fold cross-validation metrics of one drug's model."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    auroc: float | None = Field(description="Pooled out-of-fold AUROC.")
+    auroc_ci: tuple[float, float] | None = Field(
+        default=None, description="Bootstrap 95% interval of the AUROC."
+    )
+    auprc: float | None = Field(description="Pooled out-of-fold average precision.")
+    prevalence: float = Field(description="Responder fraction (AUPRC of chance).")
+    brier: float = Field(description="Brier score of out-of-fold probabilities.")
+
+
+class DrugInfo(BaseModel):
+    """What one drug's model saw in training."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    n_training_samples: int
+    n_responders: int
+    tumour_types: list[str] = Field(description="Canonical tumour types in training.")
+    label_rule: str = Field(description="How responders were called for this drug.")
+    cv: CvMetrics
+
+
+class BundleMetadata(BaseModel):
+    """Provenance and per-drug facts shipped inside every bundle."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format_version: int = FORMAT_VERSION
+    package_version: str
+    created_at: str
+    data_source: str
+    data_hash: str
+    feature_names: list[str]
+    drugs: dict[str, DrugInfo]
+    booster_files: dict[str, str] = Field(default_factory=dict)

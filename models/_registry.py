@@ -1,0 +1,43 @@
+"""Fetch a bundle registered in the MLflow model registry, by alias."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+import mlflow
+
+from models._bundle import ResponderModel, verify_bundle
+
+logger = logging.getLogger(__name__)
+
+
+def load_registered_bundle(
+    *, tracking_uri: str, model_name: str, alias: str, cache_dir: Path
+) -> tuple[ResponderModel, str]:
+    """Download (once) and load the bundle that ``model_name@alias`` points at.
+
+    Returns the verified model and its registry version.  The download lands in
+    ``cache_dir/<name>/v<version>`` through a temporary folder, so a failed or
+    interrupted download never leaves a half-written bundle behind.
+    """
+    client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    version = client.get_model_version_by_alias(model_name, alias)
+    target = Path(cache_dir) / model_name / f"v{version.version}"
+    if not target.is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".download-", dir=target.parent))
+        try:
+            bundle = mlflow.artifacts.download_artifacts(
+                artifact_uri=version.source,
+                dst_path=str(staging),
+                tracking_uri=tracking_uri,
+            )
+            verify_bundle(Path(bundle))
+            Path(bundle).rename(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    logger.info("loading %s version %s (alias %s)", model_name, version.version, alias)
+    return ResponderModel.load(target), str(version.version)

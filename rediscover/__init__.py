@@ -1,0 +1,1 @@
+"""rediscover: responder prediction for off-label cancer drugs (command line)."""

@@ -1,0 +1,3 @@
+from rediscover.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,107 @@
+"""The typed training configuration, read from ``mlflow.yml``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TrackingConfig(_Section):
+    uri: str = "sqlite:///mlflow.db"
+    artifact_root: Path = Path("mlartifacts")
+    experiment: str = "rediscover"
+    registered_model: str = "rediscover"
+
+
+class DataConfig(_Section):
+    source: Literal["gdsc"] = "gdsc"
+    cache_dir: Path = Path(".cache/data")
+    shared_dir: Path | None = Path("../shared/data/gdsc1000_v17")
+    label_rule: Literal["threshold", "zscore"] = "threshold"
+    zscore_cutoff: float = -1.0
+
+
+class TrainingConfig(_Section):
+    seed: int = 0
+    cv_folds: int = Field(default=5, ge=2, le=20)
+    min_samples: int = Field(default=100, ge=10)
+    min_responders: int = Field(default=10, ge=2)
+    n_bootstrap: int = Field(default=200, ge=0)
+
+
+class FeatureConfig(_Section):
+    min_count: int = Field(default=5, ge=1)
+
+
+class XGBoostConfig(_Section):
+    n_estimators: int = Field(default=150, ge=1)
+    max_depth: int = Field(default=3, ge=1)
+    learning_rate: float = Field(default=0.05, gt=0, le=1)
+    subsample: float = Field(default=0.8, gt=0, le=1)
+    colsample_bytree: float = Field(default=0.5, gt=0, le=1)
+    min_child_weight: float = Field(default=1.0, ge=0)
+    reg_lambda: float = Field(default=1.0, ge=0)
+    n_jobs: int = Field(default=2, ge=1)
+
+
+class ServingConfig(_Section):
+    cache_dir: Path = Path(".cache/serving")
+
+
+class Config(_Section):
+    """Everything ``mlflow.yml`` sets; each step receives only its own section."""
+
+    tracking: TrackingConfig = TrackingConfig()
+    data: DataConfig = DataConfig()
+    training: TrainingConfig = TrainingConfig()
+    features: FeatureConfig = FeatureConfig()
+    xgboost: XGBoostConfig = XGBoostConfig()
+    serving: ServingConfig = ServingConfig()
+
+
+def load_config(path: Path, *, tracking_uri: str | None = None) -> Config:
+    """Read and validate ``mlflow.yml``; ``tracking_uri`` overrides the file's URI.
+
+    Relative paths in the file are resolved against the file's folder.
+    """
+    try:
+        raw: Any = yaml.safe_load(Path(path).read_text()) or {}
+        config = Config.model_validate(raw)
+    except FileNotFoundError:
+        raise ValueError(f"config file {path} does not exist") from None
+    except (yaml.YAMLError, ValidationError) as error:
+        raise ValueError(f"config file {path} is invalid:\n{error}") from None
+    base = Path(path).resolve().parent
+    tracking = config.tracking.model_copy(
+        update={
+            "uri": tracking_uri or _resolve_sqlite(config.tracking.uri, base),
+            "artifact_root": base / config.tracking.artifact_root,
+        }
+    )
+    data = config.data.model_copy(
+        update={
+            "cache_dir": base / config.data.cache_dir,
+            "shared_dir": base / config.data.shared_dir
+            if config.data.shared_dir
+            else None,
+        }
+    )
+    serving = ServingConfig(cache_dir=base / config.serving.cache_dir)
+    return config.model_copy(
+        update={"tracking": tracking, "data": data, "serving": serving}
+    )
+
+
+def _resolve_sqlite(uri: str, base: Path) -> str:
+    # A relative sqlite path would follow the caller's working directory.
+    prefix = "sqlite:///"
+    if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
+        return prefix + str(base / uri.removeprefix(prefix))
+    return uri
