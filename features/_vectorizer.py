@@ -171,10 +171,3 @@ class ProfileVectorizer(TransformerMixin, BaseEstimator):
         vectorizer.numeric_ = list(state["numeric"])
         vectorizer._index_columns()
         return vectorizer
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.dict = True
-        tags.requires_fit = True
-        return tags

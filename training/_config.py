@@ -34,6 +34,7 @@ class TrainingConfig(_Section):
     min_samples: int = Field(default=100, ge=10)
     min_responders: int = Field(default=10, ge=2)
     n_bootstrap: int = Field(default=200, ge=0)
+    n_jobs: int = Field(default=2, ge=1)
 
 
 class FeatureConfig(_Section):
@@ -48,7 +49,7 @@ class XGBoostConfig(_Section):
     colsample_bytree: float = Field(default=0.5, gt=0, le=1)
     min_child_weight: float = Field(default=1.0, ge=0)
     reg_lambda: float = Field(default=1.0, ge=0)
-    n_jobs: int = Field(default=2, ge=1)
+    nthread: int = Field(default=1, ge=1)
 
 
 class ServingConfig(_Section):

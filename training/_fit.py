@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -41,7 +43,7 @@ def fit_booster(
         "colsample_bytree": params.colsample_bytree,
         "min_child_weight": params.min_child_weight,
         "lambda": params.reg_lambda,
-        "nthread": params.n_jobs,
+        "nthread": params.nthread,
         "seed": seed,
     }
     matrix = xgb.DMatrix(X, label=y, missing=np.nan)
@@ -76,40 +78,57 @@ def cross_validate(
     held-out sample shapes the features it is scored on.
     """
     folds = assign_folds(treatments, n_splits=settings.cv_folds, seed=settings.seed)
-    by_drug = dict(tuple(treatments.groupby("drug")))
     sample_ids = [p.sample_id for p in profiles]
     fold_of = folds.reindex(sample_ids).to_numpy()
     row_of = pd.Series(np.arange(len(profiles)), index=sample_ids)
-    oof = {drug: np.full(len(episodes), np.nan) for drug, episodes in by_drug.items()}
-    for fold in tqdm(
-        range(settings.cv_folds), desc="cross-validation folds", unit="fold"
+    tasks = {
+        str(drug): (
+            row_of[episodes["sample_id"]].to_numpy(),
+            episodes["responded"].to_numpy(),
+        )
+        for drug, episodes in treatments.groupby("drug")
+    }
+    oof = {drug: np.full(len(y), np.nan) for drug, (_, y) in tasks.items()}
+    total = settings.cv_folds * len(tasks)
+    with (
+        tqdm(total=total, desc="cross-validation", unit="fit") as progress,
+        ThreadPoolExecutor(max_workers=settings.n_jobs) as pool,
     ):
-        train_profiles = [
-            p for p, f in zip(profiles, fold_of, strict=True) if f != fold
-        ]
-        vectorizer = ProfileVectorizer(min_count=min_count).fit(train_profiles)
-        X = vectorizer.transform(profiles)
-        for drug, episodes in tqdm(
-            by_drug.items(), desc=f"fold {fold + 1}", leave=False
-        ):
-            rows = row_of[episodes["sample_id"]].to_numpy()
-            test = fold_of[rows] == fold
-            y = episodes["responded"].to_numpy()
-            booster = fit_booster(
-                X[rows[~test]], y[~test], params=params, seed=settings.seed
+        for fold in range(settings.cv_folds):
+            train = [p for p, f in zip(profiles, fold_of, strict=True) if f != fold]
+            X = ProfileVectorizer(min_count=min_count).fit(train).transform(profiles)
+            step = partial(
+                _fit_predict,
+                X=X,
+                in_fold=fold_of == fold,
+                params=params,
+                seed=settings.seed,
             )
-            oof[drug][test] = booster.predict(
-                xgb.DMatrix(X[rows[test]], missing=np.nan)
-            )
+            for drug, (held_out, predicted) in zip(
+                tasks, pool.map(step, tasks.values()), strict=True
+            ):
+                oof[drug][held_out] = predicted
+                progress.update()
     return {
         drug: score_out_of_fold(
-            episodes["responded"].to_numpy(),
-            oof[drug],
-            n_bootstrap=settings.n_bootstrap,
-            seed=settings.seed,
+            y, oof[drug], n_bootstrap=settings.n_bootstrap, seed=settings.seed
         )
-        for drug, episodes in by_drug.items()
+        for drug, (_, y) in tasks.items()
     }
+
+
+def _fit_predict(
+    task: tuple[np.ndarray, np.ndarray],
+    *,
+    X: np.ndarray,
+    in_fold: np.ndarray,
+    params: XGBoostConfig,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    rows, y = task
+    held_out = in_fold[rows]
+    booster = fit_booster(X[rows[~held_out]], y[~held_out], params=params, seed=seed)
+    return held_out, booster.predict(xgb.DMatrix(X[rows[held_out]], missing=np.nan))
 
 
 def fit_final(
@@ -125,28 +144,30 @@ def fit_final(
     X = vectorizer.transform(profiles)
     row_of = pd.Series(np.arange(len(profiles)), index=[p.sample_id for p in profiles])
     tumour_type = {p.sample_id: canonical_tumour_type(p.tumour_type) for p in profiles}
-    fits = {}
-    for drug, episodes in tqdm(
-        treatments.groupby("drug"), desc="final fit", unit="drug"
-    ):
+    by_drug = {str(drug): episodes for drug, episodes in treatments.groupby("drug")}
+
+    def fit(episodes: pd.DataFrame) -> xgb.Booster:
+        rows = row_of[episodes["sample_id"]].to_numpy()
         y = episodes["responded"].to_numpy()
-        booster = fit_booster(
-            X[row_of[episodes["sample_id"]].to_numpy()],
-            y,
-            params=params,
-            seed=settings.seed,
+        return fit_booster(X[rows], y, params=params, seed=settings.seed)
+
+    with ThreadPoolExecutor(max_workers=settings.n_jobs) as pool:
+        boosters = list(
+            tqdm(pool.map(fit, by_drug.values()), total=len(by_drug), desc="final fit")
         )
-        fits[str(drug)] = DrugFit(
+    return {
+        drug: DrugFit(
             booster=booster,
             info=DrugInfo(
                 n_training_samples=len(episodes),
-                n_responders=int(y.sum()),
+                n_responders=int(episodes["responded"].sum()),
                 tumour_types=sorted({tumour_type[s] for s in episodes["sample_id"]}),
                 label_rule=_label_rule(episodes),
                 cv=cv[drug],
             ),
         )
-    return fits
+        for (drug, episodes), booster in zip(by_drug.items(), boosters, strict=True)
+    }
 
 
 def _label_rule(episodes: pd.DataFrame) -> str:

@@ -155,7 +155,7 @@ def _plot_auroc(auroc: np.ndarray, path: Path) -> None:
     # A bare Figure needs no pyplot backend, so this works on a headless server.
     figure = Figure(figsize=(6, 4))
     axis = figure.subplots()
-    axis.hist(auroc, bins=np.linspace(0.3, 1.0, 29), color="#4477aa")
+    axis.hist(auroc, bins=np.linspace(0.3, 1.0, 29).tolist(), color="#4477aa")
     axis.axvline(0.5, color="grey", linestyle="--", label="chance")
     axis.axvline(float(np.median(auroc)), color="#cc3311", label="median")
     axis.set(xlabel="cross-validated AUROC", ylabel="drugs", title="Per-drug CV AUROC")

@@ -1,0 +1,42 @@
+# make serve: set up, fetch GDSC, train if no champion model exists, serve on :3000
+# make test:  set up with test extras, lint, type-check and run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 3000
+
+.PHONY: serve train test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamps re-run the install whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --editable .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --editable '.[test]'
+	touch $@ $(VENV)/.installed
+
+serve: $(VENV)/.installed
+	$(BIN)/rediscover data fetch gdsc
+	$(BIN)/rediscover train --if-missing
+	$(BIN)/rediscover serve --host $(HOST) --port $(PORT)
+
+train: $(VENV)/.installed
+	$(BIN)/rediscover data fetch gdsc
+	$(BIN)/rediscover train
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf mlflow.db mlartifacts .cache .bentoml

@@ -1,0 +1,27 @@
+"""The HTTP scoring service (BentoML): profile in, ranked drugs out."""
+
+from serving._schemas import (
+    CvMetricsOut,
+    DrugModelOut,
+    DrugScoreOut,
+    FeatureContributionOut,
+    ModelInfo,
+    ScoreBatchRequest,
+    ScoreBatchResponse,
+    ScoreRequest,
+    ScoreResponse,
+)
+from serving._settings import ServingSettings
+
+__all__ = [
+    "CvMetricsOut",
+    "DrugModelOut",
+    "DrugScoreOut",
+    "FeatureContributionOut",
+    "ModelInfo",
+    "ScoreBatchRequest",
+    "ScoreBatchResponse",
+    "ScoreRequest",
+    "ScoreResponse",
+    "ServingSettings",
+]

@@ -1,0 +1,164 @@
+"""A tiny real model bundle with planted signal, and the service class under test."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import xgboost as xgb
+
+from features import Alteration, Profile, ProfileVectorizer, canonical_tumour_type
+from models import BundleMetadata, CvMetrics, DrugInfo, ResponderModel
+
+TUMOUR_TYPES = ("melanoma", "colorectal", "lung adenocarcinoma", "breast", "cml")
+OTHER_GENES = ("TP53", "KRAS", "PIK3CA", "APC", "PTEN")
+BRAF_CHANGES = ("V600E", "V600E", "V600K", "G469A", "K601E")
+
+
+def _synthetic_profile(rng: np.random.Generator, index: int) -> Profile:
+    tumour_type = str(rng.choice(TUMOUR_TYPES))
+    events = [
+        Alteration(kind="mutation", gene=str(gene))
+        for gene in rng.choice(OTHER_GENES, size=rng.integers(0, 3), replace=False)
+    ]
+    if rng.random() < (0.6 if tumour_type == "melanoma" else 0.15):
+        change = str(rng.choice(BRAF_CHANGES))
+        events.append(Alteration(kind="mutation", gene="BRAF", protein_change=change))
+    if rng.random() < (0.8 if tumour_type == "cml" else 0.05):
+        events.append(Alteration(kind="fusion", gene="BCR", partner_gene="ABL1"))
+    return Profile(
+        sample_id=f"S{index:03d}",
+        tumour_type=tumour_type,
+        alterations=tuple(events),
+        tmb_mut_per_mb=float(rng.gamma(2.0, 3.0)),
+    )
+
+
+def _labels(rng: np.random.Generator, profiles: list[Profile]) -> dict[str, Any]:
+    braf = np.array([any(a.gene == "BRAF" for a in p.alterations) for p in profiles])
+    bcr_abl = np.array(
+        [any(a.partner_gene == "ABL1" for a in p.alterations) for p in profiles]
+    )
+    n = len(profiles)
+    return {
+        "dabrafenib": rng.random(n) < np.where(braf, 0.9, 0.08),
+        "imatinib": rng.random(n) < np.where(bcr_abl, 0.9, 0.05),
+        "noise": rng.random(n) < 0.3,
+    }
+
+
+def _train_booster(features: np.ndarray, labels: np.ndarray, names: list[str]) -> Any:
+    matrix = xgb.DMatrix(features, label=labels.astype(float), feature_names=names)
+    params = {"objective": "binary:logistic", "max_depth": 2, "eta": 0.3, "seed": 0}
+    return xgb.train(params, matrix, num_boost_round=30)
+
+
+def build_bundle(path: Path, *, n_profiles: int = 200, seed: int = 0) -> Path:
+    """Train a three-drug bundle on seeded synthetic profiles and save it to ``path``.
+
+    BRAF-mutant tumours respond to dabrafenib, BCR-ABL1 fusions to imatinib, and
+    "noise" responds at random.
+    """
+    rng = np.random.default_rng(seed)
+    profiles = [_synthetic_profile(rng, i) for i in range(n_profiles)]
+    vectorizer = ProfileVectorizer(min_count=1).fit(profiles)
+    features = vectorizer.transform(profiles)
+    names = [str(n) for n in vectorizer.get_feature_names_out()]
+    tumour_types = sorted({canonical_tumour_type(p.tumour_type) for p in profiles})
+    boosters, drugs = {}, {}
+    for drug, labels in _labels(rng, profiles).items():
+        boosters[drug] = _train_booster(features, labels, names)
+        drugs[drug] = DrugInfo(
+            n_training_samples=n_profiles,
+            n_responders=int(labels.sum()),
+            tumour_types=tumour_types,
+            label_rule="synthetic",
+            cv=CvMetrics(
+                auroc=0.5 if drug == "noise" else 0.9,
+                auroc_ci=(0.42, 0.58) if drug == "noise" else (0.85, 0.95),
+                auprc=float(labels.mean()) if drug == "noise" else 0.8,
+                prevalence=float(labels.mean()),
+                brier=0.2 if drug == "noise" else 0.08,
+            ),
+        )
+    metadata = BundleMetadata(
+        package_version="0.1.0",
+        created_at=datetime(2026, 1, 1, tzinfo=UTC).isoformat(),
+        data_source="synthetic",
+        data_hash=hashlib.sha256(features.tobytes()).hexdigest(),
+        feature_names=names,
+        drugs=drugs,
+    )
+    return ResponderModel(vectorizer, boosters, metadata=metadata).save(path)
+
+
+@pytest.fixture(scope="session")
+def bundle_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A verified bundle folder with planted signal (see :func:`build_bundle`)."""
+    return build_bundle(tmp_path_factory.mktemp("bundle") / "synthetic")
+
+
+@pytest.fixture(scope="session")
+def tampered_bundle_path(
+    bundle_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A copy of the bundle with one byte of one booster file changed."""
+    copy = Path(shutil.copytree(bundle_path, tmp_path_factory.mktemp("t") / "b"))
+    booster = sorted((copy / "boosters").iterdir())[0]
+    data = bytearray(booster.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    booster.write_bytes(bytes(data))
+    return copy
+
+
+@pytest.fixture(scope="session")
+def service_class() -> Any:
+    """``serving.service.Rediscover``, imported once with bentoml's own warnings muted.
+
+    bentoml 1.4.40 warns at import time from code we cannot change: it builds
+    pathspec patterns with the deprecated 'gitwildmatch' name, and its IO models call
+    ``BaseModel.__get_pydantic_core_schema__`` (deprecated since pydantic 2.11).
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="GitWildMatchPattern", category=DeprecationWarning
+        )
+        warnings.filterwarnings(
+            "ignore",
+            message="The `__get_pydantic_core_schema__` method",
+            module="_bentoml_sdk",
+        )
+        from serving.service import Rediscover
+    return Rediscover
+
+
+@pytest.fixture(scope="session")
+def asgi_app(service_class: Any) -> Any:
+    """``Rediscover.to_asgi()``, built once per test session.
+
+    Its metrics middleware registers process-wide Prometheus collectors, so a second
+    app in the same process fails with DuplicateTimeseries.  Each TestClient that
+    enters the app runs its lifespan, which builds a fresh service instance from the
+    environment of that moment.
+    """
+    return service_class.to_asgi()
+
+
+@pytest.fixture
+def braf_melanoma() -> dict[str, Any]:
+    """A BRAF V600E melanoma profile as sent over HTTP (its sample id is "secret")."""
+    return {
+        "sample_id": "PATIENT-SECRET-42",
+        "tumour_type": "Melanoma",
+        "alterations": [
+            {"kind": "mutation", "gene": "BRAF", "protein_change": "V600E"},
+            {"kind": "mutation", "gene": "TP53"},
+        ],
+        "tmb_mut_per_mb": 8.0,
+    }

@@ -1,0 +1,47 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from rediscover.cli import main
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["data", "fetch"], ["train"], ["score"], ["serve"]]
+)
+def test_every_command_explains_its_options(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0
+    assert "options:" in capsys.readouterr().out
+
+
+def test_bad_profile_error_names_the_field_not_the_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    profile = tmp_path / "profile.json"
+    profile.write_text(
+        json.dumps(
+            {
+                "tumour_type": "melanoma",
+                "alterations": [{"kind": "banana", "gene": "X"}],
+            }
+        )
+    )
+    assert main(["score", str(profile)]) == 2
+    err = capsys.readouterr().err
+    assert "alterations.0.kind" in err
+    assert "banana" not in err
+
+
+def test_bad_config_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "mlflow.yml"
+    config.write_text("training:\n  cv_folds: one\n")
+    profile = tmp_path / "p.json"
+    profile.write_text("{}")
+    assert main(["--config", str(config), "score", str(profile)]) == 2
+    assert "training.cv_folds" in capsys.readouterr().err

@@ -1,0 +1,36 @@
+from pathlib import Path
+
+import pytest
+
+from training import Config, load_config
+from training.data import Cohort, fetch_gdsc, load_gdsc
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def small_config(tmp_path: Path, **training: object) -> Config:
+    """The project's config pointed at a throw-away SQLite store, trained small."""
+    config = load_config(
+        REPO / "mlflow.yml", tracking_uri=f"sqlite:///{tmp_path}/mlflow.db"
+    )
+    return config.model_copy(
+        update={
+            "tracking": config.tracking.model_copy(
+                update={"artifact_root": tmp_path / "artifacts"}
+            ),
+            "training": config.training.model_copy(
+                update={"cv_folds": 3, "n_bootstrap": 50, **training}
+            ),
+            "xgboost": config.xgboost.model_copy(update={"n_estimators": 40}),
+            "serving": config.serving.model_copy(
+                update={"cache_dir": tmp_path / "cache"}
+            ),
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def gdsc(shared_gdsc_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Cohort:
+    """The real GDSC1000 v17 cohort, fetched into a temporary cache."""
+    folder = fetch_gdsc(tmp_path_factory.mktemp("data"), source_dir=shared_gdsc_dir)
+    return load_gdsc(folder)

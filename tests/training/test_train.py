@@ -1,0 +1,121 @@
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models import load_registered_bundle
+from tests.conftest import make_planted_profiles
+from tests.training.conftest import small_config
+from training import (
+    champion_version,
+    client_for,
+    log_training,
+    register_bundle,
+    select_drugs,
+    train_bundle,
+    training_run,
+)
+from training.data import Cohort
+
+DRUGS = ["dabrafenib", "nilotinib", "trametinib"]
+
+
+def planted_cohort(n: int = 300) -> Cohort:
+    profiles, truth = make_planted_profiles(n, seed=3)
+    rng = np.random.default_rng(4)
+    treatments = pd.DataFrame(
+        {
+            "sample_id": [p.sample_id for p in profiles] * 2,
+            "drug": ["braf inhibitor"] * n + ["placebo"] * n,
+            "responded": np.concatenate(
+                [rng.random(n) < truth, rng.random(n) < 0.3]
+            ).astype(int),
+        }
+    )
+    return Cohort(profiles=tuple(profiles), treatments=treatments)
+
+
+def test_cv_finds_planted_signal_and_not_noise(tmp_path: Path) -> None:
+    config = small_config(tmp_path, min_samples=50)
+    cohort = planted_cohort()
+    model = train_bundle(
+        cohort, config=config, drugs=list(cohort.drugs), data_source="planted"
+    )
+    signal, noise = (
+        model.metadata.drugs["braf inhibitor"],
+        model.metadata.drugs["placebo"],
+    )
+    assert signal.cv.auroc is not None and signal.cv.auroc > 0.8
+    assert noise.cv.auroc is not None and abs(noise.cv.auroc - 0.5) < 0.15
+    low, high = signal.cv.auroc_ci or (0, 0)
+    assert low < signal.cv.auroc < high
+    assert signal.n_training_samples == 300
+
+
+def test_select_drugs_names_unknown_drugs(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="aspirin"):
+        select_drugs(planted_cohort(), config=small_config(tmp_path), only=["aspirin"])
+
+
+@pytest.mark.real_data
+def test_train_register_and_reload_by_alias(gdsc: Cohort, tmp_path: Path) -> None:
+    config = small_config(tmp_path)
+    drugs = select_drugs(gdsc, config=config, only=DRUGS)
+    with training_run(config, tags={"data_source": "gdsc"}) as run_id:
+        model = train_bundle(gdsc, config=config, drugs=drugs, data_source="gdsc")
+        log_training(config, run_id, model, seconds=1.0)
+        version = register_bundle(config, run_id, model)
+
+    assert champion_version(config.tracking) == version == "1"
+    # The real data carry the BRAF -> BRAF inhibitor and BCR-ABL1 -> ABL inhibitor
+    # associations; cross-validation must see them.
+    assert model.metadata.drugs["dabrafenib"].cv.auroc > 0.7
+    assert model.metadata.drugs["nilotinib"].cv.auroc > 0.7
+
+    reloaded, served = load_registered_bundle(
+        tracking_uri=config.tracking.uri,
+        model_name=config.tracking.registered_model,
+        alias="champion",
+        cache_dir=config.serving.cache_dir,
+    )
+    assert served == version
+    profiles = list(gdsc.profiles[:40])
+    for drug, expected in model.score(profiles).items():
+        np.testing.assert_array_equal(reloaded.score(profiles)[drug], expected)
+
+    run = client_for(config.tracking).get_run(run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.tags["data_hash"] == gdsc.data_hash()
+    assert run.data.params["xgboost.max_depth"] == str(config.xgboost.max_depth)
+    assert run.data.metrics["n_drugs"] == 3
+    _assert_no_sample_ids(config.tracking.artifact_root, gdsc)
+
+
+def _assert_no_sample_ids(root: Path, cohort: Cohort) -> None:
+    ids = {p.sample_id for p in cohort.profiles}
+    for path in root.rglob("*"):
+        if path.suffix in {".csv", ".json"}:
+            text = path.read_text()
+            leaked = [
+                i for i in list(ids)[:200] if f'"{i}"' in text or f"\n{i}," in text
+            ]
+            assert not leaked, f"{path.name} contains sample identifiers"
+
+
+def test_failed_training_keeps_the_champion(tmp_path: Path) -> None:
+    config = small_config(tmp_path, min_samples=50)
+    cohort = planted_cohort()
+    with training_run(config, tags={}) as run_id:
+        model = train_bundle(cohort, config=config, drugs=["placebo"], data_source="x")
+        register_bundle(config, run_id, model)
+
+    with (
+        pytest.raises(RuntimeError, match="disk full"),
+        training_run(config, tags={}) as failed,
+    ):
+        train_bundle(cohort, config=config, drugs=["placebo"], data_source="x")
+        raise RuntimeError("disk full")
+
+    assert champion_version(config.tracking) == "1"
+    assert client_for(config.tracking).get_run(failed).info.status == "FAILED"
