@@ -19,7 +19,7 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from features import Profile
-from models import load_registered_bundle, rank_drugs
+from models import FeatureContribution, load_registered_bundle, rank_drugs
 from training import (
     Config,
     champion_version,
@@ -102,9 +102,14 @@ def _score(args: argparse.Namespace, config: Config) -> int:
     for number, scores in enumerate(ranked, start=1):
         print(f"profile {number} (model version {version}):")
         for score in scores[: args.show]:
-            why = ", ".join(f"{f.feature} ({f.shap:+.2f})" for f in score.top_features)
+            why = ", ".join(_describe(f) for f in score.top_features)
             print(f"{score.rank:4d}. {score.drug:<24} {score.probability:6.3f}  {why}")
     return 0
+
+
+def _describe(contribution: FeatureContribution) -> str:
+    value = "NA" if contribution.value is None else f"{contribution.value:g}"
+    return f"{contribution.feature}={value} ({contribution.shap:+.2f})"
 
 
 def _serve(args: argparse.Namespace, config: Config) -> int:

@@ -68,10 +68,11 @@ def test_train_register_and_reload_by_alias(gdsc: Cohort, tmp_path: Path) -> Non
         version = register_bundle(config, run_id, model)
 
     assert champion_version(config.tracking) == version == "1"
-    # The real data carry the BRAF -> BRAF inhibitor and BCR-ABL1 -> ABL inhibitor
-    # associations; cross-validation must see them.
-    assert model.metadata.drugs["dabrafenib"].cv.auroc > 0.7
-    assert model.metadata.drugs["nilotinib"].cv.auroc > 0.7
+    # BRAF mutation -> dabrafenib sensitivity is strong in GDSC (Iorio 2016); most
+    # nilotinib responders carry no BCR-ABL1, so its signal is weaker but real.
+    assert model.metadata.drugs["dabrafenib"].cv.auroc > 0.75
+    low, _ = model.metadata.drugs["nilotinib"].cv.auroc_ci or (0, 0)
+    assert low > 0.5
 
     reloaded, served = load_registered_bundle(
         tracking_uri=config.tracking.uri,
