@@ -96,9 +96,7 @@ class DrugScoreOut(BaseModel):
     )
 
 
-class ScoreResponse(BaseModel):
-    """Every drug ranked for one profile, most likely responder first."""
-
+class _Scored(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     model_version: str = Field(
@@ -109,24 +107,19 @@ class ScoreResponse(BaseModel):
         description="Opaque id of this request, also in the server log.",
         examples=["3f2b9c0e8d1a4b6c9e7f5a2d1c0b9a8e"],
     )
+
+
+class ScoreResponse(_Scored):
+    """Every drug ranked for one profile, most likely responder first."""
+
     results: list[DrugScoreOut] = Field(
         description="All drugs, sorted by probability of response, descending."
     )
 
 
-class ScoreBatchResponse(BaseModel):
+class ScoreBatchResponse(_Scored):
     """One ranked drug list per submitted profile, in submission order."""
 
-    model_config = ConfigDict(frozen=True)
-
-    model_version: str = Field(
-        description="Registry version of the model bundle that scored the request.",
-        examples=["7"],
-    )
-    request_id: str = Field(
-        description="Opaque id of this request, also in the server log.",
-        examples=["3f2b9c0e8d1a4b6c9e7f5a2d1c0b9a8e"],
-    )
     results: list[list[DrugScoreOut]] = Field(
         description="Per profile, all drugs sorted by probability, descending."
     )
