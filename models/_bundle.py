@@ -3,7 +3,9 @@
 On disk a bundle is a folder::
 
     vectorizer.json        fitted ProfileVectorizer state (plain JSON)
+    knowledge.json         the drug knowledge table the model was trained with
     boosters/NNN.ubj       one XGBoost booster per drug, XGBoost's own UBJ format
+    pooled.ubj             the pooled booster, when any drug is served by it
     metadata.json          BundleMetadata (drugs, counts, CV metrics, data hash, ...)
     checksums.json         SHA-256 of every file above
 
@@ -24,7 +26,14 @@ from pathlib import Path
 import numpy as np
 import xgboost as xgb
 
-from features import Profile, ProfileVectorizer, canonical_tumour_type
+from features import (
+    DRUG_PREFIX,
+    DrugKnowledge,
+    Profile,
+    ProfileVectorizer,
+    canonical_tumour_type,
+    encode_pairs,
+)
 from models._metadata import BundleMetadata
 
 logger = logging.getLogger(__name__)
@@ -32,6 +41,8 @@ logger = logging.getLogger(__name__)
 CHECKSUMS = "checksums.json"
 METADATA = "metadata.json"
 VECTORIZER = "vectorizer.json"
+KNOWLEDGE = "knowledge.json"
+POOLED = "pooled.ubj"
 
 
 class BundleIntegrityError(ValueError):
@@ -46,14 +57,23 @@ def _sha256(path: Path) -> str:
 class ResponderModel:
     """Per-drug XGBoost responder models sharing one fitted profile vectorizer.
 
+    Drugs with enough data of their own are scored by their own booster; the rest
+    (and those where cross-validation preferred it) by one pooled booster over
+    profile x drug rows (see :func:`features.encode_pairs`).
+
     Parameters
     ----------
     vectorizer
         Fitted :class:`features.ProfileVectorizer`.
     boosters
-        One binary:logistic booster per drug, trained on the vectorizer's columns.
+        One binary:logistic booster per drug served ``per-drug``.
     metadata
         Drug-level counts, tumour types seen, CV metrics and provenance.
+    knowledge
+        Drug targets and biomarkers: matched evidence and the pooled model's
+        target-match features.
+    pooled
+        The pooled booster, required when any drug is served ``pooled``.
     """
 
     def __init__(
@@ -62,42 +82,81 @@ class ResponderModel:
         boosters: Mapping[str, xgb.Booster],
         *,
         metadata: BundleMetadata,
+        knowledge: DrugKnowledge,
+        pooled: xgb.Booster | None = None,
     ) -> None:
-        missing = set(metadata.drugs) ^ set(boosters)
-        if missing:
+        per_drug = {d for d, info in metadata.drugs.items() if info.served_by == "per-drug"}
+        if per_drug != set(boosters):
             raise ValueError(
-                f"boosters and metadata disagree on drugs: {sorted(missing)}"
+                "per-drug boosters and metadata disagree on drugs: "
+                f"{sorted(per_drug ^ set(boosters))}"
             )
+        if len(per_drug) < len(metadata.drugs) and pooled is None:
+            raise ValueError("drugs served by the pooled model need a pooled booster")
         self.vectorizer = vectorizer
         self.boosters = dict(boosters)
         self.metadata = metadata
+        self.knowledge = knowledge
+        self.pooled = pooled
+        self._drug_vocabulary = [
+            name.removeprefix(DRUG_PREFIX)
+            for name in metadata.pooled_feature_names
+            if name.startswith(DRUG_PREFIX)
+        ]
 
     @property
     def drugs(self) -> list[str]:
         """Drug names, sorted."""
-        return sorted(self.boosters)
+        return sorted(self.metadata.drugs)
 
-    def _matrix(self, profiles: Sequence[Profile]) -> xgb.DMatrix:
-        features = self.vectorizer.transform(profiles)
-        return xgb.DMatrix(
-            features, missing=np.nan, feature_names=self.metadata.feature_names
-        )
+    def feature_names(self, drug: str) -> list[str]:
+        """Columns of the matrix the drug's booster scores."""
+        if drug in self.boosters:
+            return self.metadata.feature_names
+        return self.metadata.pooled_feature_names
+
+    def design(self, profiles: Sequence[Profile]) -> dict[str, np.ndarray]:
+        """Per drug, the feature matrix its booster scores (rows = profiles)."""
+        X = self.vectorizer.transform(profiles)
+        return {
+            drug: X
+            if drug in self.boosters
+            else encode_pairs(
+                X,
+                profiles,
+                [drug] * len(profiles),
+                drug_vocabulary=self._drug_vocabulary,
+                knowledge=self.knowledge,
+            )
+            for drug in self.drugs
+        }
+
+    def _predict(
+        self, profiles: Sequence[Profile], **options: bool
+    ) -> dict[str, np.ndarray]:
+        matrices: dict[int, xgb.DMatrix] = {}  # per-drug boosters share one matrix
+        out = {}
+        for drug, X in self.design(profiles).items():
+            if id(X) not in matrices:
+                matrices[id(X)] = xgb.DMatrix(
+                    X, missing=np.nan, feature_names=self.feature_names(drug)
+                )
+            booster = self.boosters.get(drug, self.pooled)
+            assert booster is not None  # __init__ refuses pooled drugs without it
+            out[drug] = booster.predict(matrices[id(X)], **options)
+        return out
 
     def score(self, profiles: Sequence[Profile]) -> dict[str, np.ndarray]:
         """Probability of response, per drug, one value per profile."""
-        matrix = self._matrix(profiles)
-        return {drug: self.boosters[drug].predict(matrix) for drug in self.drugs}
+        return self._predict(profiles)
 
     def explain(self, profiles: Sequence[Profile]) -> dict[str, np.ndarray]:
         """TreeSHAP contributions per drug, shape (n_profiles, n_features + 1).
 
-        The last column is the base value; each row sums to the margin (log-odds).
+        Columns follow :meth:`feature_names`; the last is the base value; each row
+        sums to the margin (log-odds).
         """
-        matrix = self._matrix(profiles)
-        return {
-            drug: self.boosters[drug].predict(matrix, pred_contribs=True)
-            for drug in self.drugs
-        }
+        return self._predict(profiles, pred_contribs=True)
 
     def tumour_type_seen(self, profile: Profile, drug: str) -> bool:
         """Whether the drug's training data held this profile's tumour type."""
@@ -121,12 +180,15 @@ class ResponderModel:
 
     def _write_files(self, folder: Path) -> None:
         (folder / "boosters").mkdir()
-        files = {drug: f"boosters/{i:03d}.ubj" for i, drug in enumerate(self.drugs)}
+        files = {drug: f"boosters/{i:03d}.ubj" for i, drug in enumerate(sorted(self.boosters))}
         for drug, name in files.items():
             self.boosters[drug].save_model(folder / name)
+        if self.pooled is not None:
+            self.pooled.save_model(folder / POOLED)
         metadata = self.metadata.model_copy(update={"booster_files": files})
         (folder / METADATA).write_text(metadata.model_dump_json(indent=2))
         (folder / VECTORIZER).write_text(json.dumps(self.vectorizer.get_state()))
+        (folder / KNOWLEDGE).write_text(self.knowledge.model_dump_json())
         checksums = {
             p.relative_to(folder).as_posix(): _sha256(p)
             for p in sorted(folder.rglob("*"))
@@ -145,12 +207,21 @@ class ResponderModel:
         )
         if list(vectorizer.get_feature_names_out()) != metadata.feature_names:
             raise BundleIntegrityError("vectorizer columns differ from metadata")
-        boosters = {}
-        for drug, name in metadata.booster_files.items():
-            booster = xgb.Booster()
-            booster.load_model(path / name)
-            boosters[drug] = booster
-        return cls(vectorizer, boosters, metadata=metadata)
+        knowledge = DrugKnowledge.model_validate_json((path / KNOWLEDGE).read_text())
+        boosters = {
+            drug: _read_booster(path / name)
+            for drug, name in metadata.booster_files.items()
+        }
+        pooled = _read_booster(path / POOLED) if (path / POOLED).is_file() else None
+        return cls(
+            vectorizer, boosters, metadata=metadata, knowledge=knowledge, pooled=pooled
+        )
+
+
+def _read_booster(path: Path) -> xgb.Booster:
+    booster = xgb.Booster()
+    booster.load_model(path)
+    return booster
 
 
 def verify_bundle(path: Path) -> None:

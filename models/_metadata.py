@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 FORMAT_VERSION = 1
+ServedBy = Literal["per-drug", "pooled"]
 
 
 class CvMetrics(BaseModel):
@@ -30,7 +33,16 @@ class DrugInfo(BaseModel):
     n_responders: int
     tumour_types: list[str] = Field(description="Canonical tumour types in training.")
     label_rule: str = Field(description="How responders were called for this drug.")
-    cv: CvMetrics
+    served_by: ServedBy = Field(
+        default="per-drug", description="Which model scores this drug."
+    )
+    cv: CvMetrics = Field(description="Cross-validated metrics of the served model.")
+    cv_per_drug: CvMetrics | None = Field(
+        default=None, description="The drug's own model, when it had enough data."
+    )
+    cv_pooled: CvMetrics | None = Field(
+        default=None, description="The pooled model, on this drug's episodes."
+    )
 
 
 class BundleMetadata(BaseModel):
@@ -43,6 +55,10 @@ class BundleMetadata(BaseModel):
     created_at: str
     data_source: str
     data_hash: str
-    feature_names: list[str]
+    feature_names: list[str] = Field(description="Profile features (vectorizer).")
+    pooled_feature_names: list[str] = Field(
+        default_factory=list,
+        description="Pooled model columns: profile, drug identity, target match.",
+    )
     drugs: dict[str, DrugInfo]
     booster_files: dict[str, str] = Field(default_factory=dict)

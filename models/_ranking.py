@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from features import Profile
+from features import Match, Profile
 from models._bundle import ResponderModel
 
 
@@ -29,6 +29,8 @@ class DrugScore:
     rank: int
     n_training_samples: int
     tumour_type_seen: bool
+    served_by: str
+    matched_biomarker: Match | None
     top_features: tuple[FeatureContribution, ...]
 
 
@@ -46,10 +48,9 @@ def rank_drugs(
     top_k
         How many features, by absolute SHAP value, to report per drug.
     """
-    values = model.vectorizer.transform(profiles)
+    values = model.design(profiles)
     probabilities = model.score(profiles)
     contributions = model.explain(profiles)
-    names = model.metadata.feature_names
     ranked = []
     for row, profile in enumerate(profiles):
         order = sorted(model.drugs, key=lambda d: -probabilities[d][row])
@@ -61,8 +62,13 @@ def rank_drugs(
                     rank=rank,
                     n_training_samples=model.metadata.drugs[drug].n_training_samples,
                     tumour_type_seen=model.tumour_type_seen(profile, drug),
+                    served_by=model.metadata.drugs[drug].served_by,
+                    matched_biomarker=model.knowledge.match(profile, drug),
                     top_features=_top_features(
-                        contributions[drug][row, :-1], values[row], names, top_k
+                        contributions[drug][row, :-1],
+                        values[drug][row],
+                        model.feature_names(drug),
+                        top_k,
                     ),
                 )
                 for rank, drug in enumerate(order, start=1)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
-from features import Profile
+from features import Profile, load_drug_knowledge
 from models import FeatureContribution, load_registered_bundle, rank_drugs
 from training import (
     Config,
@@ -30,7 +30,17 @@ from training import (
     train_bundle,
     training_run,
 )
-from training.data import fetch_gdsc, load_gdsc
+from training.data import (
+    Cohort,
+    StudyMapping,
+    fetch_gdsc,
+    import_study,
+    load_gdsc,
+    load_mapping,
+    read_cohort,
+    simulate_drup,
+    write_cohort,
+)
 
 logger = logging.getLogger("rediscover")
 
@@ -44,31 +54,84 @@ def _fetch(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _load_cohort(source: str, config: Config) -> tuple[Cohort, str]:
+    """The training cohort: ``gdsc`` or a stored cohort folder, and its name."""
+    if source == "gdsc":
+        folder = fetch_gdsc(config.data.cache_dir, source_dir=config.data.shared_dir)
+        cohort = load_gdsc(
+            folder,
+            label_rule=config.data.label_rule,
+            zscore_cutoff=config.data.zscore_cutoff,
+        )
+        return cohort, "gdsc1000_v17"
+    folder = Path(source)
+    if not folder.is_dir():
+        raise ValueError(f"--data must be 'gdsc' or a cohort folder; {folder} is neither")
+    return read_cohort(folder), f"cohort {folder.name}"
+
+
 def _train(args: argparse.Namespace, config: Config) -> int:
     if args.if_missing and (version := champion_version(config.tracking)):
         print(f"champion is version {version}; not retraining (--if-missing)")
         return 0
-    folder = fetch_gdsc(config.data.cache_dir, source_dir=config.data.shared_dir)
-    cohort = load_gdsc(
-        folder,
-        label_rule=config.data.label_rule,
-        zscore_cutoff=config.data.zscore_cutoff,
-    )
+    if args.min_samples is not None:
+        training = config.training.model_copy(update={"min_samples": args.min_samples})
+        config = config.model_copy(update={"training": training})
+    cohort, source = _load_cohort(args.data or config.data.source, config)
     drugs = select_drugs(cohort, config=config, only=args.drugs)
-    print(f"training {len(drugs)} drugs on {len(cohort.profiles)} samples")
+    print(f"training {len(drugs)} drugs on {len(cohort.profiles)} samples ({source})")
     started = time.perf_counter()
-    with training_run(config, tags={"data_source": "gdsc1000_v17"}) as run_id:
+    with training_run(config, tags={"data_source": source}) as run_id:
         model = train_bundle(
-            cohort, config=config, drugs=drugs, data_source="gdsc1000_v17"
+            cohort,
+            config=config,
+            drugs=drugs,
+            data_source=source,
+            knowledge=load_drug_knowledge(),
         )
         seconds = time.perf_counter() - started
         log_training(config, run_id, model, seconds=seconds)
         version = register_bundle(config, run_id, model)
     aurocs = sorted(d.cv.auroc for d in model.metadata.drugs.values() if d.cv.auroc)
+    pooled = sum(d.served_by == "pooled" for d in model.metadata.drugs.values())
     print(
-        f"trained {len(drugs)} drugs in {seconds:.0f} s; CV AUROC median "
-        f"{aurocs[len(aurocs) // 2]:.3f} (range {aurocs[0]:.3f}-{aurocs[-1]:.3f}); "
-        f"registered {config.tracking.registered_model} version {version} as champion"
+        f"trained {len(drugs)} drugs ({pooled} served by the pooled model) in "
+        f"{seconds:.0f} s; CV AUROC median {aurocs[len(aurocs) // 2]:.3f} "
+        f"(range {aurocs[0]:.3f}-{aurocs[-1]:.3f}); registered "
+        f"{config.tracking.registered_model} version {version} as champion"
+    )
+    return 0
+
+
+def _simulate(args: argparse.Namespace, config: Config) -> int:
+    simulated = simulate_drup(seed=args.seed)
+    write_cohort(simulated.cohort, args.out, truth=simulated.truth, overwrite=args.force)
+    treatments = simulated.cohort.treatments
+    print(
+        f"simulated DRUP cohort (seed {args.seed}): {len(simulated.cohort.profiles)} "
+        f"patients, {len(treatments)} evaluable episodes, "
+        f"{treatments['drug'].nunique()} drugs, clinical benefit "
+        f"{treatments['responded'].mean():.1%}; written to {args.out}"
+    )
+    return 0
+
+
+def _import(args: argparse.Namespace, config: Config) -> int:
+    mapping = load_mapping(args.mapping) if args.mapping else StudyMapping()
+    result = import_study(args.folder, mapping=mapping)
+    for rejection in result.rejected[: args.show_rejected]:
+        print(
+            f"rejected {rejection.file}:{rejection.line} [{rejection.column}] "
+            f"{rejection.reason}",
+            file=sys.stderr,
+        )
+    out = args.out or config.data.cache_dir / "cohorts" / Path(args.folder).name
+    write_cohort(result.cohort, out, overwrite=args.force)
+    treatments = result.cohort.treatments
+    print(
+        f"imported {len(result.cohort.profiles)} samples, {len(treatments)} "
+        f"episodes ({treatments['responded'].mean():.1%} benefit); "
+        f"{len(result.rejected)} rows rejected; cohort written to {out}"
     )
     return 0
 
@@ -157,6 +220,26 @@ def _parser() -> argparse.ArgumentParser:
         help="cache folder (default: data.cache_dir in the config)",
     )
     fetch.set_defaults(run=_fetch)
+
+    simulate = data.add_parser("simulate", help="write a simulated cohort with truth")
+    simulate.add_argument("kind", choices=["drup"], help="what to simulate")
+    simulate.add_argument("--seed", type=int, default=0, help="random seed")
+    simulate.add_argument("--out", type=Path, required=True, help="cohort folder")
+    simulate.add_argument("--force", action="store_true", help="replace --out")
+    simulate.set_defaults(run=_simulate)
+
+    study = data.add_parser(
+        "import", help="validate a cBioPortal-style study folder and store the cohort"
+    )
+    study.add_argument("folder", type=Path, help="study folder")
+    study.add_argument("--mapping", type=Path,
+                       help="YAML of file and column names (default: cBioPortal's)")
+    study.add_argument("--out", type=Path,
+                       help="cohort folder (default: <data.cache_dir>/cohorts/<name>)")
+    study.add_argument("--force", action="store_true", help="replace --out")
+    study.add_argument("--show-rejected", type=int, default=20, metavar="N",
+                       help="print the first N rejected rows (default: %(default)s)")
+    study.set_defaults(run=_import)
 
     train = commands.add_parser(
         "train", help="cross-validate and train per-drug models, register the bundle"

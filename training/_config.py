@@ -21,7 +21,7 @@ class TrackingConfig(_Section):
 
 
 class DataConfig(_Section):
-    source: Literal["gdsc"] = "gdsc"
+    source: str = "gdsc"  # "gdsc" or a stored cohort folder
     cache_dir: Path = Path(".cache/data")
     shared_dir: Path | None = Path("../shared/data/gdsc1000_v17")
     label_rule: Literal["threshold", "zscore"] = "threshold"
@@ -52,6 +52,11 @@ class XGBoostConfig(_Section):
     nthread: int = Field(default=1, ge=1)
 
 
+class PooledConfig(_Section):
+    enabled: Literal["auto", "always", "never"] = "auto"
+    min_samples: int = Field(default=5, ge=1)
+
+
 class ServingConfig(_Section):
     cache_dir: Path = Path(".cache/serving")
 
@@ -64,6 +69,7 @@ class Config(_Section):
     training: TrainingConfig = TrainingConfig()
     features: FeatureConfig = FeatureConfig()
     xgboost: XGBoostConfig = XGBoostConfig()
+    pooled: PooledConfig = PooledConfig()
     serving: ServingConfig = ServingConfig()
 
 

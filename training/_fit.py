@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -13,20 +12,12 @@ import pandas as pd
 import xgboost as xgb
 from tqdm.auto import tqdm
 
-from features import Profile, ProfileVectorizer, canonical_tumour_type
-from models import CvMetrics, DrugInfo
+from features import Profile, ProfileVectorizer
+from models import CvMetrics
 from training._config import TrainingConfig, XGBoostConfig
-from training._cv import assign_folds, score_out_of_fold
+from training._cv import score_out_of_fold
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class DrugFit:
-    """A drug's final booster and what the bundle records about it."""
-
-    booster: xgb.Booster
-    info: DrugInfo
 
 
 def fit_booster(
@@ -51,69 +42,60 @@ def fit_booster(
 
 
 def trainable_drugs(treatments: pd.DataFrame, *, settings: TrainingConfig) -> list[str]:
-    """Drugs with enough labelled samples and enough of each outcome."""
+    """Drugs with enough labelled samples and enough of each outcome for own models."""
     counts = treatments.groupby("drug")["responded"].agg(["size", "sum"])
     enough = (
         (counts["size"] >= settings.min_samples)
         & (counts["sum"] >= settings.min_responders)
         & (counts["size"] - counts["sum"] >= settings.min_responders)
     )
-    skipped = int((~enough).sum())
-    if skipped:
-        logger.info("skipping %d drugs with too few samples or responders", skipped)
     return sorted(counts.index[enough])
 
 
+def fold_matrices(
+    profiles: Sequence[Profile], fold_of: np.ndarray, *, n_folds: int, min_count: int
+) -> list[np.ndarray]:
+    """Per fold, all profiles encoded by a vectorizer fitted on that fold's training
+    samples only, so no held-out sample shapes the features it is scored on."""
+    matrices = []
+    for fold in range(n_folds):
+        train = [p for p, f in zip(profiles, fold_of, strict=True) if f != fold]
+        vectorizer = ProfileVectorizer(min_count=min_count).fit(train)
+        matrices.append(vectorizer.transform(profiles))
+    return matrices
+
+
 def cross_validate(
-    profiles: Sequence[Profile],
-    treatments: pd.DataFrame,
+    matrices: Sequence[np.ndarray],
+    fold_of: np.ndarray,
+    episodes: dict[str, tuple[np.ndarray, np.ndarray]],
     *,
     settings: TrainingConfig,
     params: XGBoostConfig,
-    min_count: int,
 ) -> dict[str, CvMetrics]:
-    """Out-of-fold metrics per drug in ``treatments``.
+    """Out-of-fold metrics of each drug's own model.
 
-    The vectorizer's vocabulary is refitted on each fold's training samples, so no
-    held-out sample shapes the features it is scored on.
+    ``episodes`` maps a drug to (profile row of each episode, outcome); ``fold_of``
+    gives each profile row's fold and ``matrices[k]`` the features for fold ``k``.
     """
-    folds = assign_folds(treatments, n_splits=settings.cv_folds, seed=settings.seed)
-    sample_ids = [p.sample_id for p in profiles]
-    fold_of = folds.reindex(sample_ids).to_numpy()
-    row_of = pd.Series(np.arange(len(profiles)), index=sample_ids)
-    tasks = {
-        str(drug): (
-            row_of[episodes["sample_id"]].to_numpy(),
-            episodes["responded"].to_numpy(),
-        )
-        for drug, episodes in treatments.groupby("drug")
-    }
-    oof = {drug: np.full(len(y), np.nan) for drug, (_, y) in tasks.items()}
-    total = settings.cv_folds * len(tasks)
+    oof = {drug: np.full(len(y), np.nan) for drug, (_, y) in episodes.items()}
     with (
-        tqdm(total=total, desc="cross-validation", unit="fit") as progress,
+        tqdm(total=len(matrices) * len(episodes), desc="per-drug CV", unit="fit") as bar,
         ThreadPoolExecutor(max_workers=settings.n_jobs) as pool,
     ):
-        for fold in range(settings.cv_folds):
-            train = [p for p, f in zip(profiles, fold_of, strict=True) if f != fold]
-            X = ProfileVectorizer(min_count=min_count).fit(train).transform(profiles)
+        for fold, X in enumerate(matrices):
             step = partial(
-                _fit_predict,
-                X=X,
-                in_fold=fold_of == fold,
-                params=params,
-                seed=settings.seed,
+                _fit_predict, X=X, in_fold=fold_of == fold, params=params, seed=settings.seed
             )
-            for drug, (held_out, predicted) in zip(
-                tasks, pool.map(step, tasks.values()), strict=True
-            ):
+            results = pool.map(step, episodes.values())
+            for drug, (held_out, predicted) in zip(episodes, results, strict=True):
                 oof[drug][held_out] = predicted
-                progress.update()
+                bar.update()
     return {
         drug: score_out_of_fold(
             y, oof[drug], n_bootstrap=settings.n_bootstrap, seed=settings.seed
         )
-        for drug, (_, y) in tasks.items()
+        for drug, (_, y) in episodes.items()
     }
 
 
@@ -132,45 +114,20 @@ def _fit_predict(
 
 
 def fit_final(
-    profiles: Sequence[Profile],
-    treatments: pd.DataFrame,
+    X: np.ndarray,
+    episodes: dict[str, tuple[np.ndarray, np.ndarray]],
     *,
-    vectorizer: ProfileVectorizer,
-    cv: dict[str, CvMetrics],
     settings: TrainingConfig,
     params: XGBoostConfig,
-) -> dict[str, DrugFit]:
-    """Fit every drug's booster on all its labelled samples (one per drug present)."""
-    X = vectorizer.transform(profiles)
-    row_of = pd.Series(np.arange(len(profiles)), index=[p.sample_id for p in profiles])
-    tumour_type = {p.sample_id: canonical_tumour_type(p.tumour_type) for p in profiles}
-    by_drug = {str(drug): episodes for drug, episodes in treatments.groupby("drug")}
+) -> dict[str, xgb.Booster]:
+    """Fit every drug's own booster on all its labelled samples."""
 
-    def fit(episodes: pd.DataFrame) -> xgb.Booster:
-        rows = row_of[episodes["sample_id"]].to_numpy()
-        y = episodes["responded"].to_numpy()
+    def fit(task: tuple[np.ndarray, np.ndarray]) -> xgb.Booster:
+        rows, y = task
         return fit_booster(X[rows], y, params=params, seed=settings.seed)
 
     with ThreadPoolExecutor(max_workers=settings.n_jobs) as pool:
-        boosters = list(
-            tqdm(pool.map(fit, by_drug.values()), total=len(by_drug), desc="final fit")
+        boosters = tqdm(
+            pool.map(fit, episodes.values()), total=len(episodes), desc="per-drug fit"
         )
-    return {
-        drug: DrugFit(
-            booster=booster,
-            info=DrugInfo(
-                n_training_samples=len(episodes),
-                n_responders=int(episodes["responded"].sum()),
-                tumour_types=sorted({tumour_type[s] for s in episodes["sample_id"]}),
-                label_rule=_label_rule(episodes),
-                cv=cv[drug],
-            ),
-        )
-        for (drug, episodes), booster in zip(by_drug.items(), boosters, strict=True)
-    }
-
-
-def _label_rule(episodes: pd.DataFrame) -> str:
-    if "label_rule" not in episodes:
-        return "given"
-    return str(episodes["label_rule"].iloc[0])
+        return dict(zip(episodes, boosters, strict=True))

@@ -1,4 +1,4 @@
-"""Train the per-drug bundle from a cohort: select drugs, cross-validate, fit."""
+"""Train the bundle from a cohort: select drugs, cross-validate, choose, fit."""
 
 from __future__ import annotations
 
@@ -7,63 +7,158 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib.metadata import version
 
-from features import ProfileVectorizer
-from models import BundleMetadata, ResponderModel
-from training._config import Config
-from training._fit import cross_validate, fit_final, trainable_drugs
+import numpy as np
+import pandas as pd
+
+from features import (
+    DrugKnowledge,
+    Profile,
+    ProfileVectorizer,
+    canonical_tumour_type,
+    pair_feature_names,
+)
+from models import BundleMetadata, CvMetrics, DrugInfo, ResponderModel
+from training._config import Config, PooledConfig, XGBoostConfig
+from training._cv import assign_folds
+from training._fit import cross_validate, fit_booster, fit_final, fold_matrices
+from training._fit import trainable_drugs
+from training._pooled import choose_served, cross_validate_pooled, pair_block
 from training.data import Cohort
 
 logger = logging.getLogger(__name__)
 
 
+def pooled_wanted(treatments: pd.DataFrame, *, pooled: PooledConfig, min_samples: int) -> bool:
+    """Whether to train the pooled model (``auto``: most drugs have little data)."""
+    if pooled.enabled != "auto":
+        return pooled.enabled == "always"
+    return bool(treatments.groupby("drug").size().median() < min_samples)
+
+
 def select_drugs(
     cohort: Cohort, *, config: Config, only: Sequence[str] | None = None
 ) -> list[str]:
-    """Drugs to train: enough data, optionally restricted to ``only``."""
-    drugs = trainable_drugs(cohort.treatments, settings=config.training)
-    if only is None:
-        return drugs
-    unknown = sorted(set(only) - set(cohort.drugs))
-    if unknown:
-        raise ValueError(
-            f"--drugs names drugs not in the cohort: {unknown}; "
-            f"known drugs include {cohort.drugs[:5]}"
-        )
-    chosen = [d for d in drugs if d in set(only)]
-    if not chosen:
-        raise ValueError("none of the requested drugs has enough labelled samples")
-    return chosen
+    """Drugs to train: enough data for a model, optionally restricted to ``only``."""
+    treatments = cohort.treatments
+    if only is not None:
+        unknown = sorted(set(only) - set(cohort.drugs))
+        if unknown:
+            raise ValueError(
+                f"--drugs names drugs not in the cohort: {unknown}; "
+                f"known drugs include {list(cohort.drugs[:5])}"
+            )
+        treatments = treatments[treatments["drug"].isin(only)]
+    drugs = set(trainable_drugs(treatments, settings=config.training))
+    if pooled_wanted(
+        treatments, pooled=config.pooled, min_samples=config.training.min_samples
+    ):
+        counts = treatments.groupby("drug").size()
+        drugs |= set(counts.index[counts >= config.pooled.min_samples])
+    if not drugs:
+        raise ValueError("no drug has enough labelled samples to train a model")
+    logger.info("%d of %d drugs have enough data", len(drugs), treatments["drug"].nunique())
+    return sorted(drugs)
 
 
 def train_bundle(
-    cohort: Cohort, *, config: Config, drugs: Sequence[str], data_source: str
+    cohort: Cohort,
+    *,
+    config: Config,
+    drugs: Sequence[str],
+    data_source: str,
+    knowledge: DrugKnowledge,
 ) -> ResponderModel:
-    """Cross-validate, then fit on all data, one booster per drug."""
+    """Cross-validate per-drug and pooled models on shared folds, keep the better
+    per drug, then fit the chosen models on all data."""
+    settings, params = config.training, config.xgboost
     treatments = cohort.treatments[cohort.treatments["drug"].isin(drugs)]
-    profiles = cohort.profiles
-    cv = cross_validate(
-        profiles,
-        treatments,
-        settings=config.training,
-        params=config.xgboost,
-        min_count=config.features.min_count,
+    profiles = list(cohort.profiles)
+    rows = _profile_rows(profiles, treatments)
+    folds = assign_folds(treatments, n_splits=settings.cv_folds, seed=settings.seed)
+    fold_of = folds.reindex([p.sample_id for p in profiles]).fillna(-1).to_numpy()
+    matrices = fold_matrices(
+        profiles, fold_of, n_folds=settings.cv_folds, min_count=config.features.min_count
     )
+    own_drugs = trainable_drugs(treatments, settings=settings)
+    episodes = _episodes(treatments, rows, own_drugs)
+    cv_own = cross_validate(matrices, fold_of, episodes, settings=settings, params=params)
+    cv_pooled: dict[str, CvMetrics] = {}
+    vocabulary = sorted(treatments["drug"].unique())
+    if pooled_wanted(treatments, pooled=config.pooled, min_samples=settings.min_samples):
+        block = pair_block(
+            profiles, rows, treatments["drug"].tolist(), vocabulary=vocabulary,
+            knowledge=knowledge,
+        )  # fmt: skip
+        cv_pooled = cross_validate_pooled(
+            matrices, fold_of, treatments, rows=rows, block=block,
+            settings=settings, params=_pooled_params(config),
+        )  # fmt: skip
+    served = choose_served(cv_own, cv_pooled)
     vectorizer = ProfileVectorizer(min_count=config.features.min_count).fit(profiles)
-    fits = fit_final(
-        profiles,
-        treatments,
-        vectorizer=vectorizer,
-        cv=cv,
-        settings=config.training,
-        params=config.xgboost,
-    )
+    X = vectorizer.transform(profiles)
+    per_drug = [d for d, how in served.items() if how == "per-drug"]
+    boosters = fit_final(X, _episodes(treatments, rows, per_drug), settings=settings, params=params)
+    pooled = None
+    if len(per_drug) < len(served):
+        pooled = fit_booster(
+            np.hstack([X[rows], block]), treatments["responded"].to_numpy(),
+            params=_pooled_params(config), seed=settings.seed,
+        )  # fmt: skip
+    names = list(vectorizer.get_feature_names_out())
     metadata = BundleMetadata(
         package_version=version("rediscover"),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         data_source=data_source,
         data_hash=cohort.data_hash(),
-        feature_names=list(vectorizer.get_feature_names_out()),
-        drugs={drug: fit.info for drug, fit in fits.items()},
+        feature_names=names,
+        pooled_feature_names=pair_feature_names(names, vocabulary) if pooled else [],
+        drugs=_drug_infos(profiles, treatments, served, cv_own, cv_pooled),
     )
-    boosters = {drug: fit.booster for drug, fit in fits.items()}
-    return ResponderModel(vectorizer, boosters, metadata=metadata)
+    return ResponderModel(
+        vectorizer, boosters, metadata=metadata, knowledge=knowledge, pooled=pooled
+    )
+
+
+def _pooled_params(config: Config) -> XGBoostConfig:
+    # One booster, so it may use every worker thread the drugs would have used.
+    return config.xgboost.model_copy(update={"nthread": config.training.n_jobs})
+
+
+def _profile_rows(profiles: Sequence[Profile], treatments: pd.DataFrame) -> np.ndarray:
+    row_of = pd.Series(np.arange(len(profiles)), index=[p.sample_id for p in profiles])
+    return row_of[treatments["sample_id"]].to_numpy()
+
+
+def _episodes(
+    treatments: pd.DataFrame, rows: np.ndarray, drugs: Sequence[str]
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    drug_of = treatments["drug"].to_numpy()
+    y = treatments["responded"].to_numpy()
+    return {drug: (rows[drug_of == drug], y[drug_of == drug]) for drug in drugs}
+
+
+def _drug_infos(
+    profiles: Sequence[Profile],
+    treatments: pd.DataFrame,
+    served: dict[str, str],
+    cv_own: dict[str, CvMetrics],
+    cv_pooled: dict[str, CvMetrics],
+) -> dict[str, DrugInfo]:
+    tumour_type = {p.sample_id: canonical_tumour_type(p.tumour_type) for p in profiles}
+    infos = {}
+    for drug, group in treatments.groupby("drug"):
+        how = served[str(drug)]
+        own, pooled = cv_own.get(str(drug)), cv_pooled.get(str(drug))
+        chosen = own if how == "per-drug" else pooled
+        assert chosen is not None  # choose_served only picks models that were scored
+        infos[str(drug)] = DrugInfo(
+            n_training_samples=len(group),
+            n_responders=int(group["responded"].sum()),
+            tumour_types=sorted({tumour_type[s] for s in group["sample_id"]}),
+            label_rule=str(group["label_rule"].iloc[0]) if "label_rule" in group else "given",
+            served_by=how,  # type: ignore[arg-type]
+            cv=chosen,
+            cv_per_drug=own,
+            cv_pooled=pooled,
+        )
+    return infos

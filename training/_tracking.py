@@ -99,6 +99,7 @@ def cv_table(model: ResponderModel) -> pd.DataFrame:
         rows.append(
             {
                 "drug": drug,
+                "served_by": info.served_by,
                 "n_samples": info.n_training_samples,
                 "n_responders": info.n_responders,
                 "prevalence": info.cv.prevalence,
@@ -107,6 +108,10 @@ def cv_table(model: ResponderModel) -> pd.DataFrame:
                 "auroc_ci_high": high,
                 "auprc": info.cv.auprc,
                 "brier": info.cv.brier,
+                "auroc_per_drug": info.cv_per_drug.auroc if info.cv_per_drug else None,
+                "auroc_pooled": info.cv_pooled.auroc if info.cv_pooled else None,
+                "brier_per_drug": info.cv_per_drug.brier if info.cv_per_drug else None,
+                "brier_pooled": info.cv_pooled.brier if info.cv_pooled else None,
             }
         )
     return pd.DataFrame(rows)

@@ -1,0 +1,88 @@
+"""The pooled model: one XGBoost over all (profile, drug) episodes.
+
+Drugs with a handful of patients borrow strength from the rest through shared
+profile features, a drug-identity column and target-match flags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+from tqdm.auto import tqdm
+
+from features import DrugKnowledge, Profile, encode_pairs
+from models import CvMetrics
+from training._config import TrainingConfig, XGBoostConfig
+from training._cv import score_out_of_fold
+from training._fit import fit_booster
+
+
+def pair_block(
+    profiles: Sequence[Profile],
+    rows: np.ndarray,
+    drugs: Sequence[str],
+    *,
+    vocabulary: Sequence[str],
+    knowledge: DrugKnowledge,
+) -> np.ndarray:
+    """Drug identity and target-match columns for each episode (profile-free part)."""
+    empty = np.zeros((len(rows), 0), dtype=np.float32)
+    paired = [profiles[r] for r in rows]
+    return encode_pairs(
+        empty, paired, list(drugs), drug_vocabulary=vocabulary, knowledge=knowledge
+    )
+
+
+def cross_validate_pooled(
+    matrices: Sequence[np.ndarray],
+    fold_of: np.ndarray,
+    treatments: pd.DataFrame,
+    *,
+    rows: np.ndarray,
+    block: np.ndarray,
+    settings: TrainingConfig,
+    params: XGBoostConfig,
+) -> dict[str, CvMetrics]:
+    """Out-of-fold metrics of the pooled model, per drug, on the shared folds."""
+    y = treatments["responded"].to_numpy()
+    oof = np.full(len(y), np.nan)
+    for fold, X in enumerate(tqdm(matrices, desc="pooled CV", unit="fold")):
+        held_out = fold_of[rows] == fold
+        design = np.hstack([X[rows], block])
+        booster = fit_booster(
+            design[~held_out], y[~held_out], params=params, seed=settings.seed
+        )
+        oof[held_out] = booster.predict(xgb.DMatrix(design[held_out], missing=np.nan))
+    drugs = treatments["drug"].to_numpy()
+    return {
+        drug: score_out_of_fold(
+            y[drugs == drug],
+            oof[drugs == drug],
+            n_bootstrap=settings.n_bootstrap,
+            seed=settings.seed,
+        )
+        for drug in sorted(set(drugs))
+    }
+
+
+def choose_served(
+    own: dict[str, CvMetrics], pooled: dict[str, CvMetrics]
+) -> dict[str, str]:
+    """Per drug, the model with the lower cross-validated Brier score.
+
+    Brier is a proper score defined even for a drug whose held-out episodes are all
+    one outcome (where AUROC is not), so every drug gets a decision.
+    """
+    served = {}
+    for drug in sorted(set(own) | set(pooled)):
+        if drug not in pooled:
+            served[drug] = "per-drug"
+        elif drug not in own:
+            served[drug] = "pooled"
+        else:
+            better = pooled[drug].brier < own[drug].brier
+            served[drug] = "pooled" if better else "per-drug"
+    return served
