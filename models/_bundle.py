@@ -85,7 +85,9 @@ class ResponderModel:
         knowledge: DrugKnowledge,
         pooled: xgb.Booster | None = None,
     ) -> None:
-        per_drug = {d for d, info in metadata.drugs.items() if info.served_by == "per-drug"}
+        per_drug = {
+            d for d, info in metadata.drugs.items() if info.served_by == "per-drug"
+        }
         if per_drug != set(boosters):
             raise ValueError(
                 "per-drug boosters and metadata disagree on drugs: "
@@ -180,7 +182,10 @@ class ResponderModel:
 
     def _write_files(self, folder: Path) -> None:
         (folder / "boosters").mkdir()
-        files = {drug: f"boosters/{i:03d}.ubj" for i, drug in enumerate(sorted(self.boosters))}
+        files = {
+            drug: f"boosters/{i:03d}.ubj"
+            for i, drug in enumerate(sorted(self.boosters))
+        }
         for drug, name in files.items():
             self.boosters[drug].save_model(folder / name)
         if self.pooled is not None:

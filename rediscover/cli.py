@@ -15,7 +15,9 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 from pydantic import TypeAdapter, ValidationError
 
 from features import Profile, load_drug_knowledge
@@ -23,14 +25,19 @@ from models import FeatureContribution, load_registered_bundle, rank_drugs
 from training import (
     Config,
     champion_version,
+    cross_validate_cohort,
+    fit_bundle,
     load_config,
     log_training,
     register_bundle,
     select_drugs,
+    summarise,
+    top_shap_features,
     train_bundle,
     training_run,
 )
 from training.data import (
+    MAPPINGS_FOLDER,
     Cohort,
     StudyMapping,
     fetch_gdsc,
@@ -66,7 +73,9 @@ def _load_cohort(source: str, config: Config) -> tuple[Cohort, str]:
         return cohort, "gdsc1000_v17"
     folder = Path(source)
     if not folder.is_dir():
-        raise ValueError(f"--data must be 'gdsc' or a cohort folder; {folder} is neither")
+        raise ValueError(
+            f"--data must be 'gdsc' or a cohort folder; {folder} is neither"
+        )
     return read_cohort(folder), f"cohort {folder.name}"
 
 
@@ -74,9 +83,7 @@ def _train(args: argparse.Namespace, config: Config) -> int:
     if args.if_missing and (version := champion_version(config.tracking)):
         print(f"champion is version {version}; not retraining (--if-missing)")
         return 0
-    if args.min_samples is not None:
-        training = config.training.model_copy(update={"min_samples": args.min_samples})
-        config = config.model_copy(update={"training": training})
+    config = _with_min_samples(config, args.min_samples)
     cohort, source = _load_cohort(args.data or config.data.source, config)
     drugs = select_drugs(cohort, config=config, only=args.drugs)
     print(f"training {len(drugs)} drugs on {len(cohort.profiles)} samples ({source})")
@@ -103,9 +110,64 @@ def _train(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _evaluate(args: argparse.Namespace, config: Config) -> int:
+    config = _with_min_samples(config, args.min_samples)
+    cohort, source = _load_cohort(args.data, config)
+    drugs = select_drugs(cohort, config=config, only=args.drugs)
+    knowledge = load_drug_knowledge()
+    cv = cross_validate_cohort(cohort, config=config, drugs=drugs, knowledge=knowledge)
+    truth_file = Path(args.data) / "truth.csv"
+    truth = pd.read_csv(truth_file) if truth_file.is_file() else None
+    summary = summarise(cv, cohort.profiles, knowledge=knowledge, truth=truth)
+    model = fit_bundle(
+        cohort, cv, config=config, drugs=drugs, data_source=source, knowledge=knowledge
+    )
+    summary["served_by"] = {d: i.served_by for d, i in model.metadata.drugs.items()}
+    summary["top_shap"] = top_shap_features(model, cohort.profiles, cohort.treatments)
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2))
+    _print_summary(summary)
+    return 0
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    def cell(value: float | None) -> str:
+        return "   -  " if value is None else f"{value:6.3f}"
+
+    overall = summary["overall"]
+    print("AUROC of out-of-fold predictions (model = the kind CV chose per drug)")
+    print("overall: " + ", ".join(f"{k} {cell(v)}" for k, v in overall.items()))
+    columns = [k for k in overall if k.startswith("auroc_")]
+    print(
+        f"{'drug':<24}{'n':>5}{'resp':>6} {'served':<9}"
+        + "".join(f"{c.removeprefix('auroc_')[:9]:>10}" for c in columns)
+    )
+    for drug, row in summary["drugs"].items():
+        print(
+            f"{drug:<24}{row['n']:>5}{row['responders']:>6} "
+            f"{summary['served_by'].get(drug, '-'):<9}"
+            + "".join(f"{cell(row[c]):>10}" for c in columns)
+        )
+        top = summary["top_shap"].get(drug, [])
+        print(
+            "    top SHAP: " + ", ".join(f"{name} ({value:.2f})" for name, value in top)
+        )
+
+
+def _with_min_samples(config: Config, min_samples: int | None) -> Config:
+    if min_samples is None:
+        return config
+    training = config.training.model_copy(update={"min_samples": min_samples})
+    return config.model_copy(update={"training": training})
+
+
 def _simulate(args: argparse.Namespace, config: Config) -> int:
-    simulated = simulate_drup(seed=args.seed)
-    write_cohort(simulated.cohort, args.out, truth=simulated.truth, overwrite=args.force)
+    # Alteration frequencies per tumour type come from the real GDSC profiles.
+    gdsc, _ = _load_cohort("gdsc", config)
+    simulated = simulate_drup(seed=args.seed, source=gdsc)
+    write_cohort(
+        simulated.cohort, args.out, truth=simulated.truth, overwrite=args.force
+    )
     treatments = simulated.cohort.treatments
     print(
         f"simulated DRUP cohort (seed {args.seed}): {len(simulated.cohort.profiles)} "
@@ -117,7 +179,10 @@ def _simulate(args: argparse.Namespace, config: Config) -> int:
 
 
 def _import(args: argparse.Namespace, config: Config) -> int:
-    mapping = load_mapping(args.mapping) if args.mapping else StudyMapping()
+    mapping = StudyMapping()
+    if args.mapping is not None:
+        packaged = MAPPINGS_FOLDER / f"{args.mapping}.yaml"
+        mapping = load_mapping(args.mapping if args.mapping.is_file() else packaged)
     result = import_study(args.folder, mapping=mapping)
     for rejection in result.rejected[: args.show_rejected]:
         print(
@@ -194,6 +259,10 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
     os.execve(bentoml, command, env)
 
 
+def _drug_list(text: str) -> list[str]:
+    return [drug.strip().lower() for drug in text.split(",") if drug.strip()]
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rediscover",
@@ -232,13 +301,24 @@ def _parser() -> argparse.ArgumentParser:
         "import", help="validate a cBioPortal-style study folder and store the cohort"
     )
     study.add_argument("folder", type=Path, help="study folder")
-    study.add_argument("--mapping", type=Path,
-                       help="YAML of file and column names (default: cBioPortal's)")
-    study.add_argument("--out", type=Path,
-                       help="cohort folder (default: <data.cache_dir>/cohorts/<name>)")
+    study.add_argument(
+        "--mapping",
+        type=Path,
+        help="YAML of file and column names (default: cBioPortal's)",
+    )
+    study.add_argument(
+        "--out",
+        type=Path,
+        help="cohort folder (default: <data.cache_dir>/cohorts/<name>)",
+    )
     study.add_argument("--force", action="store_true", help="replace --out")
-    study.add_argument("--show-rejected", type=int, default=20, metavar="N",
-                       help="print the first N rejected rows (default: %(default)s)")
+    study.add_argument(
+        "--show-rejected",
+        type=int,
+        default=20,
+        metavar="N",
+        help="print the first N rejected rows (default: %(default)s)",
+    )
     study.set_defaults(run=_import)
 
     train = commands.add_parser(
@@ -251,10 +331,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--drugs",
-        type=lambda s: [d.strip().lower() for d in s.split(",")],
+        type=_drug_list,
         help="comma-separated drug names to train (default: all)",
     )
     train.set_defaults(run=_train)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="grouped k-fold CV of per-drug and pooled models vs the matching rule",
+    )
+    evaluate.add_argument("--data", default="gdsc", help="'gdsc' or a cohort folder")
+    evaluate.add_argument(
+        "--drugs",
+        type=_drug_list,
+        help="comma-separated drug names (default: all)",
+    )
+    evaluate.add_argument(
+        "--min-samples", type=int, help="fewest episodes for a drug's own model"
+    )
+    evaluate.add_argument("--json", type=Path, help="also write the summary as JSON")
+    evaluate.set_defaults(run=_evaluate)
 
     score = commands.add_parser("score", help="rank drugs for profiles in a JSON file")
     score.add_argument(

@@ -7,6 +7,8 @@ profile never ends up echoed in a response body or a log line.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from features import Profile
@@ -70,6 +72,32 @@ class FeatureContributionOut(BaseModel):
     )
 
 
+class BiomarkerMatchOut(BaseModel):
+    """Rule-based evidence: which alteration matches the drug, and how strongly."""
+
+    model_config = ConfigDict(frozen=True)
+
+    matching_class: int = Field(
+        ge=1,
+        le=4,
+        description="DRUP matching class: 1 on-label marker in another tumour type, "
+        "2 upstream variant in the drug's pathway, 3 unique susceptibility "
+        "(BRCA/HRD, MSI/TMB), 4 other published evidence.",
+        examples=[1],
+    )
+    alteration: str = Field(
+        description="The matching alteration.", examples=["mutation BRAF V600E"]
+    )
+    evidence: str = Field(
+        description="Where the match comes from.", examples=["CIViC EID 1234"]
+    )
+    on_label: bool = Field(
+        description="True when the drug is approved for this biomarker in this "
+        "tumour type (not an off-label use).",
+        examples=[False],
+    )
+
+
 class DrugScoreOut(BaseModel):
     """One drug's predicted probability of response for one profile."""
 
@@ -89,6 +117,23 @@ class DrugScoreOut(BaseModel):
         description="Whether the drug's training data held this tumour type; "
         "false means the score borrows from other tumour types.",
         examples=[True],
+    )
+    served_by: Literal["per-drug", "pooled"] = Field(
+        description="Which model scored the drug: its own, or the pooled model that "
+        "borrows strength across drugs (chosen per drug by cross-validation).",
+        examples=["per-drug"],
+    )
+    matched_biomarker: BiomarkerMatchOut | None = Field(
+        description="The profile's match to the drug's known biomarkers (DRUP "
+        "matching class 1-4), or null when nothing matches.",
+        examples=[
+            {
+                "matching_class": 1,
+                "alteration": "mutation BRAF V600E",
+                "evidence": "BRAF V600 is the on-label marker of dabrafenib",
+                "on_label": False,
+            }
+        ],
     )
     top_features: list[FeatureContributionOut] = Field(
         description="Features with the largest absolute SHAP values, largest first.",

@@ -13,9 +13,7 @@ import xgboost as xgb
 from tqdm.auto import tqdm
 
 from features import Profile, ProfileVectorizer
-from models import CvMetrics
 from training._config import TrainingConfig, XGBoostConfig
-from training._cv import score_out_of_fold
 
 logger = logging.getLogger(__name__)
 
@@ -72,31 +70,32 @@ def cross_validate(
     *,
     settings: TrainingConfig,
     params: XGBoostConfig,
-) -> dict[str, CvMetrics]:
-    """Out-of-fold metrics of each drug's own model.
+) -> dict[str, np.ndarray]:
+    """Out-of-fold probabilities of each drug's own model, in episode order.
 
     ``episodes`` maps a drug to (profile row of each episode, outcome); ``fold_of``
     gives each profile row's fold and ``matrices[k]`` the features for fold ``k``.
     """
     oof = {drug: np.full(len(y), np.nan) for drug, (_, y) in episodes.items()}
     with (
-        tqdm(total=len(matrices) * len(episodes), desc="per-drug CV", unit="fit") as bar,
+        tqdm(
+            total=len(matrices) * len(episodes), desc="per-drug CV", unit="fit"
+        ) as bar,
         ThreadPoolExecutor(max_workers=settings.n_jobs) as pool,
     ):
         for fold, X in enumerate(matrices):
             step = partial(
-                _fit_predict, X=X, in_fold=fold_of == fold, params=params, seed=settings.seed
+                _fit_predict,
+                X=X,
+                in_fold=fold_of == fold,
+                params=params,
+                seed=settings.seed,
             )
             results = pool.map(step, episodes.values())
             for drug, (held_out, predicted) in zip(episodes, results, strict=True):
                 oof[drug][held_out] = predicted
                 bar.update()
-    return {
-        drug: score_out_of_fold(
-            y, oof[drug], n_bootstrap=settings.n_bootstrap, seed=settings.seed
-        )
-        for drug, (_, y) in episodes.items()
-    }
+    return oof
 
 
 def _fit_predict(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
 
@@ -18,17 +19,24 @@ from features import (
     pair_feature_names,
 )
 from models import BundleMetadata, CvMetrics, DrugInfo, ResponderModel
-from training._config import Config, PooledConfig, XGBoostConfig
-from training._cv import assign_folds
-from training._fit import cross_validate, fit_booster, fit_final, fold_matrices
-from training._fit import trainable_drugs
+from training._config import Config, PooledConfig, TrainingConfig, XGBoostConfig
+from training._cv import assign_folds, score_out_of_fold
+from training._fit import (
+    cross_validate,
+    fit_booster,
+    fit_final,
+    fold_matrices,
+    trainable_drugs,
+)
 from training._pooled import choose_served, cross_validate_pooled, pair_block
 from training.data import Cohort
 
 logger = logging.getLogger(__name__)
 
 
-def pooled_wanted(treatments: pd.DataFrame, *, pooled: PooledConfig, min_samples: int) -> bool:
+def pooled_wanted(
+    treatments: pd.DataFrame, *, pooled: PooledConfig, min_samples: int
+) -> bool:
     """Whether to train the pooled model (``auto``: most drugs have little data)."""
     if pooled.enabled != "auto":
         return pooled.enabled == "always"
@@ -56,8 +64,79 @@ def select_drugs(
         drugs |= set(counts.index[counts >= config.pooled.min_samples])
     if not drugs:
         raise ValueError("no drug has enough labelled samples to train a model")
-    logger.info("%d of %d drugs have enough data", len(drugs), treatments["drug"].nunique())
+    logger.info(
+        "%d of %d drugs have enough data", len(drugs), treatments["drug"].nunique()
+    )
     return sorted(drugs)
+
+
+@dataclass(frozen=True)
+class CrossValidation:
+    """Out-of-fold probabilities of both model kinds, one row per episode."""
+
+    oof: pd.DataFrame  # sample_id, drug, responded, per_drug, pooled (NaN: not fitted)
+    cv_own: dict[str, CvMetrics]
+    cv_pooled: dict[str, CvMetrics]
+
+
+def cross_validate_cohort(
+    cohort: Cohort, *, config: Config, drugs: Sequence[str], knowledge: DrugKnowledge
+) -> CrossValidation:
+    """Grouped k-fold CV of per-drug and pooled models on the same folds."""
+    settings = config.training
+    treatments = cohort.treatments[cohort.treatments["drug"].isin(drugs)]
+    profiles = list(cohort.profiles)
+    rows = _profile_rows(profiles, treatments)
+    folds = assign_folds(treatments, n_splits=settings.cv_folds, seed=settings.seed)
+    # Profiles without episodes (fold -1) are never held out.
+    fold_of = folds.reindex([p.sample_id for p in profiles]).fillna(-1).to_numpy()
+    matrices = fold_matrices(
+        profiles,
+        fold_of,
+        n_folds=settings.cv_folds,
+        min_count=config.features.min_count,
+    )
+    own = _episodes(treatments, rows, trainable_drugs(treatments, settings=settings))
+    oof = treatments[["sample_id", "drug", "responded"]].reset_index(drop=True)
+    oof["per_drug"] = np.nan
+    drug_of = oof["drug"].to_numpy()
+    predicted = cross_validate(
+        matrices, fold_of, own, settings=settings, params=config.xgboost
+    )
+    for drug, probabilities in predicted.items():
+        oof.loc[drug_of == drug, "per_drug"] = probabilities
+    oof["pooled"] = np.nan
+    if pooled_wanted(
+        treatments, pooled=config.pooled, min_samples=settings.min_samples
+    ):
+        block = pair_block(
+            profiles, rows, treatments["drug"].tolist(),
+            vocabulary=sorted(set(drug_of)), knowledge=knowledge,
+        )  # fmt: skip
+        oof["pooled"] = cross_validate_pooled(
+            matrices, fold_of, treatments, rows=rows, block=block,
+            settings=settings, params=_pooled_params(config),
+        )  # fmt: skip
+    return CrossValidation(
+        oof=oof,
+        cv_own=_metrics(oof, "per_drug", settings=settings),
+        cv_pooled=_metrics(oof, "pooled", settings=settings),
+    )
+
+
+def _metrics(
+    oof: pd.DataFrame, column: str, *, settings: TrainingConfig
+) -> dict[str, CvMetrics]:
+    scored = oof.dropna(subset=[column])
+    return {
+        str(drug): score_out_of_fold(
+            group["responded"].to_numpy(),
+            group[column].to_numpy(),
+            n_bootstrap=settings.n_bootstrap,
+            seed=settings.seed,
+        )
+        for drug, group in scored.groupby("drug")
+    }
 
 
 def train_bundle(
@@ -70,39 +149,48 @@ def train_bundle(
 ) -> ResponderModel:
     """Cross-validate per-drug and pooled models on shared folds, keep the better
     per drug, then fit the chosen models on all data."""
-    settings, params = config.training, config.xgboost
+    cv = cross_validate_cohort(cohort, config=config, drugs=drugs, knowledge=knowledge)
+    return fit_bundle(
+        cohort,
+        cv,
+        config=config,
+        drugs=drugs,
+        data_source=data_source,
+        knowledge=knowledge,
+    )
+
+
+def fit_bundle(
+    cohort: Cohort,
+    cv: CrossValidation,
+    *,
+    config: Config,
+    drugs: Sequence[str],
+    data_source: str,
+    knowledge: DrugKnowledge,
+) -> ResponderModel:
+    """Fit, on all data, the model that cross-validation chose for each drug."""
+    served = choose_served(cv.cv_own, cv.cv_pooled)
     treatments = cohort.treatments[cohort.treatments["drug"].isin(drugs)]
     profiles = list(cohort.profiles)
     rows = _profile_rows(profiles, treatments)
-    folds = assign_folds(treatments, n_splits=settings.cv_folds, seed=settings.seed)
-    fold_of = folds.reindex([p.sample_id for p in profiles]).fillna(-1).to_numpy()
-    matrices = fold_matrices(
-        profiles, fold_of, n_folds=settings.cv_folds, min_count=config.features.min_count
-    )
-    own_drugs = trainable_drugs(treatments, settings=settings)
-    episodes = _episodes(treatments, rows, own_drugs)
-    cv_own = cross_validate(matrices, fold_of, episodes, settings=settings, params=params)
-    cv_pooled: dict[str, CvMetrics] = {}
-    vocabulary = sorted(treatments["drug"].unique())
-    if pooled_wanted(treatments, pooled=config.pooled, min_samples=settings.min_samples):
-        block = pair_block(
-            profiles, rows, treatments["drug"].tolist(), vocabulary=vocabulary,
-            knowledge=knowledge,
-        )  # fmt: skip
-        cv_pooled = cross_validate_pooled(
-            matrices, fold_of, treatments, rows=rows, block=block,
-            settings=settings, params=_pooled_params(config),
-        )  # fmt: skip
-    served = choose_served(cv_own, cv_pooled)
     vectorizer = ProfileVectorizer(min_count=config.features.min_count).fit(profiles)
     X = vectorizer.transform(profiles)
     per_drug = [d for d, how in served.items() if how == "per-drug"]
-    boosters = fit_final(X, _episodes(treatments, rows, per_drug), settings=settings, params=params)
+    boosters = fit_final(
+        X, _episodes(treatments, rows, per_drug),
+        settings=config.training, params=config.xgboost,
+    )  # fmt: skip
+    vocabulary = sorted(treatments["drug"].unique())
     pooled = None
     if len(per_drug) < len(served):
+        block = pair_block(
+            profiles, rows, treatments["drug"].tolist(),
+            vocabulary=vocabulary, knowledge=knowledge,
+        )  # fmt: skip
         pooled = fit_booster(
             np.hstack([X[rows], block]), treatments["responded"].to_numpy(),
-            params=_pooled_params(config), seed=settings.seed,
+            params=_pooled_params(config), seed=config.training.seed,
         )  # fmt: skip
     names = list(vectorizer.get_feature_names_out())
     metadata = BundleMetadata(
@@ -112,7 +200,7 @@ def train_bundle(
         data_hash=cohort.data_hash(),
         feature_names=names,
         pooled_feature_names=pair_feature_names(names, vocabulary) if pooled else [],
-        drugs=_drug_infos(profiles, treatments, served, cv_own, cv_pooled),
+        drugs=_drug_infos(profiles, treatments, served, cv.cv_own, cv.cv_pooled),
     )
     return ResponderModel(
         vectorizer, boosters, metadata=metadata, knowledge=knowledge, pooled=pooled
@@ -155,7 +243,9 @@ def _drug_infos(
             n_training_samples=len(group),
             n_responders=int(group["responded"].sum()),
             tumour_types=sorted({tumour_type[s] for s in group["sample_id"]}),
-            label_rule=str(group["label_rule"].iloc[0]) if "label_rule" in group else "given",
+            label_rule=str(group["label_rule"].iloc[0])
+            if "label_rule" in group
+            else "given",
             served_by=how,  # type: ignore[arg-type]
             cv=chosen,
             cv_per_drug=own,

@@ -16,7 +16,6 @@ from tqdm.auto import tqdm
 from features import DrugKnowledge, Profile, encode_pairs
 from models import CvMetrics
 from training._config import TrainingConfig, XGBoostConfig
-from training._cv import score_out_of_fold
 from training._fit import fit_booster
 
 
@@ -45,8 +44,8 @@ def cross_validate_pooled(
     block: np.ndarray,
     settings: TrainingConfig,
     params: XGBoostConfig,
-) -> dict[str, CvMetrics]:
-    """Out-of-fold metrics of the pooled model, per drug, on the shared folds."""
+) -> np.ndarray:
+    """Out-of-fold probabilities of the pooled model, one per treatment row."""
     y = treatments["responded"].to_numpy()
     oof = np.full(len(y), np.nan)
     for fold, X in enumerate(tqdm(matrices, desc="pooled CV", unit="fold")):
@@ -56,16 +55,7 @@ def cross_validate_pooled(
             design[~held_out], y[~held_out], params=params, seed=settings.seed
         )
         oof[held_out] = booster.predict(xgb.DMatrix(design[held_out], missing=np.nan))
-    drugs = treatments["drug"].to_numpy()
-    return {
-        drug: score_out_of_fold(
-            y[drugs == drug],
-            oof[drugs == drug],
-            n_bootstrap=settings.n_bootstrap,
-            seed=settings.seed,
-        )
-        for drug in sorted(set(drugs))
-    }
+    return oof
 
 
 def choose_served(

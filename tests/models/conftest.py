@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from features import Profile, ProfileVectorizer
+from features import Profile, ProfileVectorizer, load_drug_knowledge
 from models import BundleMetadata, CvMetrics, DrugInfo, ResponderModel
 
 
@@ -34,7 +34,9 @@ def build_model(profiles: list[Profile], responded: np.ndarray) -> ResponderMode
         feature_names=names,
         drugs=dict.fromkeys(labels, info),
     )
-    return ResponderModel(vectorizer, boosters, metadata=metadata)
+    return ResponderModel(
+        vectorizer, boosters, metadata=metadata, knowledge=load_drug_knowledge()
+    )
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,13 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from features import Alteration, Profile, ProfileVectorizer, canonical_tumour_type
+from features import (
+    Alteration,
+    Profile,
+    ProfileVectorizer,
+    canonical_tumour_type,
+    load_drug_knowledge,
+)
 from models import BundleMetadata, CvMetrics, DrugInfo, ResponderModel
 
 TUMOUR_TYPES = ("melanoma", "colorectal", "lung adenocarcinoma", "breast", "cml")
@@ -95,7 +101,9 @@ def build_bundle(path: Path, *, n_profiles: int = 200, seed: int = 0) -> Path:
         feature_names=names,
         drugs=drugs,
     )
-    return ResponderModel(vectorizer, boosters, metadata=metadata).save(path)
+    knowledge = load_drug_knowledge()
+    model = ResponderModel(vectorizer, boosters, metadata=metadata, knowledge=knowledge)
+    return model.save(path)
 
 
 @pytest.fixture(scope="session")

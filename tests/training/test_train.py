@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features import load_drug_knowledge
 from models import load_registered_bundle
 from tests.conftest import make_planted_profiles
 from tests.training.conftest import small_config
@@ -19,6 +20,7 @@ from training import (
 from training.data import Cohort
 
 DRUGS = ["dabrafenib", "nilotinib", "trametinib"]
+KNOWLEDGE = load_drug_knowledge()
 
 
 def planted_cohort(n: int = 300) -> Cohort:
@@ -40,7 +42,11 @@ def test_cv_finds_planted_signal_and_not_noise(tmp_path: Path) -> None:
     config = small_config(tmp_path, min_samples=50)
     cohort = planted_cohort()
     model = train_bundle(
-        cohort, config=config, drugs=list(cohort.drugs), data_source="planted"
+        cohort,
+        config=config,
+        drugs=list(cohort.drugs),
+        data_source="planted",
+        knowledge=KNOWLEDGE,
     )
     signal, noise = (
         model.metadata.drugs["braf inhibitor"],
@@ -63,7 +69,9 @@ def test_train_register_and_reload_by_alias(gdsc: Cohort, tmp_path: Path) -> Non
     config = small_config(tmp_path)
     drugs = select_drugs(gdsc, config=config, only=DRUGS)
     with training_run(config, tags={"data_source": "gdsc"}) as run_id:
-        model = train_bundle(gdsc, config=config, drugs=drugs, data_source="gdsc")
+        model = train_bundle(
+            gdsc, config=config, drugs=drugs, data_source="gdsc", knowledge=KNOWLEDGE
+        )
         log_training(config, run_id, model, seconds=1.0)
         version = register_bundle(config, run_id, model)
 
@@ -108,14 +116,26 @@ def test_failed_training_keeps_the_champion(tmp_path: Path) -> None:
     config = small_config(tmp_path, min_samples=50)
     cohort = planted_cohort()
     with training_run(config, tags={}) as run_id:
-        model = train_bundle(cohort, config=config, drugs=["placebo"], data_source="x")
+        model = train_bundle(
+            cohort,
+            config=config,
+            drugs=["placebo"],
+            data_source="x",
+            knowledge=KNOWLEDGE,
+        )
         register_bundle(config, run_id, model)
 
     with (
         pytest.raises(RuntimeError, match="disk full"),
         training_run(config, tags={}) as failed,
     ):
-        train_bundle(cohort, config=config, drugs=["placebo"], data_source="x")
+        train_bundle(
+            cohort,
+            config=config,
+            drugs=["placebo"],
+            data_source="x",
+            knowledge=KNOWLEDGE,
+        )
         raise RuntimeError("disk full")
 
     assert champion_version(config.tracking) == "1"

@@ -1,0 +1,100 @@
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features import Alteration, Profile, load_drug_knowledge
+from models import CvMetrics, ResponderModel, rank_drugs
+from tests.conftest import make_planted_profiles
+from tests.training.conftest import small_config
+from training import select_drugs, train_bundle
+from training._pooled import choose_served
+from training.data import Cohort
+
+KNOWLEDGE = load_drug_knowledge()
+
+
+def metrics(brier: float) -> CvMetrics:
+    return CvMetrics(auroc=0.7, auprc=0.5, prevalence=0.3, brier=brier)
+
+
+def test_choose_served_prefers_the_lower_brier_score() -> None:
+    own = {"a": metrics(0.20), "b": metrics(0.10), "c": metrics(0.1)}
+    pooled = {"a": metrics(0.15), "b": metrics(0.12), "d": metrics(0.3)}
+    assert choose_served(own, pooled) == {
+        "a": "pooled",
+        "b": "per-drug",
+        "c": "per-drug",
+        "d": "pooled",
+    }
+
+
+def braf_cohort() -> Cohort:
+    """Vemurafenib with 300 patients and dabrafenib with 30, both following BRAF."""
+    profiles, truth = make_planted_profiles(330, seed=5)
+    rng = np.random.default_rng(6)
+    drugs = ["vemurafenib"] * 300 + ["dabrafenib"] * 30
+    treatments = pd.DataFrame(
+        {
+            "sample_id": [p.sample_id for p in profiles],
+            "drug": drugs,
+            "responded": (rng.random(len(truth)) < truth).astype(int),
+        }
+    )
+    return Cohort(profiles=tuple(profiles), treatments=treatments)
+
+
+@pytest.fixture(scope="module")
+def pooled_model(tmp_path_factory: pytest.TempPathFactory) -> ResponderModel:
+    config = small_config(tmp_path_factory.mktemp("pooled"), min_samples=100)
+    cohort = braf_cohort()
+    assert select_drugs(cohort, config=config) == [
+        "vemurafenib"
+    ]  # median 165: auto off
+    always = config.pooled.model_copy(update={"enabled": "always"})
+    config = config.model_copy(update={"pooled": always})
+    drugs = select_drugs(cohort, config=config)
+    assert drugs == [
+        "dabrafenib",
+        "vemurafenib",
+    ]  # the pooled model admits the small one
+    return train_bundle(
+        cohort, config=config, drugs=drugs, data_source="planted", knowledge=KNOWLEDGE
+    )
+
+
+def test_small_drug_is_served_by_the_pooled_model(pooled_model: ResponderModel) -> None:
+    small = pooled_model.metadata.drugs["dabrafenib"]
+    assert small.served_by == "pooled"
+    assert small.cv_per_drug is None and small.cv_pooled is not None
+    assert small.cv_pooled.auroc is not None and small.cv_pooled.auroc > 0.7
+    assert pooled_model.metadata.drugs["vemurafenib"].cv_pooled is not None
+
+
+def test_pooled_bundle_round_trips_and_explains(
+    pooled_model: ResponderModel, tmp_path: Path
+) -> None:
+    reloaded = ResponderModel.load(pooled_model.save(tmp_path / "bundle"))
+    braf = Profile(
+        tumour_type="colorectal",
+        alterations=(Alteration(kind="mutation", gene="BRAF", protein_change="V600E"),),
+    )
+    profiles = [braf, Profile(tumour_type="colorectal")]
+    for drug, expected in pooled_model.score(profiles).items():
+        np.testing.assert_array_equal(reloaded.score(profiles)[drug], expected)
+        margin = reloaded.explain(profiles)[drug].sum(axis=1)
+        np.testing.assert_allclose(1 / (1 + np.exp(-margin)), expected, atol=1e-5)
+    ranked = rank_drugs(reloaded, profiles, top_k=3)
+    dabrafenib = next(s for s in ranked[0] if s.drug == "dabrafenib")
+    assert dabrafenib.served_by == "pooled"
+    assert dabrafenib.matched_biomarker is not None
+    assert dabrafenib.matched_biomarker.matching_class == 1
+    assert (
+        dabrafenib.probability
+        > 0.5
+        > next(s for s in ranked[1] if s.drug == "dabrafenib").probability
+    )
+    assert any(
+        "BRAF" in f.feature or "match" in f.feature for f in dabrafenib.top_features
+    )
