@@ -38,5 +38,8 @@ lint: $(VENV)/.installed-test
 test: lint
 	$(BIN)/pytest
 
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/bench_score.py --url http://$(HOST):$(PORT)
+
 clean:
 	rm -rf mlflow.db mlartifacts .cache .bentoml

@@ -51,9 +51,11 @@ def _bootstrap_auroc(
     rows = rng.integers(0, len(y), size=(n, len(y)))
     labels, ranks = y[rows], rankdata(probability[rows], axis=1)
     positives = labels.sum(axis=1)
+    # A resample holding one outcome only has no AUROC; leave it out.
     valid = (positives > 0) & (positives < len(y))
+    labels, ranks, positives = labels[valid], ranks[valid], positives[valid]
     auc = ((ranks * labels).sum(axis=1) - positives * (positives + 1) / 2) / (
         positives * (len(y) - positives)
     )
-    low, high = np.percentile(auc[valid], [2.5, 97.5])
+    low, high = np.percentile(auc, [2.5, 97.5])
     return float(low), float(high)

@@ -122,6 +122,13 @@ def test_braf_melanoma_ranks_dabrafenib_first(
     assert probabilities == sorted(probabilities, reverse=True)
     assert response.model_version == "local"
     assert len(response.request_id) == 32
+    # Rule-based evidence beside the model: BRAF V600E is dabrafenib's own marker,
+    # and melanoma is its approved indication.
+    match = best.matched_biomarker
+    assert match is not None
+    assert (match.matching_class, match.on_label) == (1, True)
+    assert "BRAF V600E" in match.alteration
+    assert best.served_by == "per-drug"
 
 
 def test_top_k_limits_the_features_per_drug(

@@ -224,7 +224,6 @@ def _read_treatments(path: Path, dtypes: object) -> pd.DataFrame:
             dtype=wanted,
             keep_default_na=False,
             na_values=[""],
-            float_precision="round_trip",
         )
     except (ValueError, TypeError) as exc:
         raise ValueError(

@@ -1,0 +1,82 @@
+"""The whole stack on patient-shaped data: the simulated DRUP cohort, where the
+true response probabilities are known."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from features import Profile, load_drug_knowledge
+from models import load_registered_bundle, rank_drugs
+from tests.training.conftest import small_config
+from training import (
+    cross_validate_cohort,
+    fit_bundle,
+    register_bundle,
+    select_drugs,
+    summarise,
+    training_run,
+)
+from training.data import Cohort, read_cohort, simulate_drup, write_cohort
+
+pytestmark = pytest.mark.real_data  # the simulator resamples real GDSC profiles
+KNOWLEDGE = load_drug_knowledge()
+
+
+@pytest.fixture(scope="module")
+def drup(gdsc: Cohort, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Cohort]:
+    simulated = simulate_drup(seed=1, source=gdsc)
+    folder = tmp_path_factory.mktemp("drup") / "cohort"
+    write_cohort(simulated.cohort, folder, truth=simulated.truth)
+    return folder, read_cohort(folder)
+
+
+def test_cv_recovers_truth_and_beats_the_matching_rule(
+    drup: tuple[Path, Cohort], tmp_path: Path
+) -> None:
+    folder, cohort = drup
+    config = small_config(tmp_path, min_samples=40)
+    drugs = select_drugs(cohort, config=config)
+    cv = cross_validate_cohort(cohort, config=config, drugs=drugs, knowledge=KNOWLEDGE)
+    truth = pd.read_csv(folder / "truth.csv")
+    summary = summarise(cv, cohort.profiles, knowledge=KNOWLEDGE, truth=truth)[
+        "overall"
+    ]
+    # Patients enrol because they match a biomarker, so the rule can hardly rank them.
+    assert summary["auroc_rule"] == pytest.approx(0.5, abs=0.05)
+    assert summary["auroc_model"] > 0.6
+    assert summary["auroc_model"] < summary["auroc_true_probability"]
+    assert summary["spearman_model_vs_truth"] > 0.4
+
+
+def test_train_register_and_score_patients(
+    drup: tuple[Path, Cohort], tmp_path: Path
+) -> None:
+    _, cohort = drup
+    config = small_config(tmp_path, min_samples=40)
+    drugs = select_drugs(cohort, config=config)
+    with training_run(config, tags={}) as run_id:
+        cv = cross_validate_cohort(
+            cohort, config=config, drugs=drugs, knowledge=KNOWLEDGE
+        )
+        model = fit_bundle(
+            cohort, cv, config=config, drugs=drugs, data_source="drup",
+            knowledge=KNOWLEDGE,
+        )  # fmt: skip
+        register_bundle(config, run_id, model)
+    assert {i.served_by for i in model.metadata.drugs.values()} >= {"pooled"}
+    served, _ = load_registered_bundle(
+        tracking_uri=config.tracking.uri,
+        model_name=config.tracking.registered_model,
+        alias="champion",
+        cache_dir=config.serving.cache_dir,
+    )
+    msi, mss = (
+        Profile(tumour_type="endometrial", msi_high=flag, tmb_mut_per_mb=tmb)
+        for flag, tmb in ((True, 40.0), (False, 2.0))
+    )
+    ranked = {s.drug: s for s in rank_drugs(served, [msi, mss])[0]}
+    stable = {s.drug: s for s in rank_drugs(served, [msi, mss])[1]}
+    assert ranked["nivolumab"].probability > stable["nivolumab"].probability
+    assert ranked["nivolumab"].matched_biomarker is not None
+    assert ranked["nivolumab"].matched_biomarker.matching_class == 3
