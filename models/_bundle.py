@@ -34,7 +34,7 @@ from features import (
     canonical_tumour_type,
     encode_pairs,
 )
-from models._metadata import BundleMetadata
+from models._metadata import FORMAT_VERSION, BundleMetadata
 
 logger = logging.getLogger(__name__)
 
@@ -207,6 +207,11 @@ class ResponderModel:
         path = Path(path)
         verify_bundle(path)
         metadata = BundleMetadata.model_validate_json((path / METADATA).read_text())
+        if metadata.format_version != FORMAT_VERSION:
+            raise BundleIntegrityError(
+                f"bundle format {metadata.format_version} is not readable by this "
+                f"version (format {FORMAT_VERSION}); retrain with `rediscover train`"
+            )
         vectorizer = ProfileVectorizer.from_state(
             json.loads((path / VECTORIZER).read_text())
         )

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: drug knowledge and the pooled booster in the bundle
 ServedBy = Literal["per-drug", "pooled"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 import tempfile
@@ -20,12 +21,15 @@ def load_registered_bundle(
     """Download (once) and load the bundle that ``model_name@alias`` points at.
 
     Returns the verified model and its registry version.  The download lands in
-    ``cache_dir/<name>/v<version>`` through a temporary folder, so a failed or
-    interrupted download never leaves a half-written bundle behind.
+    ``cache_dir/<name>/v<version>-<hash of its artifact URI>`` through a temporary
+    folder, so a failed or interrupted download never leaves a half-written bundle
+    behind, and stores whose version numbers collide never share a cache entry.
     """
     client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     version = client.get_model_version_by_alias(model_name, alias)
-    target = Path(cache_dir) / model_name / f"v{version.version}"
+    # Versions are only unique within one store: key the cache on the artifact too.
+    source_key = hashlib.sha256(str(version.source).encode()).hexdigest()[:12]
+    target = Path(cache_dir) / model_name / f"v{version.version}-{source_key}"
     if not target.is_dir():
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".download-", dir=target.parent))

@@ -7,7 +7,17 @@ from rediscover.cli import main
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["data", "fetch"], ["train"], ["score"], ["serve"]]
+    "command",
+    [
+        [],
+        ["data", "fetch"],
+        ["data", "simulate"],
+        ["data", "import"],
+        ["train"],
+        ["evaluate"],
+        ["score"],
+        ["serve"],
+    ],
 )
 def test_every_command_explains_its_options(
     command: list[str], capsys: pytest.CaptureFixture[str]
@@ -45,3 +55,14 @@ def test_bad_config_is_reported(
     profile.write_text("{}")
     assert main(["--config", str(config), "score", str(profile)]) == 2
     assert "training.cv_folds" in capsys.readouterr().err
+
+
+def test_train_and_evaluate_take_a_cohort_folder(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for command in ("train", "evaluate"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert "--data" in capsys.readouterr().out
+    assert main(["train", "--data", "no/such/folder"]) == 2
+    assert "--data must be 'gdsc' or a cohort folder" in capsys.readouterr().err

@@ -1,17 +1,8 @@
 """Cohorts: the profile + treatment tables every loader produces, and the loaders."""
 
-from training.data._cbioportal import (
-    EXCLUDED_VARIANT_CLASSES,
-    MAPPINGS_FOLDER,
-    ImportResult,
-    Rejection,
-    ResponseRule,
-    StudyFormatError,
-    StudyMapping,
-    import_study,
-    load_mapping,
-)
+from training.data._cbioportal import ImportResult, import_study
 from training.data._cohort import REQUIRED_TREATMENT_COLUMNS, Cohort
+from training.data._drup_params import DrupParams
 from training.data._fetch import GDSC_FOLDER, fetch_gdsc
 from training.data._gdsc import load_gdsc
 from training.data._ici import (
@@ -20,8 +11,17 @@ from training.data._ici import (
     load_ici_pooled,
     load_liu2019,
 )
-from training.data._simulate import DrupParams, SimulatedCohort, simulate_drup
+from training.data._simulate import SimulatedCohort, simulate_drup
 from training.data._store import read_cohort, write_cohort
+from training.data._study_files import Rejection
+from training.data._study_mapping import (
+    EXCLUDED_VARIANT_CLASSES,
+    MAPPINGS_FOLDER,
+    ResponseRule,
+    StudyFormatError,
+    StudyMapping,
+    load_mapping,
+)
 
 __all__ = [
     "EXCLUDED_VARIANT_CLASSES",

@@ -32,18 +32,11 @@ import pandas as pd
 from pydantic import ValidationError
 
 from features import Profile, canonical_tumour_type
-from training.data._cbioportal import (
-    MISSING_VALUES,
-    ImportResult,
-    Rejection,
-    RejectionLog,
-    ResponseRule,
-    StudyFormatError,
-    Table,
-    label_best_responses,
-    read_table,
-)
+from training.data._cbioportal import ImportResult
 from training.data._cohort import Cohort
+from training.data._study_files import Rejection, RejectionLog, Table, read_table
+from training.data._study_mapping import MISSING_VALUES, ResponseRule, StudyFormatError
+from training.data._study_outcomes import label_best_responses
 
 logger = logging.getLogger(__name__)
 

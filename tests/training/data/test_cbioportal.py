@@ -20,7 +20,7 @@ from training.data import (
     import_study,
     load_mapping,
 )
-from training.data._cbioportal import is_excluded_class, protein_change_of
+from training.data._study_events import is_excluded_class, protein_change_of
 
 SHARED_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 

@@ -13,7 +13,7 @@ from sklearn.metrics import roc_auc_score
 
 from features import TUMOUR_TYPE_LINEAGE, Alteration, Profile
 from training.data import Cohort, DrupParams, SimulatedCohort, simulate_drup
-from training.data._simulate import (
+from training.data._drup_biomarkers import (
     BRAF_MEK_DRUGS,
     DRUGS,
     PD1_DRUGS,
