@@ -45,7 +45,7 @@ def score_out_of_fold(
 
 def _bootstrap_auroc(
     y: np.ndarray, probability: np.ndarray, *, n: int, seed: int
-) -> tuple[float, float]:
+) -> tuple[float, float] | None:
     # Mann-Whitney form of the AUROC, vectorised over all resamples at once.
     rng = np.random.default_rng(seed)
     rows = rng.integers(0, len(y), size=(n, len(y)))
@@ -53,6 +53,8 @@ def _bootstrap_auroc(
     positives = labels.sum(axis=1)
     # A resample holding one outcome only has no AUROC; leave it out.
     valid = (positives > 0) & (positives < len(y))
+    if not valid.any():
+        return None
     labels, ranks, positives = labels[valid], ranks[valid], positives[valid]
     auc = ((ranks * labels).sum(axis=1) - positives * (positives + 1) / 2) / (
         positives * (len(y) - positives)

@@ -108,6 +108,8 @@ def _fit_predict(
 ) -> tuple[np.ndarray, np.ndarray]:
     rows, y = task
     held_out = in_fold[rows]
+    if not held_out.any() or held_out.all():  # nothing to score, or to learn from
+        return held_out, np.full(int(held_out.sum()), np.nan)
     booster = fit_booster(X[rows[~held_out]], y[~held_out], params=params, seed=seed)
     return held_out, booster.predict(xgb.DMatrix(X[rows[held_out]], missing=np.nan))
 

@@ -80,20 +80,31 @@ class CrossValidation:
 
 
 def cross_validate_cohort(
-    cohort: Cohort, *, config: Config, drugs: Sequence[str], knowledge: DrugKnowledge
+    cohort: Cohort,
+    *,
+    config: Config,
+    drugs: Sequence[str],
+    knowledge: DrugKnowledge,
+    folds: pd.Series | None = None,
 ) -> CrossValidation:
-    """Grouped k-fold CV of per-drug and pooled models on the same folds."""
+    """Cross-validation of per-drug and pooled models on the same folds.
+
+    ``folds`` maps each sample id to the fold (0, 1, ...) in which it is held out,
+    or -1 for samples that are only ever trained on (e.g. before a temporal cut);
+    by default, grouped stratified k-fold from the config.
+    """
     settings = config.training
     treatments = cohort.treatments[cohort.treatments["drug"].isin(drugs)]
     profiles = list(cohort.profiles)
     rows = _profile_rows(profiles, treatments)
-    folds = assign_folds(treatments, n_splits=settings.cv_folds, seed=settings.seed)
+    if folds is None:
+        folds = assign_folds(treatments, n_splits=settings.cv_folds, seed=settings.seed)
     # Profiles without episodes (fold -1) are never held out.
     fold_of = folds.reindex([p.sample_id for p in profiles]).fillna(-1).to_numpy()
     matrices = fold_matrices(
         profiles,
         fold_of,
-        n_folds=settings.cv_folds,
+        n_folds=int(fold_of.max()) + 1,
         min_count=config.features.min_count,
     )
     own = _episodes(treatments, rows, trainable_drugs(treatments, settings=settings))

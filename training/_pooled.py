@@ -50,6 +50,8 @@ def cross_validate_pooled(
     oof = np.full(len(y), np.nan)
     for fold, X in enumerate(tqdm(matrices, desc="pooled CV", unit="fold")):
         held_out = fold_of[rows] == fold
+        if not held_out.any():
+            continue
         design = np.hstack([X[rows], block])
         booster = fit_booster(
             design[~held_out], y[~held_out], params=params, seed=settings.seed
