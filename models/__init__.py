@@ -1,19 +1,38 @@
 """The ResponderModel bundle: how it is saved, loaded, verified and explained."""
 
 from models._bundle import BundleIntegrityError, ResponderModel, verify_bundle
-from models._metadata import BundleMetadata, CvMetrics, DrugInfo
+from models._calibration import Calibrator, logit
+from models._conformal import ConformalThresholds, GroupThresholds, prediction_sets
+from models._domain import ProfileDomain, gene_token
+from models._interval import INTERVAL_LEVEL, ScoreBins, wilson_interval
+from models._metadata import BundleMetadata, CvMetrics, DrugInfo, ServedBy
 from models._ranking import DrugScore, FeatureContribution, rank_drugs
 from models._registry import load_registered_bundle
+from models._uncertainty import Assessment, DrugUncertainty, UncertaintyModel
 
 __all__ = [
+    "INTERVAL_LEVEL",
+    "Assessment",
     "BundleIntegrityError",
     "BundleMetadata",
+    "Calibrator",
+    "ConformalThresholds",
     "CvMetrics",
     "DrugInfo",
     "DrugScore",
+    "DrugUncertainty",
     "FeatureContribution",
+    "GroupThresholds",
+    "ProfileDomain",
     "ResponderModel",
+    "ScoreBins",
+    "ServedBy",
+    "UncertaintyModel",
+    "gene_token",
     "load_registered_bundle",
+    "logit",
+    "prediction_sets",
     "rank_drugs",
     "verify_bundle",
+    "wilson_interval",
 ]

@@ -6,6 +6,7 @@ On disk a bundle is a folder::
     knowledge.json         the drug knowledge table the model was trained with
     boosters/NNN.ubj       one XGBoost booster per drug, XGBoost's own UBJ format
     pooled.ubj             the pooled booster, when any drug is served by it
+    uncertainty.json       calibrators, conformal thresholds, score bins, domain
     metadata.json          BundleMetadata (drugs, counts, CV metrics, data hash, ...)
     checksums.json         SHA-256 of every file above
 
@@ -35,6 +36,7 @@ from features import (
     encode_pairs,
 )
 from models._metadata import FORMAT_VERSION, BundleMetadata
+from models._uncertainty import UncertaintyModel
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +45,7 @@ METADATA = "metadata.json"
 VECTORIZER = "vectorizer.json"
 KNOWLEDGE = "knowledge.json"
 POOLED = "pooled.ubj"
+UNCERTAINTY = "uncertainty.json"
 
 
 class BundleIntegrityError(ValueError):
@@ -72,6 +75,9 @@ class ResponderModel:
     knowledge
         Drug targets and biomarkers: matched evidence and the pooled model's
         target-match features.
+    uncertainty
+        Calibrators, conformal thresholds, score bins and the training profiles'
+        domain, fitted on out-of-fold predictions.
     pooled
         The pooled booster, required when any drug is served ``pooled``.
     """
@@ -83,6 +89,7 @@ class ResponderModel:
         *,
         metadata: BundleMetadata,
         knowledge: DrugKnowledge,
+        uncertainty: UncertaintyModel,
         pooled: xgb.Booster | None = None,
     ) -> None:
         per_drug = {
@@ -95,10 +102,19 @@ class ResponderModel:
             )
         if len(per_drug) < len(metadata.drugs) and pooled is None:
             raise ValueError("drugs served by the pooled model need a pooled booster")
+        disagree = sorted(
+            drug
+            for drug, known in uncertainty.drugs.items()
+            if drug not in metadata.drugs
+            or known.served_by != metadata.drugs[drug].served_by
+        )
+        if disagree:
+            raise ValueError(f"uncertainty and metadata disagree on drugs {disagree}")
         self.vectorizer = vectorizer
         self.boosters = dict(boosters)
         self.metadata = metadata
         self.knowledge = knowledge
+        self.uncertainty = uncertainty
         self.pooled = pooled
         self._drug_vocabulary = [
             name.removeprefix(DRUG_PREFIX)
@@ -149,8 +165,16 @@ class ResponderModel:
         return out
 
     def score(self, profiles: Sequence[Profile]) -> dict[str, np.ndarray]:
-        """Probability of response, per drug, one value per profile."""
+        """The boosters' raw (uncalibrated) probability of response, per drug, one
+        value per profile; :func:`models.rank_drugs` gives the calibrated ones."""
         return self._predict(profiles)
+
+    def calibrate(self, drug: str, raw: np.ndarray) -> np.ndarray:
+        """The drug's calibrated probabilities for raw booster probabilities."""
+        known = self.uncertainty.drugs.get(drug)
+        if known is None:  # no held-out predictions to calibrate on
+            return np.asarray(raw, dtype=float)
+        return known.calibrator.apply(raw)
 
     def explain(self, profiles: Sequence[Profile]) -> dict[str, np.ndarray]:
         """TreeSHAP contributions per drug, shape (n_profiles, n_features + 1).
@@ -194,6 +218,7 @@ class ResponderModel:
         (folder / METADATA).write_text(metadata.model_dump_json(indent=2))
         (folder / VECTORIZER).write_text(json.dumps(self.vectorizer.get_state()))
         (folder / KNOWLEDGE).write_text(self.knowledge.model_dump_json())
+        (folder / UNCERTAINTY).write_text(self.uncertainty.model_dump_json())
         checksums = {
             p.relative_to(folder).as_posix(): _sha256(p)
             for p in sorted(folder.rglob("*"))
@@ -223,9 +248,25 @@ class ResponderModel:
             for drug, name in metadata.booster_files.items()
         }
         pooled = _read_booster(path / POOLED) if (path / POOLED).is_file() else None
-        return cls(
-            vectorizer, boosters, metadata=metadata, knowledge=knowledge, pooled=pooled
-        )
+        uncertainty = _read_uncertainty(path / UNCERTAINTY)
+        try:
+            return cls(
+                vectorizer, boosters, metadata=metadata, knowledge=knowledge,
+                uncertainty=uncertainty, pooled=pooled,
+            )  # fmt: skip
+        except ValueError as exc:
+            raise BundleIntegrityError(
+                f"bundle {path} is inconsistent: {exc}"
+            ) from None
+
+
+def _read_uncertainty(path: Path) -> UncertaintyModel:
+    if not path.is_file():
+        raise BundleIntegrityError(f"{path} is missing; the bundle has no uncertainty")
+    try:
+        return UncertaintyModel.model_validate_json(path.read_text())
+    except ValueError as exc:
+        raise BundleIntegrityError(f"{path} is not valid: {exc}") from None
 
 
 def _read_booster(path: Path) -> xgb.Booster:

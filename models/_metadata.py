@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-FORMAT_VERSION = 2  # 2: drug knowledge and the pooled booster in the bundle
+# 2: drug knowledge and the pooled booster in the bundle; 3: uncertainty.json
+FORMAT_VERSION = 3
 ServedBy = Literal["per-drug", "pooled"]
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from features import Match, Profile
+from features import Match, Profile, canonical_tumour_type
 from models._bundle import ResponderModel
 
 
@@ -22,10 +22,25 @@ class FeatureContribution:
 
 @dataclass(frozen=True)
 class DrugScore:
-    """One drug's predicted response for one profile."""
+    """One drug's predicted response for one profile.
+
+    ``probability`` is calibrated; ``raw_probability`` is the booster's own, whose
+    log-odds the SHAP values in ``top_features`` add up to.  ``interval`` is the 95%
+    Wilson interval of ``probability`` read as a rate among the held-out training
+    episodes with similar calibrated scores; ``prediction_set`` the conformal set
+    (0 = non-responder, 1 = responder) at nominal ``coverage``; ``in_domain`` is
+    false, with a ``reason``, when the drug, tumour type or profile lies outside the
+    training data.
+    """
 
     drug: str
     probability: float
+    raw_probability: float
+    interval: tuple[float, float]
+    prediction_set: tuple[int, ...]
+    coverage: float
+    in_domain: bool
+    reason: str | None
     rank: int
     n_training_samples: int
     tumour_type_seen: bool
@@ -37,7 +52,8 @@ class DrugScore:
 def rank_drugs(
     model: ResponderModel, profiles: Sequence[Profile], *, top_k: int = 5
 ) -> list[list[DrugScore]]:
-    """Rank every drug by probability of response, per profile, with top SHAP features.
+    """Rank every drug by calibrated probability of response, per profile, with
+    intervals, conformal sets, domain flags and the top SHAP features.
 
     Parameters
     ----------
@@ -52,21 +68,44 @@ def rank_drugs(
     contributions = model.explain(profiles)
     # SHAP values sum to the margin, so one pass gives both the explanation and the
     # probability (half the booster calls of predicting twice).
-    probabilities = {
+    raw = {
         drug: 1.0 / (1.0 + np.exp(-c.sum(axis=1))) for drug, c in contributions.items()
+    }
+    tumour_types = [canonical_tumour_type(p.tumour_type) for p in profiles]
+    profile_reasons = model.uncertainty.domain.reasons(profiles)
+    assessed = {
+        drug: model.uncertainty.assess(
+            drug,
+            raw[drug],
+            tumour_types,
+            seen_tumour_types=model.metadata.drugs[drug].tumour_types,
+            profile_reasons=profile_reasons,
+        )
+        for drug in model.drugs
     }
     ranked = []
     for row, profile in enumerate(profiles):
-        order = sorted(model.drugs, key=lambda d: -probabilities[d][row])
-        ranked.append(
-            [
+        # Isotonic calibration ties scores within a step; the raw score breaks ties.
+        order = sorted(
+            model.drugs, key=lambda d: (-assessed[d].probability[row], -raw[d][row])
+        )
+        scores = []
+        for rank, drug in enumerate(order, start=1):
+            info, assessment = model.metadata.drugs[drug], assessed[drug]
+            scores.append(
                 DrugScore(
                     drug=drug,
-                    probability=float(probabilities[drug][row]),
+                    probability=float(assessment.probability[row]),
+                    raw_probability=float(raw[drug][row]),
+                    interval=(float(assessment.low[row]), float(assessment.high[row])),
+                    prediction_set=assessment.sets[row],
+                    coverage=model.uncertainty.coverage,
+                    in_domain=assessment.reasons[row] is None,
+                    reason=assessment.reasons[row],
                     rank=rank,
-                    n_training_samples=model.metadata.drugs[drug].n_training_samples,
+                    n_training_samples=info.n_training_samples,
                     tumour_type_seen=model.tumour_type_seen(profile, drug),
-                    served_by=model.metadata.drugs[drug].served_by,
+                    served_by=info.served_by,
                     matched_biomarker=model.knowledge.match(profile, drug),
                     top_features=_top_features(
                         contributions[drug][row, :-1],
@@ -75,9 +114,8 @@ def rank_drugs(
                         top_k,
                     ),
                 )
-                for rank, drug in enumerate(order, start=1)
-            ]
-        )
+            )
+        ranked.append(scores)
     return ranked
 
 

@@ -15,20 +15,37 @@ import pandas as pd
 from pydantic import TypeAdapter
 
 from features import Profile, load_drug_knowledge
-from models import FeatureContribution, load_registered_bundle, rank_drugs
+from models import (
+    FeatureContribution,
+    ResponderModel,
+    load_registered_bundle,
+    rank_drugs,
+)
 from rediscover._data_commands import load_cohort
 from training import (
     Config,
     champion_version,
-    cross_validate_cohort,
     fit_bundle,
     log_training,
     register_bundle,
     select_drugs,
-    summarise,
     top_shap_features,
     train_bundle,
     training_run,
+)
+from training.data import CCLE_FOLDER, Cohort, load_ccle
+from training.evaluation import (
+    TRAIN_ONLY,
+    Evaluation,
+    auroc_table,
+    cross_study_folds,
+    evaluate_folds,
+    grouped_folds,
+    log_evaluation,
+    plotted_drugs,
+    temporal_folds,
+    tumour_type_folds,
+    write_report,
 )
 
 _PROFILES = TypeAdapter(list[Profile])
@@ -67,46 +84,153 @@ def train(args: argparse.Namespace, config: Config) -> int:
 
 def evaluate(args: argparse.Namespace, config: Config) -> int:
     config = _with_min_samples(config, args.min_samples)
+    started = time.perf_counter()
     cohort, source = load_cohort(args.data, config)
-    drugs = select_drugs(cohort, config=config, only=args.drugs)
     knowledge = load_drug_knowledge()
-    cv = cross_validate_cohort(cohort, config=config, drugs=drugs, knowledge=knowledge)
+    cohort, folds, rule = _split(args, cohort, config)
+    drugs = list(cohort.drugs)
+    print(f"evaluating {len(drugs)} drugs, {args.split} split: {rule}")
     truth_file = Path(args.data) / "truth.csv"
-    truth = pd.read_csv(truth_file) if truth_file.is_file() else None
-    summary = summarise(cv, cohort.profiles, knowledge=knowledge, truth=truth)
-    model = fit_bundle(
-        cohort, cv, config=config, drugs=drugs, data_source=source, knowledge=knowledge
-    )
-    summary["served_by"] = {d: i.served_by for d, i in model.metadata.drugs.items()}
-    summary["top_shap"] = top_shap_features(model, cohort.profiles, cohort.treatments)
-    if args.json:
-        args.json.write_text(json.dumps(summary, indent=2))
-    _print_summary(summary)
+    evaluation = evaluate_folds(
+        cohort, folds=folds, split=args.split, config=config, drugs=drugs,
+        knowledge=knowledge,
+        truth=pd.read_csv(truth_file) if truth_file.is_file() else None,
+    )  # fmt: skip
+    model = _shap_model(cohort, evaluation, folds, config=config, source=source)
+    document = {
+        "split": args.split, "split_rule": rule, "data_source": source,
+        "n_bootstrap": config.training.n_bootstrap,
+        **evaluation.metrics,
+        "served_by": {d: i.served_by for d, i in model.metadata.drugs.items()},
+        "top_shap": top_shap_features(model, cohort.profiles, cohort.treatments),
+    }  # fmt: skip
+    document["seconds"]["total"] = round(time.perf_counter() - started, 1)
+    json_path, html_path = _report_paths(args)
+    write_report(
+        document, evaluation.predictions, json_path=json_path, html_path=html_path,
+        drugs=plotted_drugs(document, args.drugs),
+    )  # fmt: skip
+    run_id = log_evaluation(
+        config.tracking, document, files=[json_path, html_path],
+        params={"data": source, "split": args.split, "drugs": len(drugs),
+                "seed": config.training.seed, "cv_folds": config.training.cv_folds},
+    )  # fmt: skip
+    _print_evaluation(document, evaluation)
+    print(f"wrote {json_path} and {html_path}; MLflow run {run_id}")
     return 0
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
-    def cell(value: float | None) -> str:
-        return "   -  " if value is None else f"{value:6.3f}"
-
-    overall = summary["overall"]
-    print("AUROC of out-of-fold predictions (model = the kind CV chose per drug)")
-    print("overall: " + ", ".join(f"{k} {cell(v)}" for k, v in overall.items()))
-    columns = [k for k in overall if k.startswith("auroc_")]
-    print(
-        f"{'drug':<24}{'n':>5}{'resp':>6} {'served':<9}"
-        + "".join(f"{c.removeprefix('auroc_')[:9]:>10}" for c in columns)
+def _split(
+    args: argparse.Namespace, cohort: Cohort, config: Config
+) -> tuple[Cohort, pd.Series, str]:
+    """The cohort restricted to the evaluated drugs, its folds and their rule."""
+    if args.split == "cross-study":
+        if args.data != "gdsc":
+            raise ValueError("--split cross-study trains on GDSC: use --data gdsc")
+        ccle = load_ccle(args.ccle or _ccle_folder(config), profiles=cohort.profiles)
+        cohort, folds = cross_study_folds(cohort, ccle)
+    drugs = select_drugs(cohort, config=config, only=args.drugs)
+    cohort = cohort.subset(drugs=drugs)
+    settings = config.training
+    if args.split == "grouped":
+        folds = grouped_folds(cohort, n_splits=settings.cv_folds, seed=settings.seed)
+        return cohort, folds, f"{settings.cv_folds}-fold stratified, by sample"
+    if args.split == "tumour-type":
+        folds = tumour_type_folds(cohort, min_samples=args.min_type_samples)
+        return cohort, folds, (
+            f"leave one tumour type out ({int(folds.max()) + 1} types with >= "
+            f"{args.min_type_samples} treated samples; smaller types train only)"
+        )  # fmt: skip
+    if args.split == "temporal":
+        folds = temporal_folds(cohort)
+        return cohort, folds, "train before the 80th-percentile date, test after"
+    return (
+        cohort,
+        folds,
+        ("train on GDSC lines not screened by CCLE, test on CCLE (ActArea z > 1)"),
     )
-    for drug, row in summary["drugs"].items():
+
+
+def _ccle_folder(config: Config) -> Path:
+    shared = config.data.shared_dir
+    if shared is None:
+        raise ValueError("no CCLE folder: give --ccle DIR (ccle2012_actarea)")
+    return shared.parent / CCLE_FOLDER
+
+
+def _shap_model(
+    cohort: Cohort,
+    evaluation: Evaluation,
+    folds: pd.Series,
+    *,
+    config: Config,
+    source: str,
+) -> ResponderModel:
+    """The model whose SHAP values the report summarises: fitted on the whole
+    cohort (the drugs the split scored), or for cross-study on GDSC only."""
+    knowledge = load_drug_knowledge()
+    if evaluation.split == "cross-study":
+        # The test study's responses are not training data: GDSC lines only.
+        train = cohort.subset(samples=folds.index[folds == TRAIN_ONLY])
+        return train_bundle(
+            train, config=config, drugs=list(train.drugs), data_source=source,
+            knowledge=knowledge,
+        )  # fmt: skip
+    scored = sorted(set(evaluation.cv.cv_own) | set(evaluation.cv.cv_pooled))
+    return fit_bundle(
+        cohort.subset(drugs=scored), evaluation.cv, config=config, drugs=scored,
+        data_source=source, knowledge=knowledge,
+    )  # fmt: skip
+
+
+def _report_paths(args: argparse.Namespace) -> tuple[Path, Path]:
+    json_path = args.json or Path("reports") / f"evaluate-{args.split}.json"
+    return json_path, args.report or json_path.with_suffix(".html")
+
+
+def _print_evaluation(document: dict[str, Any], evaluation: Evaluation) -> None:
+    frame = evaluation.predictions
+    kinds = [c for c in ("per_drug", "pooled") if frame[c].notna().any()]
+    columns = ["model", *kinds, *evaluation.columns[1:]]
+    table = auroc_table(frame, columns)
+    print("AUROC of held-out predictions (model = the kind CV chose per drug)")
+    print(f"{'drug':<24}{'n':>5}{'resp':>6} {'served':<9}"
+          + "".join(f"{c[:9]:>10}" for c in columns))  # fmt: skip
+    for row in table.to_dict(orient="records"):
+        drug = str(row["drug"])
         print(
-            f"{drug:<24}{row['n']:>5}{row['responders']:>6} "
-            f"{summary['served_by'].get(drug, '-'):<9}"
-            + "".join(f"{cell(row[c]):>10}" for c in columns)
+            f"{drug:<24}{row['n']:>5}{row['events']:>6} "
+            f"{document['served_by'].get(drug, '-'):<9}"
+            + "".join(f"{_cell(row[c]):>10}" for c in columns)
         )
-        top = summary["top_shap"].get(drug, [])
+        top = document["top_shap"].get(drug, [])
+        print("    top SHAP: " + ", ".join(f"{n} ({v:.2f})" for n, v in top))
+    _print_spread(document)
+
+
+def _print_spread(document: dict[str, Any]) -> None:
+    overall, spread = document["overall"], document["summary"]["drugs"]
+    print(
+        f"\n{document['split']} split: {overall['n']} held-out episodes, "
+        f"{overall['events']} events, {len(document['drugs'])} drugs; per-drug "
+        f"AUROC over drugs with >= {document['min_events']} events and non-events:"
+    )
+    for column in document["columns"]:
+        s, m = spread[column], overall["metrics"][column]
+        slope, intercept = m.get("calibration_slope"), m.get("calibration_intercept")
         print(
-            "    top SHAP: " + ", ".join(f"{name} ({value:.2f})" for name, value in top)
+            f"  {column:<12} median {_cell(s.get('auroc_median'))} "
+            f"IQR {_cell(s.get('auroc_q1'))}-{_cell(s.get('auroc_q3'))} "
+            f"range {_cell(s.get('auroc_min'))}-{_cell(s.get('auroc_max'))} "
+            f"(n={s.get('auroc_n', 0)}); all episodes: AUROC "
+            f"{_cell(m['auroc']['value'])}, calibration slope "
+            f"{_cell(slope and slope['value'])}, intercept "
+            f"{_cell(intercept and intercept['value'])}"
         )
+
+
+def _cell(value: float | None) -> str:
+    return "   -  " if value is None or value != value else f"{value:6.3f}"
 
 
 def _with_min_samples(config: Config, min_samples: int | None) -> Config:

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from rediscover import _data_commands as data_commands
 from rediscover import _model_commands as model_commands
 from training import load_config
+from training.evaluation import SPLITS
 
 logger = logging.getLogger("rediscover")
 
@@ -110,18 +111,51 @@ def _parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser(
         "evaluate",
-        help="grouped k-fold CV of per-drug and pooled models vs the matching rule",
+        help="held-out evaluation of the model and its baselines; JSON + HTML report",
+        description="Cross-validate per-drug and pooled models on the chosen split, "
+        "fit the baselines (matching rule, response rate raw and shrunk by tumour "
+        "type, logistic regression) on the same training folds, and report AUROC, "
+        "AUPRC, Brier, calibration and decision curves with bootstrap intervals.",
     )
     evaluate.add_argument("--data", default="gdsc", help="'gdsc' or a cohort folder")
     evaluate.add_argument(
+        "--split",
+        choices=SPLITS,
+        default="grouped",
+        help="grouped k-fold, leave-one-tumour-type-out, temporal hold-out (needs "
+        "start_date) or cross-study (train GDSC, test CCLE) (default: %(default)s)",
+    )
+    evaluate.add_argument(
         "--drugs",
         type=_drug_list,
-        help="comma-separated drug names (default: all)",
+        help="comma-separated drug names (default: all); plotted in the report",
     )
     evaluate.add_argument(
         "--min-samples", type=int, help="fewest episodes for a drug's own model"
     )
-    evaluate.add_argument("--json", type=Path, help="also write the summary as JSON")
+    evaluate.add_argument(
+        "--min-type-samples",
+        type=int,
+        default=20,
+        help="tumour-type split: fewest treated samples for a type to be held out; "
+        "smaller types are only trained on (default: %(default)s)",
+    )
+    evaluate.add_argument(
+        "--json",
+        type=Path,
+        help="metrics file (default: reports/evaluate-<split>.json)",
+    )
+    evaluate.add_argument(
+        "--report",
+        type=Path,
+        help="HTML report (default: the --json path with .html)",
+    )
+    evaluate.add_argument(
+        "--ccle",
+        type=Path,
+        help="cross-study: CCLE folder (default: ccle2012_actarea next to the "
+        "GDSC shared folder)",
+    )
     evaluate.set_defaults(run=model_commands.evaluate)
 
     score = commands.add_parser("score", help="rank drugs for profiles in a JSON file")

@@ -68,7 +68,9 @@ class FeatureContributionOut(BaseModel):
         examples=[1.0],
     )
     shap: float = Field(
-        description="SHAP contribution to the log-odds of response.", examples=[1.7]
+        description="SHAP contribution to the uncalibrated model's log-odds of "
+        "response (see raw_probability).",
+        examples=[1.7],
     )
 
 
@@ -107,9 +109,56 @@ class DrugScoreOut(BaseModel):
         description="Lower-case generic drug name.", examples=["dabrafenib"]
     )
     probability: float = Field(
-        ge=0, le=1, description="Predicted probability of response.", examples=[0.81]
+        ge=0,
+        le=1,
+        description="Calibrated probability of response: the model's probability "
+        "mapped through a calibrator fitted on cross-validated (held-out) "
+        "predictions (isotonic with plenty of data, sigmoid otherwise; shared by "
+        "the drugs of one model kind when a drug has too few). Drugs are ranked "
+        "by it.",
+        examples=[0.81],
     )
-    rank: int = Field(ge=1, description="1 = most likely to respond.", examples=[1])
+    raw_probability: float = Field(
+        ge=0,
+        le=1,
+        description="The model's own, uncalibrated probability; the SHAP values in "
+        "top_features add up to its log-odds.",
+        examples=[0.86],
+    )
+    interval: tuple[float, float] = Field(
+        description="95% Wilson interval of the calibrated probability read as a "
+        "response rate among n patients, n being the held-out training episodes "
+        "of this drug whose calibrated probability fell in the same score bin (a "
+        "drug with few episodes has one bin). Wide when the probability rests on "
+        "few patients; it does not bound the model's own error.",
+        examples=[[0.68, 0.9]],
+    )
+    prediction_set: list[Literal[0, 1]] = Field(
+        description="Split-conformal prediction set (1 = responder, 0 = "
+        "non-responder) that holds the true outcome with probability `coverage` "
+        "among this drug's patients (per tumour type where the drug had enough "
+        "held-out episodes; per outcome if the bundle was trained so). Both labels "
+        "means the model cannot call this patient at that coverage.",
+        examples=[[1]],
+    )
+    coverage: float = Field(
+        gt=0, lt=1, description="Nominal coverage of prediction_set.", examples=[0.9]
+    )
+    in_domain: bool = Field(
+        description="False when the drug, the tumour type (for this drug) or the "
+        "profile lies outside the training data; the score is then an "
+        "extrapolation and `reason` says why.",
+        examples=[True],
+    )
+    reason: str | None = Field(
+        description="Why the score is out of domain; null when in domain.",
+        examples=[None, "tumour type 'mesothelioma' not in dabrafenib's training data"],
+    )
+    rank: int = Field(
+        ge=1,
+        description="1 = most likely to respond (highest calibrated probability).",
+        examples=[1],
+    )
     n_training_samples: int = Field(
         description="Samples the drug's model was trained on.", examples=[212]
     )
@@ -136,7 +185,10 @@ class DrugScoreOut(BaseModel):
         ],
     )
     top_features: list[FeatureContributionOut] = Field(
-        description="Features with the largest absolute SHAP values, largest first.",
+        description="Features with the largest absolute SHAP values, largest first. "
+        "SHAP explains the uncalibrated model's log-odds (raw_probability), not the "
+        "calibrated probability; calibration is monotone, so a feature that raises "
+        "the raw probability never lowers the calibrated one.",
         examples=[[{"feature": "mutation BRAF", "value": 1.0, "shap": 1.7}]],
     )
 
@@ -158,7 +210,7 @@ class ScoreResponse(_Scored):
     """Every drug ranked for one profile, most likely responder first."""
 
     results: list[DrugScoreOut] = Field(
-        description="All drugs, sorted by probability of response, descending."
+        description="All drugs, sorted by calibrated probability, descending."
     )
 
 
@@ -166,7 +218,8 @@ class ScoreBatchResponse(_Scored):
     """One ranked drug list per submitted profile, in submission order."""
 
     results: list[list[DrugScoreOut]] = Field(
-        description="Per profile, all drugs sorted by probability, descending."
+        description="Per profile, all drugs sorted by calibrated probability, "
+        "descending."
     )
 
 

@@ -1,11 +1,16 @@
 """Fixtures shared by every test package."""
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from features import Alteration, Profile
+from features import Alteration, Profile, canonical_tumour_type
+from models import UncertaintyModel
+from training import UncertaintyConfig
+from training._uncertainty import fit_episodes
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +60,32 @@ def planted() -> tuple[list[Profile], np.ndarray]:
     profiles, truth = make_planted_profiles(200, seed=0)
     responded = (np.random.default_rng(1).random(len(truth)) < truth).astype(int)
     return profiles, responded
+
+
+def in_sample_uncertainty(
+    profiles: list[Profile],
+    outcomes: Mapping[str, np.ndarray],
+    raw: Mapping[str, np.ndarray],
+) -> UncertaintyModel:
+    """Uncertainty fitted on a hand-built bundle's in-sample probabilities.
+
+    Only for fixtures: real bundles fit it on out-of-fold predictions.
+    """
+    tumour_types = [canonical_tumour_type(p.tumour_type) for p in profiles]
+    frame = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "sample_id": [p.sample_id for p in profiles],
+                    "drug": drug,
+                    "responded": np.asarray(y, dtype=int),
+                    "raw": raw[drug],
+                    "served_by": "per-drug",
+                    "tumour_type": tumour_types,
+                }
+            )
+            for drug, y in outcomes.items()
+        ],
+        ignore_index=True,
+    )
+    return fit_episodes(frame, profiles, settings=UncertaintyConfig())

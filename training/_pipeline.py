@@ -29,6 +29,7 @@ from training._fit import (
     trainable_drugs,
 )
 from training._pooled import choose_served, cross_validate_pooled, pair_block
+from training._uncertainty import fit_uncertainty
 from training.data import Cohort
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,9 @@ def select_drugs(
 class CrossValidation:
     """Out-of-fold probabilities of both model kinds, one row per episode."""
 
-    oof: pd.DataFrame  # sample_id, drug, responded, per_drug, pooled (NaN: not fitted)
+    # sample_id, drug, responded, fold (-1: never held out), per_drug, pooled
+    # (NaN: not fitted)
+    oof: pd.DataFrame
     cv_own: dict[str, CvMetrics]
     cv_pooled: dict[str, CvMetrics]
 
@@ -109,6 +112,7 @@ def cross_validate_cohort(
     )
     own = _episodes(treatments, rows, trainable_drugs(treatments, settings=settings))
     oof = treatments[["sample_id", "drug", "responded"]].reset_index(drop=True)
+    oof["fold"] = fold_of[rows].astype(int)
     oof["per_drug"] = np.nan
     drug_of = oof["drug"].to_numpy()
     predicted = cross_validate(
@@ -213,9 +217,11 @@ def fit_bundle(
         pooled_feature_names=pair_feature_names(names, vocabulary) if pooled else [],
         drugs=_drug_infos(profiles, treatments, served, cv.cv_own, cv.cv_pooled),
     )
+    uncertainty = fit_uncertainty(cv, cohort, settings=config.uncertainty)
     return ResponderModel(
-        vectorizer, boosters, metadata=metadata, knowledge=knowledge, pooled=pooled
-    )
+        vectorizer, boosters, metadata=metadata, knowledge=knowledge,
+        uncertainty=uncertainty, pooled=pooled,
+    )  # fmt: skip
 
 
 def _pooled_params(config: Config) -> XGBoostConfig:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from mlflow.exceptions import MlflowException
 
 from models import ResponderModel
 from training._config import Config, TrackingConfig
+from training._model_card import MODEL_CARD, model_card, registry_description
 
 logger = logging.getLogger(__name__)
 
@@ -117,17 +119,32 @@ def cv_table(model: ResponderModel) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def register_bundle(config: Config, run_id: str, model: ResponderModel) -> str:
+def register_bundle(
+    config: Config,
+    run_id: str,
+    model: ResponderModel,
+    *,
+    cohort_summary: Mapping[str, Any] | None = None,
+    evaluation: Mapping[str, Any] | None = None,
+) -> str:
     """Log the bundle to the run, register it as a new version, alias it champion.
 
-    The alias moves only after the version exists, so a failure anywhere before
-    leaves the current champion in place.
+    The model card is logged next to the bundle (``model_card.md``; outside it, so
+    the bundle's checksums stay its own) and its summary becomes the version's
+    description. The alias moves only after the version exists, so a failure
+    anywhere before leaves the current champion in place.
     """
     client = client_for(config.tracking)
     name = config.tracking.registered_model
+    card = partial(
+        model_card, model, config=config,
+        cohort_summary=cohort_summary or {}, evaluation=evaluation,
+    )  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         bundle = model.save(Path(tmp) / "bundle")
         client.log_artifacts(run_id, str(bundle), artifact_path="bundle")
+        (Path(tmp) / MODEL_CARD).write_text(card())
+        client.log_artifact(run_id, str(Path(tmp) / MODEL_CARD))
     try:
         client.get_registered_model(name)
     except MlflowException:
@@ -137,6 +154,7 @@ def register_bundle(config: Config, run_id: str, model: ResponderModel) -> str:
         name,
         source=f"{artifact_uri}/bundle",
         run_id=run_id,
+        description=registry_description(card(per_subgroup=False)),
         tags={
             "data_hash": model.metadata.data_hash,
             "data_source": model.metadata.data_source,

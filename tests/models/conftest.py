@@ -6,6 +6,7 @@ import xgboost as xgb
 
 from features import Profile, ProfileVectorizer, load_drug_knowledge
 from models import BundleMetadata, CvMetrics, DrugInfo, ResponderModel
+from tests.conftest import in_sample_uncertainty
 
 
 def build_model(profiles: list[Profile], responded: np.ndarray) -> ResponderModel:
@@ -34,8 +35,16 @@ def build_model(profiles: list[Profile], responded: np.ndarray) -> ResponderMode
         feature_names=names,
         drugs=dict.fromkeys(labels, info),
     )
+    raw = {
+        drug: booster.predict(xgb.DMatrix(X, feature_names=names))
+        for drug, booster in boosters.items()
+    }
     return ResponderModel(
-        vectorizer, boosters, metadata=metadata, knowledge=load_drug_knowledge()
+        vectorizer,
+        boosters,
+        metadata=metadata,
+        knowledge=load_drug_knowledge(),
+        uncertainty=in_sample_uncertainty(profiles, labels, raw),
     )
 
 

@@ -41,7 +41,8 @@ def test_shap_values_plus_base_equal_the_margin(model: ResponderModel, planted) 
 
 
 @pytest.mark.parametrize(
-    "target", ["metadata.json", "vectorizer.json", "boosters/000.ubj"]
+    "target",
+    ["metadata.json", "vectorizer.json", "boosters/000.ubj", "uncertainty.json"],
 )
 def test_a_changed_byte_fails_verification(bundle: Path, target: str) -> None:
     path = bundle / target
@@ -88,3 +89,6 @@ def test_unseen_tumour_type_is_flagged(model: ResponderModel) -> None:
     scores = rank_drugs(model, [unseen, BRAF_MELANOMA])
     assert {s.tumour_type_seen for s in scores[0]} == {False}
     assert {s.tumour_type_seen for s in scores[1]} == {True}
+    assert {s.in_domain for s in scores[0]} == {False}
+    assert all("'mesothelioma' not in" in str(s.reason) for s in scores[0])
+    assert {(s.in_domain, s.reason) for s in scores[1]} == {(True, None)}

@@ -21,6 +21,7 @@ from features import (
     load_drug_knowledge,
 )
 from models import BundleMetadata, CvMetrics, DrugInfo, ResponderModel
+from tests.conftest import in_sample_uncertainty
 
 TUMOUR_TYPES = ("melanoma", "colorectal", "lung adenocarcinoma", "breast", "cml")
 OTHER_GENES = ("TP53", "KRAS", "PIK3CA", "APC", "PTEN")
@@ -77,9 +78,11 @@ def build_bundle(path: Path, *, n_profiles: int = 200, seed: int = 0) -> Path:
     features = vectorizer.transform(profiles)
     names = [str(n) for n in vectorizer.get_feature_names_out()]
     tumour_types = sorted({canonical_tumour_type(p.tumour_type) for p in profiles})
-    boosters, drugs = {}, {}
-    for drug, labels in _labels(rng, profiles).items():
+    boosters, drugs, raw = {}, {}, {}
+    outcomes = _labels(rng, profiles)
+    for drug, labels in outcomes.items():
         boosters[drug] = _train_booster(features, labels, names)
+        raw[drug] = boosters[drug].predict(xgb.DMatrix(features, feature_names=names))
         drugs[drug] = DrugInfo(
             n_training_samples=n_profiles,
             n_responders=int(labels.sum()),
@@ -102,7 +105,14 @@ def build_bundle(path: Path, *, n_profiles: int = 200, seed: int = 0) -> Path:
         drugs=drugs,
     )
     knowledge = load_drug_knowledge()
-    model = ResponderModel(vectorizer, boosters, metadata=metadata, knowledge=knowledge)
+    uncertainty = in_sample_uncertainty(profiles, outcomes, raw)
+    model = ResponderModel(
+        vectorizer,
+        boosters,
+        metadata=metadata,
+        knowledge=knowledge,
+        uncertainty=uncertainty,
+    )
     return model.save(path)
 
 

@@ -281,6 +281,24 @@ def test_http_score_ranks_and_explains(
     assert probabilities == sorted(probabilities, reverse=True)
 
 
+def test_http_score_carries_calibration_interval_set_and_domain(
+    client: TestClient, braf_melanoma: dict[str, Any]
+) -> None:
+    response = client.post("/score", json={"profile": braf_melanoma})
+    assert response.status_code == 200, response.text
+    for result in response.json()["results"]:
+        low, high = result["interval"]
+        assert 0 <= low <= high <= 1
+        assert result["prediction_set"] in ([0], [1], [0, 1])
+        assert result["coverage"] == pytest.approx(0.9)
+        assert (result["in_domain"], result["reason"]) == (True, None)
+        assert 0 <= result["raw_probability"] <= 1
+    best = response.json()["results"][0]
+    assert best["drug"] == "dabrafenib"
+    assert 1 in best["prediction_set"]
+    assert best["interval"][1] > 0.5
+
+
 def test_http_unknown_kind_names_the_field_without_echoing_it(
     client: TestClient, braf_melanoma: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -345,6 +363,15 @@ def test_http_empty_alterations_and_unseen_tumour_type_still_score(
     )
     assert unseen.status_code == 200, unseen.text
     assert {r["tumour_type_seen"] for r in unseen.json()["results"]} == {False}
+    assert {r["in_domain"] for r in unseen.json()["results"]} == {False}
+    assert all("'glioma'" in r["reason"] for r in unseen.json()["results"])
+    strange = {
+        "tumour_type": "melanoma",
+        "alterations": [{"kind": "mutation", "gene": f"NOVEL{i}"} for i in range(8)],
+    }
+    flagged = client.post("/score", json={"profile": strange})
+    assert flagged.status_code == 200, flagged.text
+    assert all("unseen in training" in r["reason"] for r in flagged.json()["results"])
 
 
 def test_http_score_batch_returns_one_ranking_per_profile(

@@ -70,6 +70,9 @@ def test_small_drug_is_served_by_the_pooled_model(pooled_model: ResponderModel) 
     assert small.cv_per_drug is None and small.cv_pooled is not None
     assert small.cv_pooled.auroc is not None and small.cv_pooled.auroc > 0.7
     assert pooled_model.metadata.drugs["vemurafenib"].cv_pooled is not None
+    # 30 episodes are too few for its own calibrator: it shares the pooled model's.
+    calibrator = pooled_model.uncertainty.drugs["dabrafenib"].calibrator
+    assert calibrator.fitted_on == "all drugs served by the pooled model"
 
 
 def test_pooled_bundle_round_trips_and_explains(

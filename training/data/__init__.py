@@ -1,6 +1,7 @@
 """Cohorts: the profile + treatment tables every loader produces, and the loaders."""
 
 from training.data._cbioportal import ImportResult, import_study
+from training.data._ccle import CCLE_FOLDER, load_ccle
 from training.data._cohort import REQUIRED_TREATMENT_COLUMNS, Cohort
 from training.data._drup_params import DrupParams
 from training.data._fetch import GDSC_FOLDER, fetch_gdsc
@@ -24,6 +25,7 @@ from training.data._study_mapping import (
 )
 
 __all__ = [
+    "CCLE_FOLDER",
     "EXCLUDED_VARIANT_CLASSES",
     "GDSC_FOLDER",
     "MAPPINGS_FOLDER",
@@ -40,6 +42,7 @@ __all__ = [
     "import_ici_pooled",
     "import_liu2019",
     "import_study",
+    "load_ccle",
     "load_gdsc",
     "load_ici_pooled",
     "load_liu2019",

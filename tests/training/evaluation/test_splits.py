@@ -1,0 +1,87 @@
+import pandas as pd
+import pytest
+
+from features import canonical_tumour_type
+from tests.training.evaluation.synthetic import NOISE, SIGNAL, planted_cohort
+from training.data import Cohort
+from training.evaluation import (
+    TRAIN_ONLY,
+    cross_study_folds,
+    grouped_folds,
+    temporal_folds,
+    tumour_type_folds,
+)
+
+COHORT = planted_cohort()
+
+
+def tumour_types(cohort: Cohort) -> pd.Series:
+    return pd.Series(
+        {p.sample_id: canonical_tumour_type(p.tumour_type) for p in cohort.profiles}
+    )
+
+
+def test_grouped_folds_hold_every_treated_sample_out_once() -> None:
+    folds = grouped_folds(COHORT, n_splits=4, seed=0)
+    assert sorted(folds.unique()) == [0, 1, 2, 3]
+    assert set(folds.index) == {p.sample_id for p in COHORT.profiles}
+    # Stratified: each fold's response rate is close to the whole cohort's.
+    episodes = COHORT.treatments.assign(fold=COHORT.treatments["sample_id"].map(folds))
+    rates = episodes.groupby("fold")["responded"].mean()
+    assert (rates - episodes["responded"].mean()).abs().max() < 0.05
+
+
+def test_leave_one_tumour_type_out_never_trains_on_the_held_out_type() -> None:
+    folds = tumour_type_folds(COHORT, min_samples=20)
+    types = tumour_types(COHORT)
+    assert folds.nunique() == 4  # three planted types held out, kidney train-only
+    assert (folds[types == "kidney"] == TRAIN_ONLY).all()
+    for fold in range(3):
+        held_out = set(types[folds == fold])
+        assert len(held_out) == 1
+        assert held_out.isdisjoint(types[folds != fold])
+
+
+def test_tumour_type_split_needs_a_type_large_enough() -> None:
+    with pytest.raises(ValueError, match="--min-type-samples"):
+        tumour_type_folds(COHORT, min_samples=10_000)
+
+
+def test_temporal_split_trains_only_on_earlier_samples() -> None:
+    folds = temporal_folds(COHORT, quantile=0.8)
+    dates = pd.to_datetime(COHORT.treatments["start_date"])
+    fold = COHORT.treatments["sample_id"].map(folds)
+    assert dates[fold == TRAIN_ONLY].max() < dates[fold == 0].min()
+    assert (fold == 0).mean() == pytest.approx(0.2, abs=0.02)
+
+
+def test_temporal_split_needs_dates() -> None:
+    undated = Cohort(
+        profiles=COHORT.profiles,
+        treatments=COHORT.treatments.drop(columns="start_date"),
+    )
+    with pytest.raises(ValueError, match="start_date"):
+        temporal_folds(undated)
+
+
+def test_cross_study_scores_each_shared_line_on_the_second_study_only() -> None:
+    first = COHORT.subset(drugs=[SIGNAL, NOISE])
+    lines = [p.sample_id for p in COHORT.profiles[:50]]
+    second = COHORT.subset(drugs=[SIGNAL], samples=lines)
+    second = Cohort(
+        profiles=second.profiles,
+        treatments=second.treatments.assign(responded=1, study="second"),
+    )
+    cohort, folds = cross_study_folds(first, second)
+    assert cohort.drugs == (SIGNAL,)
+    treatments = cohort.treatments.assign(
+        fold=cohort.treatments["sample_id"].map(folds)
+    )
+    tested = treatments[treatments["fold"] == 0]
+    assert set(tested["sample_id"]) == set(lines)
+    assert (tested["study"] == "second").all()
+    assert (
+        not treatments.loc[treatments["fold"] == TRAIN_ONLY, "sample_id"]
+        .isin(lines)
+        .any()
+    )

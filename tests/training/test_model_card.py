@@ -1,0 +1,94 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from features import load_drug_knowledge
+from models import ResponderModel
+from tests.training.conftest import small_config
+from tests.training.test_train import planted_cohort
+from training import client_for, register_bundle, train_bundle, training_run
+from training._model_card import (
+    MODEL_CARD,
+    model_card,
+    registry_description,
+    summarise_cohort,
+)
+
+BOARD = "not a substitute for a molecular tumour board"
+
+
+@pytest.fixture(scope="module")
+def planted_model(tmp_path_factory: pytest.TempPathFactory) -> ResponderModel:
+    cohort = planted_cohort()
+    return train_bundle(
+        cohort,
+        config=small_config(tmp_path_factory.mktemp("card"), min_samples=50),
+        drugs=list(cohort.drugs),
+        data_source="planted",
+        knowledge=load_drug_knowledge(),
+    )
+
+
+def test_card_covers_use_provenance_performance_and_limits(
+    planted_model: ResponderModel, tmp_path: Path
+) -> None:
+    cohort = planted_cohort()
+    evaluation = {
+        "split": "grouped",
+        "overall": {"n": 600, "auroc": 0.71},
+        "tumour_types": {
+            "melanoma": {"n": 190, "responders": 60, "auroc": 0.8, "curve": [1, 2]},
+            "colorectal": {"n": 210, "responders": 40, "auroc": None},
+        },
+    }
+    card = model_card(
+        planted_model,
+        config=small_config(tmp_path),
+        cohort_summary=summarise_cohort(cohort),
+        evaluation=evaluation,
+    )
+    for heading in ("Intended use", "Data provenance", "Performance", "Known limits"):
+        assert f"## {heading}" in card
+    assert BOARD in card and "not for on-label treatment choice" in card
+    assert cohort.data_hash() in card
+    assert "- samples: 300" in card
+    assert "| braf inhibitor | per-drug | 300 |" in card  # per-drug subgroup row
+    assert "| melanoma | 190 | 60 | 0.800 |" in card  # per tumour type
+    assert "| colorectal | 210 | 40 | n/a |" in card
+    assert "curve" not in card  # only scalar metrics become columns
+    assert "`given` (2 drugs)" in card
+    assert not re.search(r"\bs\d+\b", card), "the card names a sample"
+
+
+def test_registry_description_fits_the_store() -> None:
+    short = "# card\n\nshort\n"
+    assert registry_description(short) == short
+    long = "# card\n" + "| row | 0.5 |\n" * 1000
+    cut = registry_description(long)
+    assert len(cut) <= 5000 and cut.endswith(
+        f"the full card is the run's {MODEL_CARD}.)\n"
+    )
+
+
+def test_registered_version_carries_the_model_card(
+    planted_model: ResponderModel, tmp_path: Path
+) -> None:
+    config = small_config(tmp_path)
+    with training_run(config, tags={}) as run_id:
+        version = register_bundle(
+            config, run_id, planted_model, cohort_summary={"n_samples": 300}
+        )
+    client = client_for(config.tracking)
+    description = client.get_model_version(
+        config.tracking.registered_model, version
+    ).description
+    assert BOARD in description
+    assert planted_model.metadata.data_hash in description
+    assert "Cut to fit" not in description and len(description) <= 5000
+    artifacts = {a.path for a in client.list_artifacts(run_id)}
+    assert {MODEL_CARD, "bundle"} <= artifacts
+    card = Path(client.download_artifacts(run_id, MODEL_CARD, str(tmp_path)))
+    assert "| placebo | per-drug |" in card.read_text()
+    bundle_files = {a.path for a in client.list_artifacts(run_id, "bundle")}
+    assert f"bundle/{MODEL_CARD}" not in bundle_files  # checksums cover the bundle

@@ -1,0 +1,188 @@
+"""Baselines scored on the model's folds, each fitted inside the training fold.
+
+- ``rule``: the matching rule in use today, treat every biomarker-matched sample
+  (1 = matched, 0 = not; `features.DrugKnowledge.match`); nothing is fitted.
+- ``rate``: the drug's response rate in the training fold (the training fold's
+  overall rate for a drug it does not hold).
+- ``rate_shrunk``: the drug's rate per tumour type, shrunk towards the drug's
+  rate by beta-binomial empirical Bayes (`shrunk_rates`); a tumour type the
+  training fold lacks gets the drug's rate.
+- ``logistic``: L2-regularised logistic regression on the fold's own
+  `features.ProfileVectorizer` features (median-imputed with missing indicators,
+  standardised, C = 0.1, not tuned), one per drug with enough training data by
+  the per-drug model's rule (`training.trainable_drugs`); other drugs get
+  ``rate_shrunk`` (column ``logistic_fitted`` says which).
+
+Within a drug the raw rate is constant per fold, so its per-drug AUROC carries no
+ranking; it even tends below 0.5, because a fold holding more responders leaves
+fewer in its training folds (a lower predicted rate for a richer fold).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from features import DrugKnowledge, Profile, canonical_tumour_type
+from training._config import TrainingConfig
+from training._evaluate import matching_rule
+from training._fit import fold_matrices, trainable_drugs
+
+BASELINES: tuple[str, ...] = ("rule", "rate", "rate_shrunk", "logistic")
+LOGISTIC_C = 0.1
+
+
+def fit_baselines(
+    oof: pd.DataFrame,
+    profiles: Sequence[Profile],
+    *,
+    folds: pd.Series,
+    knowledge: DrugKnowledge,
+    settings: TrainingConfig,
+    min_count: int,
+) -> pd.DataFrame:
+    """Out-of-fold predictions of every baseline, aligned to the rows of ``oof``.
+
+    Parameters
+    ----------
+    oof
+        Episodes (``sample_id``, ``drug``, ``responded``), e.g.
+        `CrossValidation.oof`.
+    folds
+        Sample id -> held-out fold, -1 = train only (as for the model).
+    min_count
+        The vectorizer's ``min_count`` (the model's feature config).
+
+    Returns
+    -------
+    pd.DataFrame
+        One column per name in `BASELINES` (NaN on rows never held out) and
+        ``logistic_fitted`` (whether the row's logistic model was fitted).
+    """
+    types = {p.sample_id: canonical_tumour_type(p.tumour_type) for p in profiles}
+    frame = oof[["sample_id", "drug", "responded"]].assign(
+        tumour_type=oof["sample_id"].map(types),
+        fold=folds.reindex(oof["sample_id"]).fillna(-1).astype(int).to_numpy(),
+    )
+    out = pd.DataFrame(np.nan, index=oof.index, columns=list(BASELINES))
+    out["logistic_fitted"] = False
+    held_out = frame["fold"].to_numpy() >= 0
+    out.loc[held_out, "rule"] = matching_rule(oof[held_out], profiles, knowledge)
+    fold_of = folds.reindex([p.sample_id for p in profiles]).fillna(-1).to_numpy()
+    matrices = fold_matrices(
+        profiles, fold_of, n_folds=int(fold_of.max()) + 1, min_count=min_count
+    )
+    row_of = pd.Series(np.arange(len(profiles)), index=[p.sample_id for p in profiles])
+    rows = row_of[frame["sample_id"]].to_numpy()
+    for fold, X in enumerate(matrices):
+        test = frame["fold"].to_numpy() == fold
+        train = ~test
+        if not test.any():
+            continue
+        rates = _rates(frame[train], frame[test])
+        out.loc[test, ["rate", "rate_shrunk"]] = rates.to_numpy()
+        logistic, fitted = _logistic(
+            X, rows, frame, train, test, fallback=rates["rate_shrunk"],
+            settings=settings,
+        )  # fmt: skip
+        out.loc[test, "logistic"] = logistic
+        out.loc[test, "logistic_fitted"] = fitted
+    return out
+
+
+def _rates(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
+    overall = float(train["responded"].mean())
+    rate = test["drug"].map(train.groupby("drug")["responded"].mean())
+    counts = train.groupby(["drug", "tumour_type"])["responded"].agg(["sum", "size"])
+    shrunk = pd.Series(overall, index=test.index)
+    for drug, group in test.groupby("drug"):
+        if drug not in counts.index.get_level_values("drug"):
+            continue
+        seen = counts.loc[drug]
+        table = shrunk_rates(seen["sum"].to_numpy(), seen["size"].to_numpy())
+        posterior = pd.Series(table.posterior, index=seen.index)
+        shrunk[group.index] = group["tumour_type"].map(posterior).fillna(table.mean)
+    return pd.DataFrame({"rate": rate.fillna(overall), "rate_shrunk": shrunk})
+
+
+@dataclass(frozen=True)
+class ShrunkRates:
+    """Posterior mean rate per group, and the prior (pooled) mean and strength."""
+
+    posterior: np.ndarray
+    mean: float
+    concentration: float  # a + b of the beta prior; inf = complete pooling
+
+
+def shrunk_rates(events: np.ndarray, totals: np.ndarray) -> ShrunkRates:
+    """Beta-binomial empirical Bayes rates of several groups (method of moments).
+
+    The prior mean is the pooled rate m = sum(events) / sum(totals), so a group
+    with no data gets exactly the pooled rate. The intra-class correlation rho =
+    1 / (a + b + 1) comes from the binomial-weighted between-group dispersion
+    (Kleinman 1973): E[sum n_i (p_i - m)^2] = m (1 - m) [(k - 1) + rho (N -
+    sum n_i^2 / N)]; rho <= 0 pools completely, rho >= 1 leaves the raw rates.
+    Posterior mean of group i: (a + y_i) / (a + b + n_i) with a + b = 1/rho - 1.
+    """
+    events, totals = np.asarray(events, float), np.asarray(totals, float)
+    n = totals.sum()
+    mean = events.sum() / n
+    spread = n - (totals**2).sum() / n
+    if mean in (0.0, 1.0) or spread <= 0:
+        return ShrunkRates(np.full(len(totals), mean), float(mean), np.inf)
+    dispersion = (totals * (events / totals - mean) ** 2).sum() / (mean * (1 - mean))
+    rho = (dispersion - (len(totals) - 1)) / spread
+    if rho <= 0:
+        return ShrunkRates(np.full(len(totals), mean), float(mean), np.inf)
+    concentration = 1 / min(rho, 1 - 1e-9) - 1
+    posterior = (concentration * mean + events) / (concentration + totals)
+    return ShrunkRates(posterior, float(mean), float(concentration))
+
+
+def _logistic(
+    X: np.ndarray,
+    rows: np.ndarray,
+    frame: pd.DataFrame,
+    train: np.ndarray,
+    test: np.ndarray,
+    *,
+    fallback: pd.Series,
+    settings: TrainingConfig,
+) -> tuple[np.ndarray, np.ndarray]:
+    predicted = fallback.to_numpy(dtype=float).copy()
+    drugs = frame["drug"].to_numpy()
+    y = frame["responded"].to_numpy()
+    fitted = set(trainable_drugs(frame[train], settings=settings))
+    tasks = [d for d in pd.unique(drugs[test]) if d in fitted]
+
+    def fit_predict(drug: str) -> np.ndarray:
+        mine = drugs == drug
+        model = _logistic_model().fit(X[rows[mine & train]], y[mine & train])
+        return model.predict_proba(X[rows[mine & test]])[:, 1]
+
+    test_drugs = drugs[test]
+    # Small problems: BLAS threads only contend with the drugs' own threads.
+    with (
+        threadpool_limits(limits=1, user_api="blas"),
+        ThreadPoolExecutor(max_workers=settings.n_jobs) as pool,
+    ):
+        for drug, probability in zip(tasks, pool.map(fit_predict, tasks), strict=True):
+            predicted[test_drugs == drug] = probability
+    return predicted, np.isin(test_drugs, tasks)
+
+
+def _logistic_model() -> Pipeline:
+    return make_pipeline(
+        SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+        StandardScaler(),
+        LogisticRegression(C=LOGISTIC_C, max_iter=5000),
+    )

@@ -1,0 +1,129 @@
+"""Evaluation splits, all grouped by sample (DESIGN.md section 4).
+
+Each builder returns the ``folds`` Series that `training.cross_validate_cohort`
+takes: sample id -> the fold (0, 1, ...) in which the sample is held out, or -1 for
+a sample that is only ever trained on. A sample's episodes always share a fold, so
+no sample is trained on and scored in the same fold.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from features import canonical_tumour_type
+from training._cv import assign_folds
+from training.data import Cohort
+
+logger = logging.getLogger(__name__)
+
+Split = Literal["grouped", "tumour-type", "temporal", "cross-study"]
+SPLITS: tuple[Split, ...] = ("grouped", "tumour-type", "temporal", "cross-study")
+TRAIN_ONLY = -1
+
+
+def grouped_folds(cohort: Cohort, *, n_splits: int, seed: int) -> pd.Series:
+    """Stratified k-fold on response, grouped by sample; profiles without episodes
+    are train-only."""
+    folds = assign_folds(cohort.treatments, n_splits=n_splits, seed=seed)
+    return _every_profile(cohort, folds)
+
+
+def tumour_type_folds(cohort: Cohort, *, min_samples: int = 20) -> pd.Series:
+    """Leave one tumour type out: each canonical tumour type is one fold.
+
+    Rule for small types: a tumour type with fewer than ``min_samples`` treated
+    samples is never held out; its samples are train-only (-1), so every fold is
+    large enough to score and small types still inform the models. Folds are
+    numbered from the largest type down. Profiles without episodes follow their
+    tumour type, so a held-out type is absent from that fold's vocabulary too.
+    """
+    types = pd.Series(
+        {p.sample_id: canonical_tumour_type(p.tumour_type) for p in cohort.profiles}
+    )
+    treated = types[types.index.isin(set(cohort.treatments["sample_id"]))]
+    sizes = treated.value_counts()
+    held_out = sizes[sizes >= min_samples]
+    if held_out.empty:
+        raise ValueError(
+            f"no tumour type has {min_samples} or more treated samples; lower "
+            f"--min-type-samples (largest type has {int(sizes.max())})"
+        )
+    number = {t: i for i, t in enumerate(held_out.index)}  # value_counts: largest first
+    folds = types.map(number).fillna(TRAIN_ONLY).astype(int)
+    logger.info(
+        "leave-one-tumour-type-out: %d types held out, %d smaller types (%d samples) "
+        "train-only",
+        len(held_out),
+        len(sizes) - len(held_out),
+        int(sizes[sizes < min_samples].sum()),
+    )
+    return folds
+
+
+def temporal_folds(cohort: Cohort, *, quantile: float = 0.8) -> pd.Series:
+    """Train before a date cut, test after it.
+
+    A sample's date is its latest ``start_date``, so no outcome on or after the cut
+    is trained on. The cut is that date's ``quantile`` over samples; samples dated
+    on or after it are fold 0, earlier ones train-only: every training sample's
+    date precedes every test sample's.
+    """
+    treatments = cohort.treatments
+    if "start_date" not in treatments or treatments["start_date"].isna().all():
+        raise ValueError(
+            "the temporal split needs a 'start_date' column in the treatments; "
+            "this cohort has none (use --split grouped or tumour-type)"
+        )
+    dates = pd.to_datetime(treatments["start_date"]).groupby(treatments["sample_id"])
+    latest = dates.max().dropna()
+    cut = pd.Timestamp(np.sort(latest.to_numpy())[int(quantile * (len(latest) - 1))])
+    folds = pd.Series(np.where(latest >= cut, 0, TRAIN_ONLY), index=latest.index)
+    if not (folds == TRAIN_ONLY).any():
+        raise ValueError(f"every sample is dated on the cut {cut.date()}; no training")
+    logger.info(
+        "temporal: cut %s (quantile %.2f); %d samples train, %d test",
+        cut.date(),
+        quantile,
+        int((folds == TRAIN_ONLY).sum()),
+        int((folds == 0).sum()),
+    )
+    return _every_profile(cohort, folds)
+
+
+def cross_study_folds(train: Cohort, test: Cohort) -> tuple[Cohort, pd.Series]:
+    """One cohort holding both studies' episodes of the drugs both measured.
+
+    ``test`` samples (e.g. CCLE lines, whose profiles are their GDSC profiles) are
+    fold 0 with only the test study's responses; their episodes in ``train`` are
+    dropped, so each line is either trained on (the first study) or scored (the
+    second), never both. Everything else in ``train`` is train-only.
+    """
+    shared = sorted(set(train.drugs) & set(test.drugs))
+    if not shared:
+        raise ValueError("the two studies share no drug; nothing to evaluate")
+    scored = set(test.treatments["sample_id"])
+    first = train.treatments
+    first = first[first["drug"].isin(shared) & ~first["sample_id"].isin(scored)]
+    second = test.treatments[test.treatments["drug"].isin(shared)]
+    treatments = pd.concat([first, second], ignore_index=True)
+    profiles = {p.sample_id: p for p in (*train.profiles, *test.profiles)}
+    cohort = Cohort(profiles=tuple(profiles.values()), treatments=treatments)
+    folds = pd.Series(
+        [0 if s in scored else TRAIN_ONLY for s in profiles], index=list(profiles)
+    )
+    logger.info(
+        "cross-study: %d shared drugs; %d training episodes, %d test episodes",
+        len(shared),
+        len(first),
+        len(second),
+    )
+    return cohort, folds
+
+
+def _every_profile(cohort: Cohort, folds: pd.Series) -> pd.Series:
+    ids = [p.sample_id for p in cohort.profiles]
+    return folds.reindex(ids).fillna(TRAIN_ONLY).astype(int)
