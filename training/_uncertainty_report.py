@@ -57,7 +57,8 @@ def _assess(
     domain = model.domain
     judged = pd.DataFrame(
         {
-            "reason": domain.reasons(profiles),
+            # object, not pandas' string dtype, which would turn None into NaN
+            "reason": pd.Series(domain.reasons(profiles), index=samples, dtype=object),
             "unseen_genes": domain.unseen_events(profiles) > domain.unseen_threshold,
             "unusual": domain.surprisal(profiles) > domain.surprisal_threshold,
         },

@@ -234,9 +234,20 @@ def synthetic_cv(seed: int = 0) -> tuple[CrossValidation, Cohort]:
             )
         )
     oof = pd.concat(parts, ignore_index=True)
+    # Every 200th profile carries alterations on genes no other profile has.
     profiles = tuple(
-        Profile(sample_id=s, tumour_type=t)
-        for s, t in zip(oof["sample_id"], oof.pop("tumour_type"), strict=True)
+        Profile(
+            sample_id=s,
+            tumour_type=t,
+            alterations=tuple(
+                Alteration(kind="mutation", gene=f"NOVEL{i}{j}") for j in range(4)
+            )
+            if i % 200 == 0
+            else (),
+        )
+        for i, (s, t) in enumerate(
+            zip(oof["sample_id"], oof.pop("tumour_type"), strict=True)
+        )
     )
     cv = CrossValidation(
         oof=oof,
@@ -278,8 +289,13 @@ def test_held_out_coverage_and_domain_report() -> None:
     assert summary["coverage"] == pytest.approx(0.9, abs=0.05)
     assert summary["brier_calibrated"] < summary["brier_raw"]
     assert summary["n_episodes"] == len(cv.oof)
-    # Every tumour type is in every drug's training folds; bare profiles are typical.
-    assert summary["share_out_of_domain"] < 0.05
+    # Every tumour type is in every drug's training folds; only the 1 in 200
+    # profiles with unseen genes are flagged, each with its reason.
+    assert summary["share_out_of_domain"] == pytest.approx(0.005, abs=0.002)
+    flagged = frame[~frame["in_domain"]]
+    assert flagged["unseen_genes"].all()
+    assert flagged["reason"].str.contains("4 alterations on genes unseen").all()
+    assert frame.loc[frame["in_domain"], "reason"].isna().all()
     assert summary["in_domain"]["n"] + summary["out_of_domain"]["n"] == len(frame)
 
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
@@ -73,29 +73,28 @@ def fit_baselines(
         tumour_type=oof["sample_id"].map(types),
         fold=folds.reindex(oof["sample_id"]).fillna(-1).astype(int).to_numpy(),
     )
+    frame.index = oof.index
     out = pd.DataFrame(np.nan, index=oof.index, columns=list(BASELINES))
-    out["logistic_fitted"] = False
-    held_out = frame["fold"].to_numpy() >= 0
-    out.loc[held_out, "rule"] = matching_rule(oof[held_out], profiles, knowledge)
+    fold = frame["fold"].to_numpy()
+    out.loc[fold >= 0, "rule"] = matching_rule(oof[fold >= 0], profiles, knowledge)
     fold_of = folds.reindex([p.sample_id for p in profiles]).fillna(-1).to_numpy()
     matrices = fold_matrices(
         profiles, fold_of, n_folds=int(fold_of.max()) + 1, min_count=min_count
     )
     row_of = pd.Series(np.arange(len(profiles)), index=[p.sample_id for p in profiles])
     rows = row_of[frame["sample_id"]].to_numpy()
-    for fold, X in enumerate(matrices):
-        test = frame["fold"].to_numpy() == fold
-        train = ~test
+    for k, X in enumerate(matrices):
+        test = fold == k
         if not test.any():
             continue
-        rates = _rates(frame[train], frame[test])
+        rates = _rates(frame[~test], frame[test])
         out.loc[test, ["rate", "rate_shrunk"]] = rates.to_numpy()
-        logistic, fitted = _logistic(
-            X, rows, frame, train, test, fallback=rates["rate_shrunk"],
-            settings=settings,
-        )  # fmt: skip
-        out.loc[test, "logistic"] = logistic
-        out.loc[test, "logistic_fitted"] = fitted
+        Z = _standardised(X, fit_rows=fold_of != k)
+        drugs = trainable_drugs(frame[~test], settings=settings)
+        logistic = _logistic(Z, rows, frame, fold == k, drugs=drugs, settings=settings)
+        out.loc[test, "logistic"] = logistic[test]
+    out["logistic_fitted"] = out["logistic"].notna()
+    out["logistic"] = out["logistic"].fillna(out["rate_shrunk"])
     return out
 
 
@@ -103,9 +102,10 @@ def _rates(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
     overall = float(train["responded"].mean())
     rate = test["drug"].map(train.groupby("drug")["responded"].mean())
     counts = train.groupby(["drug", "tumour_type"])["responded"].agg(["sum", "size"])
+    trained = set(counts.index.get_level_values("drug"))
     shrunk = pd.Series(overall, index=test.index)
     for drug, group in test.groupby("drug"):
-        if drug not in counts.index.get_level_values("drug"):
+        if drug not in trained:
             continue
         seen = counts.loc[drug]
         table = shrunk_rates(seen["sum"].to_numpy(), seen["size"].to_numpy())
@@ -148,41 +148,43 @@ def shrunk_rates(events: np.ndarray, totals: np.ndarray) -> ShrunkRates:
     return ShrunkRates(posterior, float(mean), float(concentration))
 
 
+def _standardised(X: np.ndarray, *, fit_rows: np.ndarray) -> np.ndarray:
+    """Median-imputed (with missing indicators) and standardised features, both
+    fitted on the fold's training profiles."""
+    steps = make_pipeline(
+        SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+        StandardScaler(),
+    )
+    return np.asarray(steps.fit(X[fit_rows]).transform(X))
+
+
 def _logistic(
-    X: np.ndarray,
+    Z: np.ndarray,
     rows: np.ndarray,
     frame: pd.DataFrame,
-    train: np.ndarray,
     test: np.ndarray,
     *,
-    fallback: pd.Series,
+    drugs: Sequence[str],
     settings: TrainingConfig,
-) -> tuple[np.ndarray, np.ndarray]:
-    predicted = fallback.to_numpy(dtype=float).copy()
-    drugs = frame["drug"].to_numpy()
+) -> np.ndarray:
+    """Each drug's held-out probabilities, NaN where no model was fitted."""
     y = frame["responded"].to_numpy()
-    fitted = set(trainable_drugs(frame[train], settings=settings))
-    tasks = [d for d in pd.unique(drugs[test]) if d in fitted]
+    positions = frame.reset_index(drop=True).groupby("drug").indices
+    tasks = [d for d in drugs if test[positions[d]].any()]
 
-    def fit_predict(drug: str) -> np.ndarray:
-        mine = drugs == drug
-        model = _logistic_model().fit(X[rows[mine & train]], y[mine & train])
-        return model.predict_proba(X[rows[mine & test]])[:, 1]
+    def fit_predict(drug: str) -> tuple[np.ndarray, np.ndarray]:
+        mine = np.asarray(positions[drug])
+        train, held_out = mine[~test[mine]], mine[test[mine]]
+        model = LogisticRegression(C=LOGISTIC_C, max_iter=5000)
+        model.fit(Z[rows[train]], y[train])
+        return held_out, model.predict_proba(Z[rows[held_out]])[:, 1]
 
-    test_drugs = drugs[test]
-    # Small problems: BLAS threads only contend with the drugs' own threads.
+    predicted = np.full(len(y), np.nan)
+    # Small problems: BLAS threads would only contend with the drugs' threads.
     with (
         threadpool_limits(limits=1, user_api="blas"),
         ThreadPoolExecutor(max_workers=settings.n_jobs) as pool,
     ):
-        for drug, probability in zip(tasks, pool.map(fit_predict, tasks), strict=True):
-            predicted[test_drugs == drug] = probability
-    return predicted, np.isin(test_drugs, tasks)
-
-
-def _logistic_model() -> Pipeline:
-    return make_pipeline(
-        SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-        StandardScaler(),
-        LogisticRegression(C=LOGISTIC_C, max_iter=5000),
-    )
+        for held_out, probability in pool.map(fit_predict, tasks):
+            predicted[held_out] = probability
+    return predicted

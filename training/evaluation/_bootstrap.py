@@ -190,19 +190,19 @@ def _newton_line(
     y: np.ndarray, x: np.ndarray, W: np.ndarray, a: np.ndarray, b: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     # Steps are clipped so a separable resample drifts instead of overflowing,
-    # and is then reported NaN.
-    wy, wxy = W @ y, W @ (x * y)
+    # and is then reported NaN. Sums over episodes are products with [1, x, x^2].
+    powers = np.column_stack([np.ones_like(x), x, x * x])
+    wy = W @ (powers[:, :2] * y[:, None])
     step = np.ones_like(a)
     with np.errstate(all="ignore"):
         for _ in range(50):
             mu = expit(a[:, None] + b[:, None] * x)
             wmu = W * mu
-            g0, g1 = wy - wmu.sum(1), wxy - wmu @ x
-            v = wmu - wmu * mu
-            h00, h01, h11 = v.sum(1), v @ x, v @ (x * x)
-            det = h00 * h11 - h01**2
-            da = np.clip((h11 * g0 - h01 * g1) / det, -5, 5)
-            db = np.clip((h00 * g1 - h01 * g0) / det, -5, 5)
+            g = wy - wmu @ powers[:, :2]
+            h = (wmu * (1 - mu)) @ powers
+            det = h[:, 0] * h[:, 2] - h[:, 1] ** 2
+            da = np.clip((h[:, 2] * g[:, 0] - h[:, 1] * g[:, 1]) / det, -5, 5)
+            db = np.clip((h[:, 0] * g[:, 1] - h[:, 1] * g[:, 0]) / det, -5, 5)
             a, b = a + da, b + db
             step = np.maximum(np.abs(da), np.abs(db))
             if _largest(step) < 1e-8:
