@@ -134,21 +134,19 @@ def _split(
     settings = config.training
     if args.split == "grouped":
         folds = grouped_folds(cohort, n_splits=settings.cv_folds, seed=settings.seed)
-        return cohort, folds, f"{settings.cv_folds}-fold stratified, by sample"
-    if args.split == "tumour-type":
+        rule = f"{settings.cv_folds}-fold stratified, by sample"
+    elif args.split == "tumour-type":
         folds = tumour_type_folds(cohort, min_samples=args.min_type_samples)
-        return cohort, folds, (
+        rule = (
             f"leave one tumour type out ({int(folds.max()) + 1} types with >= "
             f"{args.min_type_samples} treated samples; smaller types train only)"
-        )  # fmt: skip
-    if args.split == "temporal":
+        )
+    elif args.split == "temporal":
         folds = temporal_folds(cohort)
-        return cohort, folds, "train before the 80th-percentile date, test after"
-    return (
-        cohort,
-        folds,
-        ("train on GDSC lines not screened by CCLE, test on CCLE (ActArea z > 1)"),
-    )
+        rule = "train before the 80th-percentile date, test after"
+    else:
+        rule = "train on GDSC lines CCLE did not screen, test on CCLE (ActArea z > 1)"
+    return cohort, folds, rule
 
 
 def _ccle_folder(config: Config) -> Path:

@@ -18,7 +18,10 @@ from scipy.special import expit, logit
 Estimate = dict[str, float | list[float] | None]  # {"value": ..., "ci": [lo, hi]}
 _MAX_CELLS = 2_000_000  # resamples x episodes held in memory at once
 _EPS = 1e-6
-_MIN_LOGIT_SD = 0.05
+_MIN_LOGIT_SD = 0.2
+# Newton stops when every step is below _TOLERANCE; a resample whose last step is
+# still above _CONVERGED (a slope known to 1e-4 is plenty) did not converge: NaN.
+_TOLERANCE, _CONVERGED = 1e-6, 1e-4
 
 
 def auroc(y: np.ndarray, p: np.ndarray, W: np.ndarray) -> np.ndarray:
@@ -51,7 +54,7 @@ def calibration_slope(y: np.ndarray, p: np.ndarray, W: np.ndarray) -> np.ndarray
 
     1 is ideal; below 1 the predictions are too extreme (overconfident). NaN when
     the fit does not converge or the predictions hardly vary (sd of logit(p)
-    below 0.05: a slope would only measure noise).
+    below 0.2: a slope would only measure noise).
     """
     return _logistic_fit(y, _logit(p), W)[1]
 
@@ -78,9 +81,9 @@ def _newton_intercept(
             wmu = W * mu
             step = np.clip((wy - wmu.sum(1)) / (wmu - wmu * mu).sum(1), -5, 5)
             a = a + step
-            if _largest(np.abs(step)) < 1e-8:
+            if _largest(np.abs(step)) < _TOLERANCE:
                 break
-    return np.where(np.abs(step) < 1e-6, a, np.nan)
+    return np.where(np.abs(step) < _CONVERGED, a, np.nan)
 
 
 Metric = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
@@ -205,9 +208,9 @@ def _newton_line(
             db = np.clip((h[:, 0] * g[:, 1] - h[:, 1] * g[:, 0]) / det, -5, 5)
             a, b = a + da, b + db
             step = np.maximum(np.abs(da), np.abs(db))
-            if _largest(step) < 1e-8:
+            if _largest(step) < _TOLERANCE:
                 break
-    ok = step < 1e-6
+    ok = step < _CONVERGED
     return np.where(ok, a, np.nan), np.where(ok, b, np.nan)
 
 

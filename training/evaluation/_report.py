@@ -37,13 +37,13 @@ METHODS = (
     "(a fold with more responders leaves fewer in training).",
     "Shrunk rate: the drug's rate per tumour type, beta-binomial empirical Bayes "
     "(method of moments) towards the drug's rate; unseen types get the drug's rate.",
-    "Logistic regression: L2 (C = 0.1), median-imputed and standardised fold "
+    "Logistic regression: L2 (C = 0.01), median-imputed and standardised fold "
     "features, per drug with enough training data; other drugs get the shrunk rate.",
     "Intervals: 95% percentile bootstrap, resampling samples with all their "
     "episodes. AUPRC is read against the prevalence (a random ranking's AUPRC).",
     "Calibration slope b and intercept a: logit P(y) = a + b logit(p) (ideal b = 1; "
     "b < 1: too extreme), and a with b fixed at 1 (ideal 0; > 0: too low). Not "
-    "given when logit(p) hardly varies (sd < 0.05).",
+    "given when logit(p) hardly varies (sd < 0.2).",
     "Net benefit at threshold t: (TP - FP t / (1 - t)) / n, treating p >= t.",
 )
 _CSS = """body{font-family:sans-serif;margin:2em;max-width:1300px}
@@ -151,8 +151,12 @@ def _context(document: Mapping[str, Any]) -> str:
         f"prevalence {overall['prevalence']:.1%}) from {overall['samples']} samples",
         "drugs scored": len(document["drugs"]),
         "tumour types scored": len(document["tumour_types"]),
-        "bootstrap": f"{document.get('n_bootstrap', '?')} resamples of samples",
-        "run time": f"{document.get('seconds', {})} s",
+        "bootstrap": f"{document.get('n_bootstrap', '?')} resamples of samples "
+        f"(all episodes: {overall['resamples']}; any subset of more than 50,000 "
+        "episodes gets fewer)",
+        "run time": ", ".join(
+            f"{k} {v:.0f} s" for k, v in document.get("seconds", {}).items()
+        ),
     }
     rows = "".join(
         f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in facts.items()
