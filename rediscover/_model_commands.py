@@ -29,6 +29,7 @@ from training import (
     log_training,
     register_bundle,
     select_drugs,
+    summarise_cohort,
     top_shap_features,
     train_bundle,
     training_run,
@@ -70,7 +71,9 @@ def train(args: argparse.Namespace, config: Config) -> int:
         )
         seconds = time.perf_counter() - started
         log_training(config, run_id, model, seconds=seconds)
-        version = register_bundle(config, run_id, model)
+        version = register_bundle(
+            config, run_id, model, cohort_summary=summarise_cohort(cohort)
+        )
     aurocs = sorted(d.cv.auroc for d in model.metadata.drugs.values() if d.cv.auroc)
     pooled = sum(d.served_by == "pooled" for d in model.metadata.drugs.values())
     print(

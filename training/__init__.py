@@ -3,6 +3,7 @@
 from training._config import Config, UncertaintyConfig, load_config
 from training._evaluate import summarise, top_shap_features
 from training._fit import cross_validate, fit_booster, fit_final, trainable_drugs
+from training._model_card import model_card, summarise_cohort
 from training._pipeline import (
     CrossValidation,
     cross_validate_cohort,
@@ -49,9 +50,11 @@ __all__ = [
     "held_out_uncertainty",
     "load_config",
     "log_training",
+    "model_card",
     "register_bundle",
     "select_drugs",
     "summarise",
+    "summarise_cohort",
     "summarise_uncertainty",
     "top_shap_features",
     "train_bundle",

@@ -14,6 +14,12 @@ from training.evaluation._baselines import (
     fit_baselines,
     shrunk_rates,
 )
+from training.evaluation._biology import (
+    ASSOCIATIONS,
+    Association,
+    association_table,
+    check_associations,
+)
 from training.evaluation._bootstrap import (
     auprc,
     auroc,
@@ -49,13 +55,16 @@ from training.evaluation._splits import (
 )
 
 __all__ = [
+    "ASSOCIATIONS",
     "BASELINES",
     "SPLITS",
     "THRESHOLDS",
     "TRAIN_ONLY",
+    "Association",
     "Evaluation",
     "ShrunkRates",
     "Split",
+    "association_table",
     "auprc",
     "auroc",
     "auroc_table",
@@ -63,6 +72,7 @@ __all__ = [
     "brier",
     "calibration_intercept",
     "calibration_slope",
+    "check_associations",
     "cross_study_folds",
     "decision_curve",
     "evaluate_folds",
