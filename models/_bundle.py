@@ -157,11 +157,16 @@ class ResponderModel:
         for drug, X in self.design(profiles).items():
             if id(X) not in matrices:
                 matrices[id(X)] = xgb.DMatrix(
-                    X, missing=np.nan, feature_names=self.feature_names(drug)
+                    # Columns are checked once at load (vectorizer == metadata);
+                    # naming them here would cost a string decode per drug per call.
+                    X,
+                    missing=np.nan,
                 )
             booster = self.boosters.get(drug, self.pooled)
             assert booster is not None  # __init__ refuses pooled drugs without it
-            out[drug] = booster.predict(matrices[id(X)], **options)
+            out[drug] = booster.predict(
+                matrices[id(X)], validate_features=False, **options
+            )
         return out
 
     def score(self, profiles: Sequence[Profile]) -> dict[str, np.ndarray]:
@@ -272,6 +277,9 @@ def _read_uncertainty(path: Path) -> UncertaintyModel:
 def _read_booster(path: Path) -> xgb.Booster:
     booster = xgb.Booster()
     booster.load_model(path)
+    # Scoring a handful of rows: OpenMP threads only spin against each other (and
+    # against other processes) on a small server.
+    booster.set_param({"nthread": 1})
     return booster
 
 
