@@ -150,11 +150,11 @@ class ResponderModel:
         }
 
     def _predict(
-        self, profiles: Sequence[Profile], **options: bool
+        self, design: dict[str, np.ndarray], **options: bool
     ) -> dict[str, np.ndarray]:
         matrices: dict[int, xgb.DMatrix] = {}  # per-drug boosters share one matrix
         out = {}
-        for drug, X in self.design(profiles).items():
+        for drug, X in design.items():
             if id(X) not in matrices:
                 matrices[id(X)] = xgb.DMatrix(
                     # Columns are checked once at load (vectorizer == metadata);
@@ -172,7 +172,7 @@ class ResponderModel:
     def score(self, profiles: Sequence[Profile]) -> dict[str, np.ndarray]:
         """The boosters' raw (uncalibrated) probability of response, per drug, one
         value per profile; :func:`models.rank_drugs` gives the calibrated ones."""
-        return self._predict(profiles)
+        return self._predict(self.design(profiles))
 
     def calibrate(self, drug: str, raw: np.ndarray) -> np.ndarray:
         """The drug's calibrated probabilities for raw booster probabilities."""
@@ -181,13 +181,21 @@ class ResponderModel:
             return np.asarray(raw, dtype=float)
         return known.calibrator.apply(raw)
 
-    def explain(self, profiles: Sequence[Profile]) -> dict[str, np.ndarray]:
+    def explain(
+        self,
+        profiles: Sequence[Profile],
+        *,
+        design: dict[str, np.ndarray] | None = None,
+    ) -> dict[str, np.ndarray]:
         """TreeSHAP contributions per drug, shape (n_profiles, n_features + 1).
 
         Columns follow :meth:`feature_names`; the last is the base value; each row
-        sums to the margin (log-odds).
+        sums to the margin (log-odds). Pass ``design`` (from :meth:`design`) when it
+        is already built, so the profiles are not encoded twice.
         """
-        return self._predict(profiles, pred_contribs=True)
+        if design is None:
+            design = self.design(profiles)
+        return self._predict(design, pred_contribs=True)
 
     def tumour_type_seen(self, profile: Profile, drug: str) -> bool:
         """Whether the drug's training data held this profile's tumour type."""

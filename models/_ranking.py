@@ -65,7 +65,7 @@ def rank_drugs(
         How many features, by absolute SHAP value, to report per drug.
     """
     values = model.design(profiles)
-    contributions = model.explain(profiles)
+    contributions = model.explain(profiles, design=values)
     # SHAP values sum to the margin, so one pass gives both the explanation and the
     # probability (half the booster calls of predicting twice).
     raw = {
