@@ -4,6 +4,14 @@ from models._bundle import BundleIntegrityError, ResponderModel, verify_bundle
 from models._calibration import Calibrator, logit
 from models._conformal import ConformalThresholds, GroupThresholds, prediction_sets
 from models._domain import ProfileDomain, gene_token
+from models._explanations import (
+    Carriers,
+    Condition,
+    DrugExplanation,
+    ExplanationSet,
+    FeatureImportance,
+    SubgroupRule,
+)
 from models._interval import INTERVAL_LEVEL, ScoreBins, wilson_interval
 from models._metadata import BundleMetadata, CvMetrics, DrugInfo, ServedBy
 from models._ranking import DrugScore, FeatureContribution, rank_drugs
@@ -16,17 +24,23 @@ __all__ = [
     "BundleIntegrityError",
     "BundleMetadata",
     "Calibrator",
+    "Carriers",
+    "Condition",
     "ConformalThresholds",
     "CvMetrics",
+    "DrugExplanation",
     "DrugInfo",
     "DrugScore",
     "DrugUncertainty",
+    "ExplanationSet",
     "FeatureContribution",
+    "FeatureImportance",
     "GroupThresholds",
     "ProfileDomain",
     "ResponderModel",
     "ScoreBins",
     "ServedBy",
+    "SubgroupRule",
     "UncertaintyModel",
     "gene_token",
     "load_registered_bundle",

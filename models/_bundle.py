@@ -7,6 +7,7 @@ On disk a bundle is a folder::
     boosters/NNN.ubj       one XGBoost booster per drug, XGBoost's own UBJ format
     pooled.ubj             the pooled booster, when any drug is served by it
     uncertainty.json       calibrators, conformal thresholds, score bins, domain
+    explanations.json      per-drug importances, carrier counts, subgroup rules
     metadata.json          BundleMetadata (drugs, counts, CV metrics, data hash, ...)
     checksums.json         SHA-256 of every file above
 
@@ -23,9 +24,11 @@ import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import xgboost as xgb
+from pydantic import BaseModel
 
 from features import (
     DRUG_PREFIX,
@@ -35,6 +38,7 @@ from features import (
     canonical_tumour_type,
     encode_pairs,
 )
+from models._explanations import DrugExplanation, ExplanationSet
 from models._metadata import FORMAT_VERSION, BundleMetadata
 from models._uncertainty import UncertaintyModel
 
@@ -46,6 +50,9 @@ VECTORIZER = "vectorizer.json"
 KNOWLEDGE = "knowledge.json"
 POOLED = "pooled.ubj"
 UNCERTAINTY = "uncertainty.json"
+EXPLANATIONS = "explanations.json"
+
+_Schema = TypeVar("_Schema", bound=BaseModel)
 
 
 class BundleIntegrityError(ValueError):
@@ -80,6 +87,8 @@ class ResponderModel:
         domain, fitted on out-of-fold predictions.
     pooled
         The pooled booster, required when any drug is served ``pooled``.
+    explanations
+        Per-drug aggregate explanations (importances, carriers, subgroups).
     """
 
     def __init__(
@@ -91,6 +100,7 @@ class ResponderModel:
         knowledge: DrugKnowledge,
         uncertainty: UncertaintyModel,
         pooled: xgb.Booster | None = None,
+        explanations: ExplanationSet | None = None,
     ) -> None:
         per_drug = {
             d for d, info in metadata.drugs.items() if info.served_by == "per-drug"
@@ -116,6 +126,7 @@ class ResponderModel:
         self.knowledge = knowledge
         self.uncertainty = uncertainty
         self.pooled = pooled
+        self.explanations = explanations or ExplanationSet()
         self._drug_vocabulary = [
             name.removeprefix(DRUG_PREFIX)
             for name in metadata.pooled_feature_names
@@ -197,6 +208,10 @@ class ResponderModel:
             design = self.design(profiles)
         return self._predict(design, pred_contribs=True)
 
+    def explanation(self, drug: str) -> DrugExplanation | None:
+        """The drug's aggregate explanation, or None if training stored none."""
+        return self.explanations.drugs.get(drug)
+
     def tumour_type_seen(self, profile: Profile, drug: str) -> bool:
         """Whether the drug's training data held this profile's tumour type."""
         tumour_type = canonical_tumour_type(profile.tumour_type)
@@ -232,6 +247,7 @@ class ResponderModel:
         (folder / VECTORIZER).write_text(json.dumps(self.vectorizer.get_state()))
         (folder / KNOWLEDGE).write_text(self.knowledge.model_dump_json())
         (folder / UNCERTAINTY).write_text(self.uncertainty.model_dump_json())
+        (folder / EXPLANATIONS).write_text(self.explanations.model_dump_json())
         checksums = {
             p.relative_to(folder).as_posix(): _sha256(p)
             for p in sorted(folder.rglob("*"))
@@ -261,11 +277,12 @@ class ResponderModel:
             for drug, name in metadata.booster_files.items()
         }
         pooled = _read_booster(path / POOLED) if (path / POOLED).is_file() else None
-        uncertainty = _read_uncertainty(path / UNCERTAINTY)
+        uncertainty = _read_json(path / UNCERTAINTY, UncertaintyModel)
+        explanations = _read_json(path / EXPLANATIONS, ExplanationSet)
         try:
             return cls(
                 vectorizer, boosters, metadata=metadata, knowledge=knowledge,
-                uncertainty=uncertainty, pooled=pooled,
+                uncertainty=uncertainty, pooled=pooled, explanations=explanations,
             )  # fmt: skip
         except ValueError as exc:
             raise BundleIntegrityError(
@@ -273,11 +290,11 @@ class ResponderModel:
             ) from None
 
 
-def _read_uncertainty(path: Path) -> UncertaintyModel:
+def _read_json(path: Path, schema: type[_Schema]) -> _Schema:
     if not path.is_file():
-        raise BundleIntegrityError(f"{path} is missing; the bundle has no uncertainty")
+        raise BundleIntegrityError(f"{path} is missing from the bundle")
     try:
-        return UncertaintyModel.model_validate_json(path.read_text())
+        return schema.model_validate_json(path.read_text())
     except ValueError as exc:
         raise BundleIntegrityError(f"{path} is not valid: {exc}") from None
 

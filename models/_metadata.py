@@ -6,8 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# 2: drug knowledge and the pooled booster in the bundle; 3: uncertainty.json
-FORMAT_VERSION = 3
+# 2: drug knowledge and the pooled booster in the bundle; 3: uncertainty.json;
+# 4: explanations.json
+FORMAT_VERSION = 4
 ServedBy = Literal["per-drug", "pooled"]
 
 

@@ -17,7 +17,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from rediscover import _data_commands as data_commands
+from rediscover import _explain_commands as explain_commands
 from rediscover import _model_commands as model_commands
+from rediscover import _registry_commands as registry_commands
 from training import load_config
 from training.evaluation import SPLITS
 
@@ -173,6 +175,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=3000, help="port")
     serve.add_argument("--alias", default="champion", help="registry alias to serve")
     serve.set_defaults(run=model_commands.serve)
+
+    registry_commands.add_commands(commands)
+    explain_commands.add_commands(commands)
     return parser
 
 

@@ -1,0 +1,82 @@
+"""Per-drug explanation summaries stored in the bundle (``explanations.json``).
+
+Aggregates only: feature importances, carrier counts and candidate subgroup rules
+with their counts and rates. No profile or sample identifier is ever stored here.
+Computed in training (see :mod:`training.explanation`) and read by the service to
+explain a drug and a patient's score.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Carriers(BaseModel):
+    """How many of a drug's training episodes carry a feature; how many responded."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    n: int = Field(ge=0, description="Training episodes carrying the feature.")
+    responders: int = Field(ge=0, description="Of those, how many responded.")
+
+
+class Condition(BaseModel):
+    """One clause of a subgroup rule: a binary feature present (or absent)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    feature: str = Field(description="Vectorizer column, e.g. 'hotspot BRAF V600'.")
+    present: bool = Field(description="True: carries it; False: does not.")
+
+
+class SubgroupRule(BaseModel):
+    """A candidate responder subgroup with its observed response rate."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rule: str = Field(description="Readable rule, e.g. 'hotspot BRAF V600 and not …'.")
+    conditions: tuple[Condition, ...]
+    n_selected: int = Field(ge=0, description="Episodes the rule selects.")
+    responders_selected: int = Field(ge=0)
+    rate: float = Field(ge=0, le=1, description="Response rate inside the rule.")
+    rate_ci: tuple[float, float] = Field(description="95% Wilson interval of rate.")
+    n_outside: int = Field(ge=0, description="Episodes the rule leaves out.")
+    rate_outside: float | None = Field(
+        ge=0, le=1, description="Response rate outside the rule (None if empty)."
+    )
+
+
+class FeatureImportance(BaseModel):
+    """Mean |SHAP| of one feature (log-odds units) over held-out predictions."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    feature: str
+    mean_abs_shap: float = Field(ge=0)
+
+
+class DrugExplanation(BaseModel):
+    """What explains one drug's model, in aggregate."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    n: int = Field(ge=0, description="Training episodes of the drug.")
+    responders: int = Field(ge=0)
+    rate: float = Field(ge=0, le=1, description="Overall response rate.")
+    top_features: tuple[FeatureImportance, ...] = Field(
+        description="Most important features, most important first."
+    )
+    carriers: dict[str, Carriers] = Field(
+        description="Per binary feature column with carriers: counts and responders."
+    )
+    subgroups: tuple[SubgroupRule, ...] = Field(
+        description="Candidate responder subgroups, best first."
+    )
+
+
+class ExplanationSet(BaseModel):
+    """All drugs' explanation summaries (the bundle's ``explanations.json``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    drugs: dict[str, DrugExplanation] = Field(default_factory=dict)
