@@ -3,6 +3,12 @@
 from models._bundle import BundleIntegrityError, ResponderModel, verify_bundle
 from models._calibration import Calibrator, logit
 from models._conformal import ConformalThresholds, GroupThresholds, prediction_sets
+from models._dask_scoring import (
+    explain_on_dask,
+    partition_rows,
+    rank_drugs_on_dask,
+    score_on_dask,
+)
 from models._domain import ProfileDomain, gene_token
 from models._explanations import (
     Carriers,
@@ -14,6 +20,13 @@ from models._explanations import (
 )
 from models._interval import INTERVAL_LEVEL, ScoreBins, wilson_interval
 from models._metadata import BundleMetadata, CvMetrics, DrugInfo, ServedBy
+from models._patient import (
+    KeyAlteration,
+    PatientExplanation,
+    UnknownDrugError,
+    WaterfallStep,
+    explain_patient,
+)
 from models._ranking import DrugScore, FeatureContribution, rank_drugs
 from models._registry import load_registered_bundle
 from models._uncertainty import Assessment, DrugUncertainty, UncertaintyModel
@@ -36,17 +49,26 @@ __all__ = [
     "FeatureContribution",
     "FeatureImportance",
     "GroupThresholds",
+    "KeyAlteration",
+    "PatientExplanation",
     "ProfileDomain",
     "ResponderModel",
     "ScoreBins",
     "ServedBy",
     "SubgroupRule",
     "UncertaintyModel",
+    "UnknownDrugError",
+    "WaterfallStep",
+    "explain_on_dask",
+    "explain_patient",
     "gene_token",
     "load_registered_bundle",
     "logit",
+    "partition_rows",
     "prediction_sets",
     "rank_drugs",
+    "rank_drugs_on_dask",
+    "score_on_dask",
     "verify_bundle",
     "wilson_interval",
 ]

@@ -25,7 +25,10 @@ class Condition(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    feature: str = Field(description="Vectorizer column, e.g. 'hotspot BRAF V600'.")
+    feature: str = Field(
+        description="Vectorizer column, e.g. 'hotspot BRAF V600', or a numeric one "
+        "at a cut-off, e.g. 'tmb mut per mb >= 10'."
+    )
     present: bool = Field(description="True: carries it; False: does not.")
 
 
@@ -44,10 +47,24 @@ class SubgroupRule(BaseModel):
     rate_outside: float | None = Field(
         ge=0, le=1, description="Response rate outside the rule (None if empty)."
     )
+    folds_found: int | None = Field(
+        default=None, ge=0,
+        description="CV folds where the search, run without the fold's episodes, "
+        "found the same rule (None: not checked).",
+    )  # fmt: skip
+    n_held_out: int | None = Field(
+        default=None, ge=0, description="Episodes it selects in those held-out folds."
+    )
+    rate_held_out: float | None = Field(
+        default=None, ge=0, le=1,
+        description="Response rate of those episodes (None under 5 episodes).",
+    )  # fmt: skip
 
 
 class FeatureImportance(BaseModel):
-    """Mean |SHAP| of one feature (log-odds units) over held-out predictions."""
+    """Mean |SHAP| of one feature (log-odds units) of the served model on its
+    training episodes (the bundle's summaries; ``rediscover explain`` ranks
+    held-out SHAP values instead)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -67,7 +84,8 @@ class DrugExplanation(BaseModel):
         description="Most important features, most important first."
     )
     carriers: dict[str, Carriers] = Field(
-        description="Per binary feature column with carriers: counts and responders."
+        description="Per binary feature column (or numeric one at a cut-off) with "
+        "at least 5 carriers: counts and responders."
     )
     subgroups: tuple[SubgroupRule, ...] = Field(
         description="Candidate responder subgroups, best first."

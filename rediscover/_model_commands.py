@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from pydantic import TypeAdapter
@@ -20,11 +23,15 @@ from models import (
     ResponderModel,
     load_registered_bundle,
     rank_drugs,
+    rank_drugs_on_dask,
 )
 from rediscover._data_commands import load_cohort
 from training import (
     Config,
+    DaskTrainer,
+    Trainer,
     champion_version,
+    fit_booster,
     fit_bundle,
     log_training,
     register_bundle,
@@ -34,7 +41,7 @@ from training import (
     train_bundle,
     training_run,
 )
-from training.data import CCLE_FOLDER, Cohort, load_ccle
+from training.data import CCLE_FOLDER, Cohort, load_ccle, resolve_cohort_folder
 from training.evaluation import (
     TRAIN_ONLY,
     Evaluation,
@@ -49,7 +56,11 @@ from training.evaluation import (
     write_report,
 )
 
+if TYPE_CHECKING:
+    from distributed import Client
+
 _PROFILES = TypeAdapter(list[Profile])
+DASK_CONNECT_SECONDS = 20
 
 
 def train(args: argparse.Namespace, config: Config) -> int:
@@ -61,13 +72,17 @@ def train(args: argparse.Namespace, config: Config) -> int:
     drugs = select_drugs(cohort, config=config, only=args.drugs)
     print(f"training {len(drugs)} drugs on {len(cohort.profiles)} samples ({source})")
     started = time.perf_counter()
-    with training_run(config, tags={"data_source": source}) as run_id:
+    with (
+        _trainer(args.dask_scheduler) as trainer,
+        training_run(config, tags={"data_source": source}) as run_id,
+    ):
         model = train_bundle(
             cohort,
             config=config,
             drugs=drugs,
             data_source=source,
             knowledge=load_drug_knowledge(),
+            trainer=trainer,
         )
         seconds = time.perf_counter() - started
         log_training(config, run_id, model, seconds=seconds)
@@ -93,13 +108,16 @@ def evaluate(args: argparse.Namespace, config: Config) -> int:
     cohort, folds, rule = _split(args, cohort, config)
     drugs = list(cohort.drugs)
     print(f"evaluating {len(drugs)} drugs, {args.split} split: {rule}")
-    truth_file = Path(args.data) / "truth.csv"
-    evaluation = evaluate_folds(
-        cohort, folds=folds, split=args.split, config=config, drugs=drugs,
-        knowledge=knowledge,
-        truth=pd.read_csv(truth_file) if truth_file.is_file() else None,
-    )  # fmt: skip
-    model = _shap_model(cohort, evaluation, folds, config=config, source=source)
+    truth_file = resolve_cohort_folder(Path(args.data)) / "truth.csv"
+    with _trainer(args.dask_scheduler) as trainer:
+        evaluation = evaluate_folds(
+            cohort, folds=folds, split=args.split, config=config, drugs=drugs,
+            knowledge=knowledge, trainer=trainer,
+            truth=pd.read_csv(truth_file) if truth_file.is_file() else None,
+        )  # fmt: skip
+        model = _shap_model(
+            cohort, evaluation, folds, config=config, source=source, trainer=trainer
+        )
     document = {
         "split": args.split, "split_rule": rule, "data_source": source,
         "n_bootstrap": config.training.n_bootstrap,
@@ -166,6 +184,7 @@ def _shap_model(
     *,
     config: Config,
     source: str,
+    trainer: Trainer,
 ) -> ResponderModel:
     """The model whose SHAP values the report summarises: fitted on the whole
     cohort (the drugs the split scored), or for cross-study on GDSC only."""
@@ -175,12 +194,12 @@ def _shap_model(
         train = cohort.subset(samples=folds.index[folds == TRAIN_ONLY])
         return train_bundle(
             train, config=config, drugs=list(train.drugs), data_source=source,
-            knowledge=knowledge,
+            knowledge=knowledge, trainer=trainer,
         )  # fmt: skip
     scored = sorted(set(evaluation.cv.cv_own) | set(evaluation.cv.cv_pooled))
     return fit_bundle(
         cohort.subset(drugs=scored), evaluation.cv, config=config, drugs=scored,
-        data_source=source, knowledge=knowledge,
+        data_source=source, knowledge=knowledge, trainer=trainer,
     )  # fmt: skip
 
 
@@ -234,6 +253,39 @@ def _cell(value: float | None) -> str:
     return "   -  " if value is None or value != value else f"{value:6.3f}"
 
 
+@contextmanager
+def _trainer(scheduler: str | None) -> Iterator[Trainer]:
+    """Fit here, or on the Dask cluster at ``scheduler`` when one is named."""
+    if scheduler is None:
+        yield fit_booster
+        return
+    with _dask_client(scheduler) as client:
+        yield DaskTrainer(client)
+
+
+@contextmanager
+def _dask_client(scheduler: str) -> Iterator[Client]:
+    # Imported here so that the local path never loads dask.
+    from distributed import Client
+
+    try:
+        client = Client(scheduler, timeout=DASK_CONNECT_SECONDS)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise ValueError(
+            f"--dask-scheduler {scheduler}: no Dask scheduler answered within "
+            f"{DASK_CONNECT_SECONDS} s ({error}); start one with `dask scheduler` "
+            "and give its tcp://HOST:PORT address"
+        ) from None
+    with client:
+        workers = client.nthreads()
+        print(
+            f"using the Dask cluster at {scheduler}: {len(workers)} workers, "
+            f"{sum(workers.values())} threads",
+            file=sys.stderr,  # stdout stays the command's result (e.g. --json)
+        )
+        yield client
+
+
 def _with_min_samples(config: Config, min_samples: int | None) -> Config:
     if min_samples is None:
         return config
@@ -255,17 +307,18 @@ def score(args: argparse.Namespace, config: Config) -> int:
         alias=args.alias,
         cache_dir=config.serving.cache_dir,
     )
-    ranked = rank_drugs(model, profiles, top_k=args.top_k)
+    if args.dask_scheduler is None:
+        ranked = rank_drugs(model, profiles, top_k=args.top_k)
+    else:
+        with _dask_client(args.dask_scheduler) as client:
+            ranked = rank_drugs_on_dask(
+                model, profiles, client=client, top_k=args.top_k
+            )
     if args.json:
-        rows = [
-            [
-                score.__dict__
-                | {"top_features": [f.__dict__ for f in score.top_features]}
-                for score in scores
-            ]
-            for scores in ranked
-        ]
-        print(json.dumps({"model_version": version, "results": rows}, indent=2))
+        rows = [[dataclasses.asdict(score) for score in scores] for scores in ranked]
+        document = {"model_version": version, "results": rows}
+        # matched_biomarker is a pydantic model inside the dataclass.
+        print(json.dumps(document, indent=2, default=lambda o: o.model_dump()))
         return 0
     for number, scores in enumerate(ranked, start=1):
         print(f"profile {number} (model version {version}):")

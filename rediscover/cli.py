@@ -30,6 +30,16 @@ def _drug_list(text: str) -> list[str]:
     return [drug.strip().lower() for drug in text.split(",") if drug.strip()]
 
 
+def _add_dask_scheduler(parser: argparse.ArgumentParser, work: str) -> None:
+    parser.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        help=f"{work} on the Dask cluster whose scheduler listens at ADDRESS "
+        "(e.g. tcp://HOST:8786; start it with `dask scheduler` and "
+        "`dask worker`) instead of in this process",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rediscover",
@@ -87,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
         help="print the first N rejected rows (default: %(default)s)",
     )
     study.set_defaults(run=data_commands.import_study_folder)
+    data_commands.add_version_commands(data)
 
     train = commands.add_parser(
         "train", help="cross-validate and train per-drug models, register the bundle"
@@ -109,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
         type=_drug_list,
         help="comma-separated drug names to train (default: all)",
     )
+    _add_dask_scheduler(train, "fit every booster (CV folds and final fit)")
     train.set_defaults(run=model_commands.train)
 
     evaluate = commands.add_parser(
@@ -158,6 +170,7 @@ def _parser() -> argparse.ArgumentParser:
         help="cross-study: CCLE folder (default: ccle2012_actarea next to the "
         "GDSC shared folder)",
     )
+    _add_dask_scheduler(evaluate, "fit the model's boosters of every fold")
     evaluate.set_defaults(run=model_commands.evaluate)
 
     score = commands.add_parser("score", help="rank drugs for profiles in a JSON file")
@@ -168,6 +181,7 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--show", type=int, default=10, help="drugs shown per profile")
     score.add_argument("--alias", default="champion", help="registry alias to use")
     score.add_argument("--json", action="store_true", help="print JSON, all drugs")
+    _add_dask_scheduler(score, "predict and explain the profiles in row blocks")
     score.set_defaults(run=model_commands.score)
 
     serve = commands.add_parser("serve", help="serve the champion model over HTTP")

@@ -7,6 +7,7 @@ profile never ends up echoed in a response body or a log line.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -257,12 +258,75 @@ class DrugModelOut(BaseModel):
     cv: CvMetricsOut = Field(description="Cross-validation metrics.")
 
 
+class ReloadErrorOut(BaseModel):
+    """Why the service does not serve the version the alias points at."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: str | None = Field(
+        description="The refused registry version (null: the registry did not "
+        "answer, or the first load failed before a version was known).",
+        examples=["8"],
+    )
+    reason: str = Field(
+        description="What failed; the server log has the details.",
+        examples=["model version 8 failed verification: SHA-256 mismatch for ..."],
+    )
+    at: datetime = Field(
+        description="When it failed (ISO 8601, UTC).",
+        examples=["2026-05-02T08:30:00+00:00"],
+    )
+
+
+class ReloadOut(BaseModel):
+    """What ``POST /admin/reload`` did."""
+
+    model_config = ConfigDict(frozen=True)
+
+    previous_version: str | None = Field(
+        description="Version in service before the call (null: none yet).",
+        examples=["7"],
+    )
+    version: str | None = Field(
+        description="Version in service after the call.", examples=["8"]
+    )
+    changed: bool = Field(
+        description="Whether a new bundle was swapped in.", examples=[True]
+    )
+    seconds: float = Field(
+        description="How long the check, download, verification, warm-up and swap "
+        "took.",
+        examples=[2.4],
+    )
+    error: str | None = Field(
+        description="Why the alias' version was refused (HTTP 409; the version "
+        "above keeps serving); null on success.",
+        examples=[None],
+    )
+
+
 class ModelInfo(BaseModel):
     """The model bundle being served."""
 
     model_config = ConfigDict(frozen=True)
 
-    model_version: str = Field(description="Registry version.", examples=["7"])
+    model_version: str = Field(
+        description="Registry version in service ('local' for a local bundle).",
+        examples=["7"],
+    )
+    alias: str | None = Field(
+        description="Registry alias the service follows (null for a local bundle).",
+        examples=["champion"],
+    )
+    loaded_at: datetime = Field(
+        description="When this version went into service (ISO 8601, UTC).",
+        examples=["2026-05-02T08:00:00+00:00"],
+    )
+    last_reload_error: ReloadErrorOut | None = Field(
+        description="Why the alias' current version is not in service (the version "
+        "above still is); null when the service is up to date.",
+        examples=[None],
+    )
     package_version: str = Field(
         description="rediscover version that built the bundle.", examples=["0.1.0"]
     )
@@ -275,3 +339,180 @@ class ModelInfo(BaseModel):
         description="SHA-256 of the training data.", examples=["9c1e...e2"]
     )
     drugs: dict[str, DrugModelOut] = Field(description="Per-drug facts, by drug.")
+
+
+class ExplainRequest(BaseModel):
+    """One tumour profile and one drug whose score to explain."""
+
+    model_config = _REQUEST_CONFIG
+
+    profile: Profile = Field(
+        description="The tumour's biomarker profile.", examples=[_EXAMPLE_PROFILE]
+    )
+    drug: str = Field(
+        min_length=1,
+        max_length=128,
+        description="A drug the model scores (generic name or synonym).",
+        examples=["dabrafenib"],
+    )
+    top_k: int = Field(
+        default=10,
+        ge=0,
+        le=50,
+        description="Features shown as their own waterfall step, by absolute SHAP "
+        "value; the rest are grouped into one step.",
+        examples=[10],
+    )
+
+
+class WaterfallStepOut(BaseModel):
+    """One bar of the waterfall, in probability units."""
+
+    model_config = ConfigDict(frozen=True)
+
+    feature: str = Field(
+        description="Feature name, or 'other N features' for the rest grouped.",
+        examples=["mutation BRAF"],
+    )
+    value: float | None = Field(
+        description="The feature's value in the profile (null: not measured, or a "
+        "group).",
+        examples=[1.0],
+    )
+    shap: float = Field(
+        description="SHAP contribution to the raw log-odds.", examples=[2.9]
+    )
+    start: float = Field(
+        ge=0, le=1, description="Raw probability before this step.", examples=[0.2]
+    )
+    end: float = Field(
+        ge=0, le=1, description="Raw probability after this step.", examples=[0.81]
+    )
+    delta: float = Field(
+        description="end - start: the step in probability units.", examples=[0.61]
+    )
+
+
+class KeyAlterationOut(BaseModel):
+    """The alteration behind the score, and how training samples with it fared."""
+
+    model_config = ConfigDict(frozen=True)
+
+    feature: str = Field(
+        description="Feature column of the alteration.",
+        examples=["hotspot BRAF V600"],
+    )
+    chosen_by: Literal["matched biomarker", "largest positive SHAP"] = Field(
+        description="The drug's matched biomarker when it has a column, else the "
+        "profile's alteration with the largest positive SHAP value.",
+        examples=["matched biomarker"],
+    )
+    n: int | None = Field(
+        description="The drug's training samples carrying it (null: fewer than 5, "
+        "or no counts stored).",
+        examples=[57],
+    )
+    responders: int | None = Field(
+        description="How many of those responded.", examples=[51]
+    )
+    statement: str = Field(
+        description="The same in words.",
+        examples=["51 of 57 training samples with dabrafenib and hotspot BRAF V600 "
+                  "responded (89%)"],
+    )  # fmt: skip
+
+
+class FeatureImportanceOut(BaseModel):
+    """A feature's weight in the drug's model overall."""
+
+    model_config = ConfigDict(frozen=True)
+
+    feature: str = Field(examples=["mutation BRAF"])
+    mean_abs_shap: float = Field(
+        description="Mean absolute SHAP value (log-odds).", examples=[1.4]
+    )
+
+
+class SubgroupRuleOut(BaseModel):
+    """A candidate responder subgroup of the drug's training data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: str = Field(examples=["hotspot BRAF V600 and not tumour type: colorectal"])
+    n_selected: int = Field(description="Samples the rule selects.", examples=[57])
+    responders_selected: int = Field(description="Responders among them.")
+    rate: float = Field(description="Response rate inside the rule.", examples=[0.89])
+    rate_ci: tuple[float, float] = Field(
+        description="95% Wilson interval of rate.", examples=[[0.79, 0.95]]
+    )
+    n_outside: int = Field(description="Samples the rule leaves out.")
+    rate_outside: float | None = Field(
+        description="Response rate outside the rule (null if none).", examples=[0.1]
+    )
+    folds_found: int | None = Field(
+        default=None,
+        description="Cross-validation folds whose rule search, run without the "
+        "fold, found the same rule (null: not checked).",
+        examples=[5],
+    )
+    n_held_out: int | None = Field(
+        default=None, description="Samples it selects in those held-out folds."
+    )
+    rate_held_out: float | None = Field(
+        default=None,
+        description="Response rate of those held-out samples (null under 5).",
+        examples=[0.85],
+    )
+
+
+class DrugSummaryOut(BaseModel):
+    """The drug's global explanation, stored in the bundle at training time."""
+
+    model_config = ConfigDict(frozen=True)
+
+    n: int = Field(description="Training samples of the drug.", examples=[400])
+    responders: int = Field(description="Responders among them.", examples=[80])
+    rate: float = Field(description="Overall response rate.", examples=[0.2])
+    top_features: list[FeatureImportanceOut] = Field(
+        description="Most important features, most important first."
+    )
+    subgroups: list[SubgroupRuleOut] = Field(
+        description="Candidate responder subgroups, best first."
+    )
+
+
+class ExplainResponse(_Scored):
+    """Why one drug scored as it did for one profile."""
+
+    drug: str = Field(description="The drug explained.", examples=["dabrafenib"])
+    base_probability: float = Field(
+        ge=0,
+        le=1,
+        description="The model's base value (mean training log-odds) as a "
+        "probability: where the waterfall starts.",
+        examples=[0.2],
+    )
+    raw_probability: float = Field(
+        ge=0,
+        le=1,
+        description="The model's uncalibrated probability: where the waterfall ends.",
+        examples=[0.94],
+    )
+    steps: list[WaterfallStepOut] = Field(
+        description="SHAP contributions converted to probability sequentially: "
+        "features by decreasing |SHAP|, each step = sigmoid(running log-odds + "
+        "SHAP) - sigmoid(running log-odds), so the steps add up from "
+        "base_probability to raw_probability."
+    )
+    score: DrugScoreOut = Field(
+        description="The drug's entry of POST /score for this profile: calibrated "
+        "probability, interval, prediction set, domain flag, matched biomarker."
+    )
+    key_alteration: KeyAlterationOut | None = Field(
+        description="The alteration behind the score and its training counts; null "
+        "when the profile carries no alteration that raises the score."
+    )
+    summary: DrugSummaryOut | None = Field(
+        description="The drug's global top features and subgroups; null when the "
+        "model stores none."
+    )

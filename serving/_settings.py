@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+MIN_TOKEN_LENGTH = 16
 
 
 class ServingSettings(BaseModel):
@@ -13,10 +15,13 @@ class ServingSettings(BaseModel):
 
     A local bundle folder (``REDISCOVER_BUNDLE``) wins; otherwise the bundle that
     ``REDISCOVER_MODEL_NAME@REDISCOVER_MODEL_ALIAS`` points at in the MLflow
-    registry at ``MLFLOW_TRACKING_URI`` is downloaded into ``REDISCOVER_CACHE_DIR``.
+    registry at ``MLFLOW_TRACKING_URI`` is downloaded into ``REDISCOVER_CACHE_DIR``,
+    and the service follows the alias: it checks it every ``REDISCOVER_RELOAD_INTERVAL``
+    seconds, and on ``POST /admin/reload`` with ``REDISCOVER_RELOAD_TOKEN``.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Errors never echo the submitted value: it may be the reload token.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     bundle: Path | None = Field(
         default=None,
@@ -45,6 +50,21 @@ class ServingSettings(BaseModel):
         description="Where registry downloads are kept (REDISCOVER_CACHE_DIR).",
         examples=[".cache/serving"],
     )
+    reload_interval_s: float = Field(
+        default=30,
+        ge=0,
+        description="Seconds between checks of which version the registry alias "
+        "points at; 0 disables them; ignored for a local bundle "
+        "(REDISCOVER_RELOAD_INTERVAL).",
+        examples=[30, 0],
+    )
+    reload_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token that POST /admin/reload requires, at least "
+        f"{MIN_TOKEN_LENGTH} characters; unset, the endpoint answers 404 "
+        "(REDISCOVER_RELOAD_TOKEN).",
+        examples=["<output of secrets.token_urlsafe(32)>"],
+    )
 
     @model_validator(mode="after")
     def _require_a_source(self) -> ServingSettings:
@@ -53,6 +73,17 @@ class ServingSettings(BaseModel):
                 "no model source: set REDISCOVER_BUNDLE to a local bundle folder, "
                 "or MLFLOW_TRACKING_URI (with optional REDISCOVER_MODEL_NAME and "
                 "REDISCOVER_MODEL_ALIAS) to serve from the MLflow registry"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_a_short_token(self) -> ServingSettings:
+        token = self.reload_token
+        if token is not None and len(token.get_secret_value()) < MIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"REDISCOVER_RELOAD_TOKEN is shorter than {MIN_TOKEN_LENGTH} "
+                'characters; generate one with `python -c "import secrets; '
+                'print(secrets.token_urlsafe(32))"`'
             )
         return self
 
@@ -65,6 +96,8 @@ class ServingSettings(BaseModel):
             "model_name": "REDISCOVER_MODEL_NAME",
             "alias": "REDISCOVER_MODEL_ALIAS",
             "cache_dir": "REDISCOVER_CACHE_DIR",
+            "reload_interval_s": "REDISCOVER_RELOAD_INTERVAL",
+            "reload_token": "REDISCOVER_RELOAD_TOKEN",
         }
         values = {field: environ.get(var, "").strip() for field, var in names.items()}
         return cls.model_validate({k: v for k, v in values.items() if v})

@@ -5,8 +5,16 @@ Run with ``bentoml serve serving.service:Rediscover``.  Routes:
 ``POST /score``, ``POST /score_batch``
     Rank drugs for one or many profiles (see :mod:`serving._schemas`).
 ``GET /model``
-    The bundle being served (version, provenance, per-drug CV metrics); 503 with
-    the reason while it is loading or after it failed to load.
+    The bundle being served (version, when it went into service, provenance,
+    per-drug CV metrics, the last refused reload); 503 with the reason while it is
+    loading or after it failed to load.
+``POST /explain``, ``GET /review``
+    One drug's score for one profile explained; the review page that calls it
+    (see :mod:`serving._review`).
+``POST /admin/reload``
+    With ``Authorization: Bearer $REDISCOVER_RELOAD_TOKEN``: serve the version the
+    registry alias points at now (see :mod:`serving._reload`); 409 with the reason
+    when that bundle is refused, the old one serving on.
 ``GET /healthz``, ``GET /livez``, ``GET /readyz``, ``GET /metrics``
     BentoML's built-in probes.  ``/readyz`` asks :meth:`Rediscover.__is_ready__`, so
     it answers 503 until the bundle is loaded and its checksums verified.
@@ -14,6 +22,7 @@ Run with ``bentoml serve serving.service:Rediscover``.  Routes:
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 import threading
@@ -21,26 +30,27 @@ import time
 import traceback
 import uuid
 from collections.abc import Sequence
-from typing import NamedTuple
 
 import bentoml
+import mlflow
 from bentoml.exceptions import InternalServerError, ServiceUnavailable
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from features import Profile
-from models import (
-    BundleIntegrityError,
-    DrugScore,
-    ResponderModel,
-    load_registered_bundle,
-    rank_drugs,
-)
+from models import DrugScore, ResponderModel, load_registered_bundle, rank_drugs
+from serving._reload import ModelSlot, ServedBundle
+from serving._review import explain_response, review_routes
 from serving._schemas import (
     DrugScoreOut,
+    ExplainRequest,
+    ExplainResponse,
     ModelInfo,
+    ReloadErrorOut,
+    ReloadOut,
     ScoreBatchRequest,
     ScoreBatchResponse,
     ScoreRequest,
@@ -53,24 +63,36 @@ logger = logging.getLogger(__name__)
 LOCAL_VERSION = "local"
 
 
-class _Loaded(NamedTuple):
-    model: ResponderModel
-    version: str
-
-
-def _load_bundle(settings: ServingSettings) -> _Loaded:
+def _load_bundle(settings: ServingSettings) -> tuple[ResponderModel, str]:
     """Load and verify the bundle the settings point at (local folder or registry)."""
     if settings.bundle is not None:
-        return _Loaded(ResponderModel.load(settings.bundle), LOCAL_VERSION)
+        return ResponderModel.load(settings.bundle), LOCAL_VERSION
     if settings.tracking_uri is None:  # ServingSettings already refuses this
         raise ValueError("no model source configured")
-    model, version = load_registered_bundle(
+    return load_registered_bundle(
         tracking_uri=settings.tracking_uri,
         model_name=settings.model_name,
         alias=settings.alias,
         cache_dir=settings.cache_dir,
     )
-    return _Loaded(model, version)
+
+
+def _alias_version(settings: ServingSettings) -> str:
+    """Ask the registry which version the served alias points at now."""
+    uri = settings.tracking_uri
+    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+    version = client.get_model_version_by_alias(settings.model_name, settings.alias)
+    return str(version.version)
+
+
+def _model_slot(settings: ServingSettings) -> ModelSlot:
+    def load() -> tuple[ResponderModel, str]:
+        return _load_bundle(settings)
+
+    def lookup() -> str:
+        return _alias_version(settings)
+
+    return ModelSlot(load, lookup=None if settings.bundle is not None else lookup)
 
 
 async def _model_route(request: Request) -> JSONResponse:
@@ -82,9 +104,39 @@ async def _model_route(request: Request) -> JSONResponse:
     return JSONResponse(info.model_dump(mode="json"))
 
 
-# BentoML APIs are POST only; GET routes come from a mounted ASGI app.  BentoML
-# mounts it "passively", so it only answers the paths it defines.
-_get_routes = Starlette(routes=[Route("/model", _model_route, methods=["GET"])])
+async def _reload_route(request: Request) -> JSONResponse:
+    service: Rediscover = bentoml.get_current_service()
+    token = service.settings.reload_token
+    if token is None:
+        return JSONResponse(
+            {"error": "reloading is disabled: set REDISCOVER_RELOAD_TOKEN"},
+            status_code=404,
+        )
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    expected = token.get_secret_value().encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), expected
+    ):
+        return JSONResponse(
+            {"error": "send Authorization: Bearer <REDISCOVER_RELOAD_TOKEN>"},
+            status_code=403,
+        )
+    # Loading takes seconds: off the event loop, so requests keep being served.
+    outcome = await run_in_threadpool(service.reload_now)
+    status = 200 if outcome.error is None else 409
+    return JSONResponse(outcome.model_dump(mode="json"), status_code=status)
+
+
+# BentoML APIs are POST only; GET routes, and the admin endpoint that must answer
+# 403/404/409 itself, come from a mounted ASGI app.  BentoML mounts it
+# "passively", so it only answers the paths it defines.
+_get_routes = Starlette(
+    routes=[
+        Route("/model", _model_route, methods=["GET"]),
+        Route("/admin/reload", _reload_route, methods=["POST"]),
+        *review_routes(),
+    ]
+)
 
 
 @bentoml.service(name="rediscover", traffic={"timeout": 60})
@@ -94,14 +146,15 @@ class Rediscover:
 
     Settings come from the environment when the service starts (see
     :class:`serving.ServingSettings`); the bundle loads in a background thread so
-    the probes answer while it downloads and verifies.
+    the probes answer while it downloads and verifies.  A registry bundle is then
+    followed: a new version of the alias is loaded beside the old one and swapped
+    in; one that fails verification is refused and the old one serves on.
     """
 
     def __init__(self) -> None:
         self.settings = ServingSettings.from_env(os.environ)
         _show_info_logs()
-        self._loaded: _Loaded | None = None
-        self._failure: str | None = None
+        self._slot = _model_slot(self.settings)
         self._loader = threading.Thread(
             target=self._load, name="rediscover-bundle-loader", daemon=True
         )
@@ -110,51 +163,54 @@ class Rediscover:
     def _load(self) -> None:
         settings = self.settings
         source = settings.bundle or f"registry {settings.model_name}@{settings.alias}"
-        started = time.perf_counter()
-        # Any failure leaves the service unready for good: a bundle that fails
-        # verification is never served.  Only our own integrity message is shown
-        # to clients; others (e.g. from MLflow) may quote URIs and go to the log.
-        try:
-            loaded = _load_bundle(settings)
-        except BundleIntegrityError as exc:
-            self._failure = f"model bundle failed verification: {exc}"
-            logger.exception("model bundle from %s failed verification", source)
-            return
-        except Exception as exc:
-            self._failure = (
-                f"model bundle failed to load ({type(exc).__name__}); "
-                "see the server log"
-            )
-            logger.exception("loading the model bundle from %s failed", source)
-            return
-        self._loaded = loaded
-        logger.info(
-            "model bundle from %s (version %s, %d drugs) ready in %.1f s",
-            source,
-            loaded.version,
-            len(loaded.model.drugs),
-            time.perf_counter() - started,
-        )
+        logger.info("loading the model bundle from %s", source)
+        # A bundle that fails verification is never served; the watcher retries
+        # when the alias moves (or, after a transient failure, on its next check).
+        self._slot.load_first()
+        self._slot.start_watching(settings.reload_interval_s)
+
+    @bentoml.on_shutdown
+    def _stop_watching(self) -> None:
+        self._slot.stop_watching()
 
     def __is_ready__(self) -> bool:
-        """BentoML's ``/readyz`` hook: true once the bundle is loaded and verified."""
-        return self._loaded is not None
+        """BentoML's ``/readyz`` hook: true once a verified bundle is in service."""
+        return self._slot.served is not None
 
     def wait_until_ready(self, *, timeout: float) -> bool:
         """Block until the loader has finished (loaded or failed); return readiness."""
         self._loader.join(timeout)
         return self.__is_ready__()
 
-    def _require_model(self) -> _Loaded:
-        if self._loaded is not None:
-            return self._loaded
-        raise ServiceUnavailable(self._failure or "model bundle is still loading")
+    def _require_model(self) -> ServedBundle:
+        # Read once per request: a reload swaps the slot, never this request's model.
+        if (served := self._slot.served) is not None:
+            return served
+        failure = self._slot.last_failure
+        raise ServiceUnavailable(
+            failure.reason if failure else "model bundle is still loading"
+        )
 
     def model_info(self) -> ModelInfo:
         """Describe the bundle being served; raises ServiceUnavailable until ready."""
         loaded = self._require_model()
-        metadata = loaded.model.metadata.model_dump()
-        return ModelInfo.model_validate({**metadata, "model_version": loaded.version})
+        failure = self._slot.last_failure
+        return ModelInfo.model_validate(
+            {
+                **loaded.model.metadata.model_dump(),
+                "model_version": loaded.version,
+                "alias": self.settings.alias if self._slot.follows_alias else None,
+                "loaded_at": loaded.loaded_at,
+                "last_reload_error": None
+                if failure is None
+                else ReloadErrorOut.model_validate(failure, from_attributes=True),
+            }
+        )
+
+    def reload_now(self) -> ReloadOut:
+        """Serve the alias' version now if it is not served yet (/admin/reload)."""
+        result = self._slot.reload_now()
+        return ReloadOut.model_validate(result, from_attributes=True)
 
     @bentoml.api
     def score(self, request: ScoreRequest, /) -> ScoreResponse:
@@ -184,9 +240,21 @@ class Rediscover:
             results=[_public(scores) for scores in ranked],
         )
 
+    @bentoml.api
+    def explain(self, request: ExplainRequest, /) -> ExplainResponse:
+        """Explain one drug's score for one profile: SHAP waterfall in probability
+        units, evidence, training counts and the drug's global summary."""
+        loaded = self._require_model()
+        return explain_response(
+            loaded.model,
+            request,
+            model_version=loaded.version,
+            request_id=uuid.uuid4().hex,
+        )
+
 
 def _rank(
-    loaded: _Loaded, profiles: Sequence[Profile], *, top_k: int, request_id: str
+    loaded: ServedBundle, profiles: Sequence[Profile], *, top_k: int, request_id: str
 ) -> list[list[DrugScore]]:
     started = time.perf_counter()
     try:

@@ -1,16 +1,20 @@
 """Fixtures shared by every test package."""
 
-from collections.abc import Mapping
+import os
+import secrets
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy
 
 from features import Alteration, Profile, canonical_tumour_type
 from models import UncertaintyModel
 from training import UncertaintyConfig
 from training._uncertainty import fit_episodes
+from training.data import Cohort, write_cohort
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +24,43 @@ def shared_gdsc_dir() -> Path:
     if not folder.is_dir():
         pytest.skip(f"real GDSC data not available: {folder} does not exist")
     return folder
+
+
+POSTGRES_SERVER_VARIABLE = "REDISCOVER_TEST_POSTGRES_URI"
+
+
+@pytest.fixture
+def postgres_tracking_uri() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, as an MLflow tracking URI.
+
+    Created on the server that ``REDISCOVER_TEST_POSTGRES_URI`` names (``.ci/run``
+    starts one with ``.ci/postgres``) and dropped afterwards. Without the variable
+    the test is skipped, except under CI, where it fails: CI must never pass
+    without having exercised the PostgreSQL store.
+    """
+    server = os.environ.get(POSTGRES_SERVER_VARIABLE)
+    if not server:
+        reason = (
+            f"{POSTGRES_SERVER_VARIABLE} is not set; `bash .ci/postgres` starts a "
+            "local server and prints the URI to set it to"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(f"CI runs the PostgreSQL tests: {reason}")
+        pytest.skip(reason)
+    name = f"rediscover_{secrets.token_hex(6)}"
+    admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+        url = sqlalchemy.make_url(server).set(database=name)
+        yield url.render_as_string(hide_password=False)
+        with admin.connect() as connection:
+            # FORCE ends the connections MLflow's engines still hold open.
+            connection.execute(
+                sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            )
+    finally:
+        admin.dispose()
 
 
 def make_planted_profiles(n: int, *, seed: int) -> tuple[list[Profile], np.ndarray]:
@@ -60,6 +101,40 @@ def planted() -> tuple[list[Profile], np.ndarray]:
     profiles, truth = make_planted_profiles(200, seed=0)
     responded = (np.random.default_rng(1).random(len(truth)) < truth).astype(int)
     return profiles, responded
+
+
+def write_planted_project(folder: Path, *, n: int = 240) -> tuple[Path, Path]:
+    """A tiny project for the command line: ``mlflow.yml`` (SQLite store,
+    artifacts and caches inside ``folder``; 3 folds, 20 trees) and a cohort folder
+    where BRAF-mutant tumours respond to vemurafenib and olaparib is noise.
+
+    Returns the config file and the cohort folder.
+    """
+    profiles, truth = make_planted_profiles(n, seed=7)
+    rng = np.random.default_rng(8)
+    treatments = pd.DataFrame(
+        {
+            "sample_id": [p.sample_id for p in profiles] * 2,
+            "drug": ["vemurafenib"] * n + ["olaparib"] * n,
+            "responded": np.concatenate(
+                [rng.random(n) < truth, rng.random(n) < 0.3]
+            ).astype(int),
+        }
+    )
+    cohort = write_cohort(
+        Cohort(profiles=tuple(profiles), treatments=treatments),
+        folder / "cohort",
+        source="planted",
+    )
+    config = folder / "mlflow.yml"
+    config.write_text(
+        f"tracking:\n  uri: sqlite:///{folder}/mlflow.db\n  artifact_root: artifacts\n"
+        "data:\n  cache_dir: data-cache\n  shared_dir: null\n"
+        "training:\n  cv_folds: 3\n  min_samples: 50\n  n_bootstrap: 20\n"
+        "xgboost:\n  n_estimators: 20\n"
+        "serving:\n  cache_dir: serving-cache\n"
+    )
+    return config, cohort
 
 
 def in_sample_uncertainty(

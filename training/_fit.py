@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -18,11 +19,19 @@ from training._config import TrainingConfig, XGBoostConfig
 logger = logging.getLogger(__name__)
 
 
-def fit_booster(
-    X: np.ndarray, y: np.ndarray, *, params: XGBoostConfig, seed: int
-) -> xgb.Booster:
-    """Fit one binary:logistic booster with the configured hyper-parameters."""
-    booster_params = {
+class Trainer(Protocol):
+    """Fits one booster: :func:`fit_booster` in this process, or
+    :class:`training.DaskTrainer` on a Dask cluster. Every fit of a training run
+    goes through one trainer, so the CV loop exists once."""
+
+    def __call__(
+        self, X: np.ndarray, y: np.ndarray, *, params: XGBoostConfig, seed: int
+    ) -> xgb.Booster: ...
+
+
+def booster_params(params: XGBoostConfig, *, seed: int) -> dict[str, Any]:
+    """XGBoost's parameters for one binary:logistic booster."""
+    return {
         "objective": "binary:logistic",
         "eval_metric": "logloss",
         "tree_method": "hist",
@@ -35,8 +44,16 @@ def fit_booster(
         "nthread": params.nthread,
         "seed": seed,
     }
+
+
+def fit_booster(
+    X: np.ndarray, y: np.ndarray, *, params: XGBoostConfig, seed: int
+) -> xgb.Booster:
+    """Fit one binary:logistic booster with the configured hyper-parameters."""
     matrix = xgb.DMatrix(X, label=y, missing=np.nan)
-    return xgb.train(booster_params, matrix, num_boost_round=params.n_estimators)
+    return xgb.train(
+        booster_params(params, seed=seed), matrix, num_boost_round=params.n_estimators
+    )
 
 
 def trainable_drugs(treatments: pd.DataFrame, *, settings: TrainingConfig) -> list[str]:
@@ -70,6 +87,7 @@ def cross_validate(
     *,
     settings: TrainingConfig,
     params: XGBoostConfig,
+    trainer: Trainer = fit_booster,
 ) -> dict[str, np.ndarray]:
     """Out-of-fold probabilities of each drug's own model, in episode order.
 
@@ -90,6 +108,7 @@ def cross_validate(
                 in_fold=fold_of == fold,
                 params=params,
                 seed=settings.seed,
+                trainer=trainer,
             )
             results = pool.map(step, episodes.values())
             for drug, (held_out, predicted) in zip(episodes, results, strict=True):
@@ -105,12 +124,13 @@ def _fit_predict(
     in_fold: np.ndarray,
     params: XGBoostConfig,
     seed: int,
+    trainer: Trainer,
 ) -> tuple[np.ndarray, np.ndarray]:
     rows, y = task
     held_out = in_fold[rows]
     if not held_out.any() or held_out.all():  # nothing to score, or to learn from
         return held_out, np.full(int(held_out.sum()), np.nan)
-    booster = fit_booster(X[rows[~held_out]], y[~held_out], params=params, seed=seed)
+    booster = trainer(X[rows[~held_out]], y[~held_out], params=params, seed=seed)
     return held_out, booster.predict(xgb.DMatrix(X[rows[held_out]], missing=np.nan))
 
 
@@ -120,12 +140,13 @@ def fit_final(
     *,
     settings: TrainingConfig,
     params: XGBoostConfig,
+    trainer: Trainer = fit_booster,
 ) -> dict[str, xgb.Booster]:
     """Fit every drug's own booster on all its labelled samples."""
 
     def fit(task: tuple[np.ndarray, np.ndarray]) -> xgb.Booster:
         rows, y = task
-        return fit_booster(X[rows], y, params=params, seed=settings.seed)
+        return trainer(X[rows], y, params=params, seed=settings.seed)
 
     with ThreadPoolExecutor(max_workers=settings.n_jobs) as pool:
         boosters = tqdm(

@@ -22,6 +22,7 @@ from models import BundleMetadata, CvMetrics, DrugInfo, ResponderModel
 from training._config import Config, PooledConfig, TrainingConfig, XGBoostConfig
 from training._cv import assign_folds, score_out_of_fold
 from training._fit import (
+    Trainer,
     cross_validate,
     fit_booster,
     fit_final,
@@ -31,6 +32,7 @@ from training._fit import (
 from training._pooled import choose_served, cross_validate_pooled, pair_block
 from training._uncertainty import fit_uncertainty
 from training.data import Cohort
+from training.explanation import summarise_explanations
 
 logger = logging.getLogger(__name__)
 
@@ -89,12 +91,14 @@ def cross_validate_cohort(
     drugs: Sequence[str],
     knowledge: DrugKnowledge,
     folds: pd.Series | None = None,
+    trainer: Trainer = fit_booster,
 ) -> CrossValidation:
     """Cross-validation of per-drug and pooled models on the same folds.
 
     ``folds`` maps each sample id to the fold (0, 1, ...) in which it is held out,
     or -1 for samples that are only ever trained on (e.g. before a temporal cut);
-    by default, grouped stratified k-fold from the config.
+    by default, grouped stratified k-fold from the config. ``trainer`` fits each
+    booster (here, or on a Dask cluster with :class:`training.DaskTrainer`).
     """
     settings = config.training
     treatments = cohort.treatments[cohort.treatments["drug"].isin(drugs)]
@@ -116,12 +120,15 @@ def cross_validate_cohort(
     oof["per_drug"] = np.nan
     drug_of = oof["drug"].to_numpy()
     predicted = cross_validate(
-        matrices, fold_of, own, settings=settings, params=config.xgboost
-    )
+        matrices, fold_of, own, settings=settings, params=config.xgboost,
+        trainer=trainer,
+    )  # fmt: skip
     for drug, probabilities in predicted.items():
         oof.loc[drug_of == drug, "per_drug"] = probabilities
     oof["pooled"] = np.nan
-    if pooled_wanted(
+    # Drugs too small for a model of their own (select_drugs keeps them when the
+    # whole cohort wants pooling) can only be served pooled.
+    if len(own) < len(set(drug_of)) or pooled_wanted(
         treatments, pooled=config.pooled, min_samples=settings.min_samples
     ):
         block = pair_block(
@@ -130,7 +137,7 @@ def cross_validate_cohort(
         )  # fmt: skip
         oof["pooled"] = cross_validate_pooled(
             matrices, fold_of, treatments, rows=rows, block=block,
-            settings=settings, params=_pooled_params(config),
+            settings=settings, params=_pooled_params(config), trainer=trainer,
         )  # fmt: skip
     return CrossValidation(
         oof=oof,
@@ -161,10 +168,13 @@ def train_bundle(
     drugs: Sequence[str],
     data_source: str,
     knowledge: DrugKnowledge,
+    trainer: Trainer = fit_booster,
 ) -> ResponderModel:
     """Cross-validate per-drug and pooled models on shared folds, keep the better
-    per drug, then fit the chosen models on all data."""
-    cv = cross_validate_cohort(cohort, config=config, drugs=drugs, knowledge=knowledge)
+    per drug, then fit the chosen models on all data (each fit by ``trainer``)."""
+    cv = cross_validate_cohort(
+        cohort, config=config, drugs=drugs, knowledge=knowledge, trainer=trainer
+    )
     return fit_bundle(
         cohort,
         cv,
@@ -172,6 +182,7 @@ def train_bundle(
         drugs=drugs,
         data_source=data_source,
         knowledge=knowledge,
+        trainer=trainer,
     )
 
 
@@ -183,6 +194,7 @@ def fit_bundle(
     drugs: Sequence[str],
     data_source: str,
     knowledge: DrugKnowledge,
+    trainer: Trainer = fit_booster,
 ) -> ResponderModel:
     """Fit, on all data, the model that cross-validation chose for each drug."""
     served = choose_served(cv.cv_own, cv.cv_pooled)
@@ -194,7 +206,7 @@ def fit_bundle(
     per_drug = [d for d, how in served.items() if how == "per-drug"]
     boosters = fit_final(
         X, _episodes(treatments, rows, per_drug),
-        settings=config.training, params=config.xgboost,
+        settings=config.training, params=config.xgboost, trainer=trainer,
     )  # fmt: skip
     vocabulary = sorted(treatments["drug"].unique())
     pooled = None
@@ -203,7 +215,7 @@ def fit_bundle(
             profiles, rows, treatments["drug"].tolist(),
             vocabulary=vocabulary, knowledge=knowledge,
         )  # fmt: skip
-        pooled = fit_booster(
+        pooled = trainer(
             np.hstack([X[rows], block]), treatments["responded"].to_numpy(),
             params=_pooled_params(config), seed=config.training.seed,
         )  # fmt: skip
@@ -218,10 +230,15 @@ def fit_bundle(
         drugs=_drug_infos(profiles, treatments, served, cv.cv_own, cv.cv_pooled),
     )
     uncertainty = fit_uncertainty(cv, cohort, settings=config.uncertainty)
-    return ResponderModel(
+    model = ResponderModel(
         vectorizer, boosters, metadata=metadata, knowledge=knowledge,
         uncertainty=uncertainty, pooled=pooled,
     )  # fmt: skip
+    # Summaries need the fitted model (its SHAP values), so they are added last.
+    model.explanations = summarise_explanations(
+        model, cohort, cv, seed=config.training.seed, n_jobs=config.training.n_jobs
+    )
+    return model
 
 
 def _pooled_params(config: Config) -> XGBoostConfig:

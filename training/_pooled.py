@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from features import DrugKnowledge, Profile, encode_pairs
 from models import CvMetrics
 from training._config import TrainingConfig, XGBoostConfig
-from training._fit import fit_booster
+from training._fit import Trainer, fit_booster
 
 
 def pair_block(
@@ -44,6 +44,7 @@ def cross_validate_pooled(
     block: np.ndarray,
     settings: TrainingConfig,
     params: XGBoostConfig,
+    trainer: Trainer = fit_booster,
 ) -> np.ndarray:
     """Out-of-fold probabilities of the pooled model, one per treatment row."""
     y = treatments["responded"].to_numpy()
@@ -53,7 +54,7 @@ def cross_validate_pooled(
         if not held_out.any():
             continue
         design = np.hstack([X[rows], block])
-        booster = fit_booster(
+        booster = trainer(
             design[~held_out], y[~held_out], params=params, seed=settings.seed
         )
         oof[held_out] = booster.predict(xgb.DMatrix(design[held_out], missing=np.nan))

@@ -13,7 +13,14 @@ from training.data._ici import (
     load_liu2019,
 )
 from training.data._simulate import SimulatedCohort, simulate_drup
-from training.data._store import read_cohort, write_cohort
+from training.data._slice import slice_by_date
+from training.data._store import (
+    is_cohort_store,
+    read_cohort,
+    read_truth,
+    resolve_cohort_folder,
+    write_cohort,
+)
 from training.data._study_files import Rejection
 from training.data._study_mapping import (
     EXCLUDED_VARIANT_CLASSES,
@@ -23,6 +30,15 @@ from training.data._study_mapping import (
     StudyMapping,
     load_mapping,
 )
+from training.data._versions import (
+    AppendResult,
+    CohortConflictError,
+    CohortVersion,
+    UnknownCohortVersionError,
+    append_cohort,
+    list_versions,
+    read_cohort_version,
+)
 
 __all__ = [
     "CCLE_FOLDER",
@@ -30,7 +46,10 @@ __all__ = [
     "GDSC_FOLDER",
     "MAPPINGS_FOLDER",
     "REQUIRED_TREATMENT_COLUMNS",
+    "AppendResult",
     "Cohort",
+    "CohortConflictError",
+    "CohortVersion",
     "DrupParams",
     "ImportResult",
     "Rejection",
@@ -38,16 +57,24 @@ __all__ = [
     "SimulatedCohort",
     "StudyFormatError",
     "StudyMapping",
+    "UnknownCohortVersionError",
+    "append_cohort",
     "fetch_gdsc",
     "import_ici_pooled",
     "import_liu2019",
     "import_study",
+    "is_cohort_store",
+    "list_versions",
     "load_ccle",
     "load_gdsc",
     "load_ici_pooled",
     "load_liu2019",
     "load_mapping",
     "read_cohort",
+    "read_cohort_version",
+    "read_truth",
+    "resolve_cohort_folder",
     "simulate_drup",
+    "slice_by_date",
     "write_cohort",
 ]

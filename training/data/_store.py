@@ -11,6 +11,10 @@ A cohort folder holds:
 
 Folders are written whole or not at all: files go into a temporary sibling folder
 that is renamed into place once complete.
+
+A cohort *store* (see `training.data._versions`) keeps one such folder per version
+under ``versions/`` and names the latest in ``CURRENT``; `read_cohort` given a store
+reads that latest version.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ PROFILES_FILE = "profiles.jsonl"
 TREATMENTS_FILE = "treatments.csv"
 TRUTH_FILE = "truth.csv"
 METADATA_FILE = "cohort.json"
+CURRENT_FILE = "CURRENT"
+VERSIONS_FOLDER = "versions"
 FORMAT = "rediscover-cohort/1"
 
 _TEXT_DTYPES = {"object", "str", "string"}
@@ -96,13 +102,15 @@ def write_cohort(
 def read_cohort(folder: Path) -> Cohort:
     """Read a cohort folder written by `write_cohort`, validating every profile.
 
+    A cohort store is read at its current (latest) version.
+
     Raises
     ------
     ValueError
         A missing file, an invalid profile (naming the file and line), a bad
         treatment table, or content whose hash differs from the one recorded.
     """
-    folder = Path(folder)
+    folder = resolve_cohort_folder(Path(folder))
     for name in (PROFILES_FILE, TREATMENTS_FILE):
         if not (folder / name).is_file():
             raise ValueError(
@@ -126,6 +134,47 @@ def read_cohort(folder: Path) -> Cohort:
             "after writing; write the folder again with write_cohort"
         )
     return cohort
+
+
+def is_cohort_store(path: Path) -> bool:
+    """Whether `path` is a versioned cohort store rather than a cohort folder."""
+    path = Path(path)
+    return (path / CURRENT_FILE).is_file() or (path / VERSIONS_FOLDER).is_dir()
+
+
+def resolve_cohort_folder(path: Path) -> Path:
+    """The cohort folder `path` stands for: itself, or a store's current version."""
+    path = Path(path)
+    if not is_cohort_store(path):
+        return path
+    current = current_version(path)
+    if current is None:
+        raise ValueError(
+            f"{path}: cohort store has no {CURRENT_FILE} file, so no current "
+            "version; add data with `rediscover data append NEW --to STORE`"
+        )
+    return path / VERSIONS_FOLDER / current
+
+
+def current_version(store: Path) -> str | None:
+    """The id named by a store's ``CURRENT`` file, or None if it has none."""
+    path = Path(store) / CURRENT_FILE
+    if not path.is_file():
+        return None
+    return path.read_text(encoding="utf-8").strip() or None
+
+
+def read_truth(folder: Path) -> pd.DataFrame | None:
+    """A cohort folder's ``truth.csv`` (ids kept as text), or None if absent."""
+    path = resolve_cohort_folder(Path(folder)) / TRUTH_FILE
+    if not path.is_file():
+        return None
+    return pd.read_csv(
+        path,
+        dtype={"sample_id": str, "drug": str},
+        keep_default_na=False,
+        na_values=[""],
+    )
 
 
 def _read_profiles(path: Path) -> tuple[Profile, ...]:

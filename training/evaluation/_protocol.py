@@ -15,6 +15,7 @@ from sklearn.metrics import roc_auc_score
 from features import DrugKnowledge, canonical_tumour_type
 from training._config import Config
 from training._evaluate import served_predictions
+from training._fit import Trainer, fit_booster
 from training._pipeline import CrossValidation, cross_validate_cohort
 from training.data import Cohort
 from training.evaluation._baselines import BASELINES, fit_baselines
@@ -52,13 +53,15 @@ def evaluate_folds(
     drugs: Sequence[str],
     knowledge: DrugKnowledge,
     truth: pd.DataFrame | None = None,
+    trainer: Trainer = fit_booster,
 ) -> Evaluation:
     """Cross-validate the model and fit every baseline on the same ``folds``,
     then score the held-out episodes (see `training.evaluation` for the parts)."""
     started = time.perf_counter()
     cv = cross_validate_cohort(
-        cohort, config=config, drugs=drugs, knowledge=knowledge, folds=folds
-    )
+        cohort, config=config, drugs=drugs, knowledge=knowledge, folds=folds,
+        trainer=trainer,
+    )  # fmt: skip
     baselines = fit_baselines(
         cv.oof, cohort.profiles, folds=folds, knowledge=knowledge,
         settings=config.training, min_count=config.features.min_count,

@@ -1,0 +1,258 @@
+"""The review page in a real headless Chromium against a real ``bentoml serve``.
+
+Uses Debian's ``chromium`` and ``chromedriver`` (installed by ``.ci/run``); nothing
+is downloaded.  Screenshots land in ``build/screenshots/`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.models.review_model import build_review_model
+from tests.serving.test_http import (
+    REPO_ROOT,
+    _free_port,
+    _stop,
+    _wait_until_ready,
+)
+
+SCREENSHOTS = REPO_ROOT / "build" / "screenshots"
+BRAF_MEK_INHIBITORS = {
+    "dabrafenib",
+    "vemurafenib",
+    "encorafenib",
+    "trametinib",
+    "cobimetinib",
+    "binimetinib",
+    "selumetinib",
+}
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1366,768",
+)
+WAIT_S = 30
+CML = {
+    "tumour_type": "CML",
+    "alterations": [{"kind": "fusion", "gene": "BCR", "partner_gene": "ABL1"}],
+}
+
+
+def _missing(reason: str) -> None:
+    """Skip on a developer machine without a browser; fail in CI, which has one."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI installs chromium and chromium-driver)")
+    pytest.skip(reason)
+
+
+def _browser_binaries() -> tuple[str, str]:
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    driver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    for path in (chromium, driver):
+        if not Path(path).is_file():
+            _missing(f"{path} is not installed")
+    return chromium, driver
+
+
+@pytest.fixture(scope="module")
+def review_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``bentoml serve`` on a free port with the seven-drug review bundle."""
+    workdir = tmp_path_factory.mktemp("review-serve")
+    bundle = build_review_model().model.save(workdir / "bundle")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "REDISCOVER_BUNDLE": str(bundle),
+        "BENTOML_HOME": str(workdir / "home"),
+        "BENTOML_DO_NOT_TRACK": "True",
+    }
+    env.pop("MLFLOW_TRACKING_URI", None)
+    command = [
+        *(sys.executable, "-m", "bentoml", "serve", "serving.service:Rediscover"),
+        *("--host", "127.0.0.1", "--port", str(port)),
+    ]
+    log_path = workdir / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_until_ready(process, url, log_path)
+        yield url
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Headless Chromium driven through Debian's chromedriver, console logged."""
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        _missing("selenium is not installed (pip install -e '.[test]')")
+    chromium, chromedriver = _browser_binaries()
+    profile_dir = tmp_path_factory.mktemp("chromium-profile")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile_dir}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = Service(
+        executable_path=chromedriver,
+        log_output=str(profile_dir.parent / "chromedriver.log"),
+    )
+    driver = webdriver.Chrome(options=options, service=service)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _console_errors(driver: Any) -> list[str]:
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if entry["level"] in ("SEVERE", "ERROR")
+    ]
+
+
+def _drug_names(driver: Any) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    return [b.text for b in driver.find_elements(By.CSS_SELECTOR, "button.drug")]
+
+
+def _screenshot(driver: Any, name: str, *, full_page: bool = False) -> Path:
+    """Save what the 1366-wide window shows (or the whole page) as a PNG."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    size = driver.get_window_size()
+    if full_page:
+        height = driver.execute_script("return document.body.scrollHeight")
+        driver.set_window_size(size["width"], height + 200)
+    try:
+        assert driver.save_screenshot(str(path)), f"could not save {path}"
+    finally:
+        driver.set_window_size(size["width"], size["height"])
+    print(f"screenshot: {path}")
+    return path
+
+
+@pytest.mark.slow
+def test_review_page_ranks_and_explains_a_braf_melanoma(
+    review_server: str, browser: Any, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    wait = WebDriverWait(browser, WAIT_S)
+    browser.get(f"{review_server}/review")
+    wait.until(ec.text_to_be_present_in_element((By.ID, "model-status"), "7 drugs"))
+    options = browser.find_elements(By.CSS_SELECTOR, "#tumour-types option")
+    assert "melanoma" in {o.get_attribute("value") for o in options}
+
+    # The form: tumour type, one alteration row, MSI status, submit.
+    browser.find_element(By.ID, "tumour-type").send_keys("melanoma")
+    row = browser.find_element(By.CSS_SELECTOR, "#alteration-rows li")
+    Select(row.find_element(By.CSS_SELECTOR, "[data-name=kind]")).select_by_value(
+        "mutation"
+    )
+    row.find_element(By.CSS_SELECTOR, "[data-name=gene]").send_keys("BRAF")
+    row.find_element(By.CSS_SELECTOR, "[data-name=protein_change]").send_keys("V600E")
+    Select(browser.find_element(By.ID, "msi")).select_by_value("false")
+    browser.find_element(By.ID, "rank-form").click()
+
+    rows = "#ranked-table tbody tr"
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, rows)) == 7)
+    drugs = _drug_names(browser)
+    top3 = set(drugs[:3]) & BRAF_MEK_INHIBITORS
+    assert top3, f"no BRAF/MEK inhibitor in the top 3: {drugs}"
+    first_row = browser.find_element(By.CSS_SELECTOR, rows).text
+    assert "class 1: mutation BRAF V600E" in first_row
+    _screenshot(browser, "review-ranked.png")
+
+    # The filter narrows the table; clearing it brings every drug back.
+    drug_filter = browser.find_element(By.ID, "drug-filter")
+    drug_filter.send_keys("tram")
+    assert _drug_names(browser) == ["trametinib"]
+    drug_filter.send_keys(Keys.BACKSPACE * 4)  # clear() fires no input event
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, rows)) == 7)
+
+    # Sorting by drug name, then back by rank.
+    browser.find_element(By.CSS_SELECTOR, "[data-sort=drug]").click()
+    assert _drug_names(browser) == sorted(drugs)
+    browser.find_element(By.CSS_SELECTOR, "[data-sort=rank]").click()
+    assert _drug_names(browser) == drugs
+
+    # Keyboard: focus the drug's button and press Enter.
+    chosen = sorted(top3, key=drugs.index)[0]
+    button = next(
+        b
+        for b in browser.find_elements(By.CSS_SELECTOR, "button.drug")
+        if b.text == chosen
+    )
+    button.send_keys(Keys.ENTER)
+    bars = "#detail svg.waterfall rect.bar"
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, bars)) >= 2)
+    widths = [
+        float(b.get_attribute("width"))
+        for b in browser.find_elements(By.CSS_SELECTOR, bars)
+    ]
+    assert max(widths) > 50, widths  # the BRAF step is a wide bar, not a sliver
+    assert browser.find_elements(By.CSS_SELECTOR, "#detail rect.bar.up")
+    detail = browser.find_element(By.ID, "detail").text
+    assert f"training samples with {chosen} and hotspot BRAF V600 responded" in detail
+    assert "Candidate responder subgroups" in detail
+    assert browser.switch_to.active_element.get_attribute("id") == "detail-heading"
+    _screenshot(browser, "review-waterfall.png", full_page=True)
+
+    assert _console_errors(browser) == []
+
+    # An API error is shown in the page, naming the field; the value is not echoed.
+    row.find_element(By.CSS_SELECTOR, "[data-name=gene]").clear()
+    browser.find_element(By.ID, "rank-form").click()
+    errors = browser.find_element(By.ID, "errors")
+    wait.until(lambda d: errors.is_displayed())
+    assert "Alteration 1, gene" in errors.text
+    assert "profile.alterations.0.gene" in errors.text
+    gene = row.find_element(By.CSS_SELECTOR, "[data-name=gene]")
+    assert gene.get_attribute("aria-invalid") == "true"
+    assert not browser.find_element(By.ID, "ranked").is_displayed()  # not stale
+    _screenshot(browser, "review-error.png")
+
+    # A profile read from a JSON file is ranked the same way.
+    upload = tmp_path / "cml.json"
+    upload.write_text(json.dumps(CML))
+    browser.find_element(By.CSS_SELECTOR, "#json-input summary").click()
+    browser.find_element(By.ID, "profile-file").send_keys(str(upload))
+    wait.until(
+        lambda d: "ABL1" in d.find_element(By.ID, "profile-json").get_attribute("value")
+    )
+    browser.find_element(By.CSS_SELECTOR, "#json-form button[type=submit]").click()
+    wait.until(lambda d: not errors.is_displayed())
+    wait.until(lambda d: d.find_element(By.ID, "ranked").is_displayed())
+    assert _drug_names(browser)[0] == "imatinib"

@@ -1,0 +1,112 @@
+"""``rediscover explain`` end to end on a small planted cohort, real MLflow."""
+
+import json
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+import yaml
+
+from rediscover.cli import main
+from tests.training.conftest import small_config
+from tests.training.explanation.planted import (
+    ID_PREFIX,
+    braf_not_colorectal,
+    in_subgroup,
+)
+from training.data import write_cohort
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """A cohort folder and a config writing MLflow runs under a temporary folder."""
+    tmp_path = tmp_path_factory.mktemp("explain")
+    folder = write_cohort(braf_not_colorectal(), tmp_path / "cohort")
+    config = small_config(tmp_path)
+    path = tmp_path / "mlflow.yml"
+    path.write_text(yaml.safe_dump(config.model_dump(mode="json")))
+    return folder, path, config.tracking.uri
+
+
+@pytest.fixture(scope="module")
+def explained(setup: tuple[Path, Path, str]) -> Path:
+    folder, config, _ = setup
+    out = folder.parent / "explained"
+    code = main([
+        "--config", str(config), "explain", "--data", str(folder),
+        "--drug", "braf inhibitor", "--drug", "Placebo", "--min-samples", "50",
+        "--out", str(out),
+    ])  # fmt: skip
+    assert code == 0
+    return out
+
+
+def test_explain_writes_plots_subgroups_summary_and_index(explained: Path) -> None:
+    drug = explained / "braf_inhibitor"
+    for name in ("shap_beeswarm.png", "shap_bar.png", "evaluation.png"):
+        assert (drug / name).read_bytes().startswith(b"\x89PNG")
+    assert len(list(drug.glob("dependence_*.png"))) == 3
+    assert len(list(drug.glob("interaction_*.png"))) == 1
+    summary = json.loads((explained / "summary.json").read_text())
+    assert set(summary["drugs"]) == {"braf inhibitor", "placebo"}
+    braf = summary["drugs"]["braf inhibitor"]
+    # BRAF helps everywhere but in colorectal tumours: the interaction is found.
+    assert "BRAF" in braf["interaction"]["biomarker"]
+    assert "colorectal" in braf["interaction"]["context"]
+    assert braf["held_out_auroc"]["value"] > 0.7
+    best = braf["subgroups"][0]
+    assert best["n_selected"] == in_subgroup(braf_not_colorectal()).sum()
+    assert best["rate_ci"][0] > braf["rate"]
+    table = pd.read_csv(explained / "subgroups.csv")
+    assert table.loc[0, "drug"] == "braf inhibitor" and table.loc[0, "rank"] == 1
+    page = (explained / "index.html").read_text()
+    assert "src='braf_inhibitor/shap_beeswarm.png'" in page
+    assert "http" not in page  # nothing from another host
+
+
+def test_nothing_written_names_a_sample(explained: Path) -> None:
+    texts = [p for p in explained.rglob("*") if p.suffix in (".csv", ".json", ".html")]
+    assert len(texts) >= 5
+    assert not any(ID_PREFIX in p.read_text() for p in texts)
+
+
+def test_explain_logs_an_mlflow_run_with_the_files(
+    explained: Path, setup: tuple[Path, Path, str]
+) -> None:
+    client = mlflow.MlflowClient(tracking_uri=setup[2])
+    runs = client.search_runs(
+        [e.experiment_id for e in client.search_experiments()],
+        filter_string="tags.kind = 'explanation'",
+    )
+    assert len(runs) == 1
+    run = runs[0]
+    assert run.data.metrics["n_drugs"] == 2
+    logged = {f.path for f in client.list_artifacts(run.info.run_id)}
+    assert {"index.html", "summary.json", "subgroups.csv", "braf_inhibitor"} <= logged
+    assert not any(ID_PREFIX in v for v in run.data.params.values())
+
+
+def test_bad_requests_name_what_is_wrong(
+    explained: Path, setup: tuple[Path, Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, config, _ = setup
+    base = ["--config", str(config), "explain", "--data", str(folder)]
+    assert main([*base, "--drug", "aspirin", "--out", str(folder.parent / "x")]) == 2
+    assert "aspirin" in capsys.readouterr().err
+    assert main([*base, "--top", "1", "--out", str(explained)]) == 2
+    assert "--force" in capsys.readouterr().err
+    too_few = ["--drug", "placebo", "--min-samples", "1000", "--out", "y"]
+    assert main([*base, *too_few]) == 2
+    assert "placebo (400 episodes" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*base, "--out", "z"])  # neither --drug nor --top
+    assert "--drug" in capsys.readouterr().err
+
+
+def test_explain_explains_its_options(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["explain", "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert "--top" in out and "--drug" in out and "kind=explanation" in out

@@ -1,0 +1,128 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from models import Condition, wilson_interval
+from training.explanation import (
+    best_rules,
+    candidate_rules,
+    describe,
+    discover_subgroups,
+    rule_carriers,
+    select,
+)
+
+
+def planted(
+    n: int = 600, *, seed: int = 0
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Carriers of A, B and two noise features; A and not B respond (0.8 vs 0.1).
+    Returns the carriers, outcomes and the true probabilities plus a little noise
+    (what a good model's out-of-fold predictions look like)."""
+    rng = np.random.default_rng(seed)
+    carriers = pd.DataFrame(
+        {
+            name: rng.random(n) < share
+            for name, share in {"A": 0.3, "B": 0.4, "C": 0.5, "D": 0.2}.items()
+        }
+    )
+    truth = np.where(carriers["A"] & ~carriers["B"], 0.8, 0.1)
+    responded = (rng.random(n) < truth).astype(int)
+    return carriers, responded, truth + rng.normal(0, 0.05, n)
+
+
+A_NOT_B = (Condition(feature="A", present=True), Condition(feature="B", present=False))
+
+
+def test_the_planted_rule_comes_first_with_its_observed_counts() -> None:
+    carriers, responded, predicted = planted()
+    rules = discover_subgroups(carriers, responded, predicted)
+    best = rules[0]
+    assert set(best.conditions) == set(A_NOT_B)
+    assert best.rule in ("A and not B", "not B and A")
+    inside = (carriers["A"] & ~carriers["B"]).to_numpy()
+    assert best.n_selected == inside.sum()
+    assert best.responders_selected == responded[inside].sum()
+    assert best.rate == pytest.approx(responded[inside].mean())
+    low, high = wilson_interval(responded[inside].sum(), inside.sum())
+    assert best.rate_ci == pytest.approx((float(low), float(high)))
+    assert best.n_outside == (~inside).sum()
+    assert best.rate_outside == pytest.approx(responded[~inside].mean())
+    # Every rule is enriched, selects enough episodes, and the list is ranked.
+    overall = responded.mean()
+    assert all(r.rate > overall and r.n_selected >= 10 for r in rules)
+    lower = [r.rate_ci[0] for r in rules]
+    assert lower == sorted(lower, reverse=True)
+    # Noise features only split the predictions' noise: never a rule of their own.
+    assert not any(c.feature in ("C", "D") for r in rules for c in r.conditions)
+
+
+def test_held_out_folds_find_the_planted_rule_again() -> None:
+    carriers, responded, predicted = planted()
+    folds = np.random.default_rng(2).integers(0, 5, len(responded))
+    best = discover_subgroups(carriers, responded, predicted, folds=folds)[0]
+    assert set(best.conditions) == set(A_NOT_B)
+    assert best.folds_found == 5
+    # Found in every fold, so every episode it selects was judged held out once.
+    assert best.n_held_out == best.n_selected
+    assert best.rate_held_out == pytest.approx(best.rate)
+
+
+def test_without_folds_nothing_is_claimed_held_out() -> None:
+    carriers, responded, predicted = planted()
+    rules = discover_subgroups(carriers, responded, predicted)
+    assert all(r.folds_found is None and r.rate_held_out is None for r in rules)
+
+
+def test_rules_selecting_too_few_or_not_enriched_are_dropped() -> None:
+    carriers, responded, _ = planted()
+    small = carriers["A"] & carriers["B"] & carriers["C"] & carriers["D"]
+    assert 0 < small.sum() < 10
+    candidates = [
+        tuple(Condition(feature=f, present=True) for f in "ABCD"),  # too small
+        (Condition(feature="B", present=True),),  # B responds less than the rest
+        A_NOT_B,
+    ]
+    kept = best_rules(carriers, responded, candidates)
+    assert [set(r.conditions) for r in kept] == [set(A_NOT_B)]
+
+
+def test_equivalent_rules_keep_the_shortest() -> None:
+    carriers, responded, _ = planted()
+    carriers["A copy"] = carriers["A"]
+    longer = (*A_NOT_B, Condition(feature="A copy", present=True))
+    kept = best_rules(carriers, responded, [longer, A_NOT_B])
+    assert [r.conditions for r in kept] == [A_NOT_B]
+
+
+def test_constant_predictions_give_no_tree_rules() -> None:
+    carriers, responded, _ = planted()
+    flat = np.full(len(responded), 0.3)
+    assert candidate_rules(carriers, flat) == []
+    singles = candidate_rules(carriers, flat, features=["C"])
+    assert [describe(r) for r in singles] == ["C", "not C"]
+
+
+def test_unscored_episodes_are_left_out_of_the_tree_but_counted() -> None:
+    carriers, responded, predicted = planted()
+    predicted[::3] = np.nan
+    best = discover_subgroups(carriers, responded, predicted)[0]
+    assert set(best.conditions) == set(A_NOT_B)
+    assert best.n_selected + best.n_outside == len(responded)
+
+
+def test_select_and_describe() -> None:
+    carriers = pd.DataFrame({"A": [True, True, False], "B": [False, True, False]})
+    assert select(carriers, A_NOT_B).tolist() == [True, False, False]
+    assert describe(A_NOT_B) == "A and not B"
+
+
+def test_rules_only_use_the_models_top_features_and_their_cut_offs() -> None:
+    carriers = pd.DataFrame(
+        {
+            name: [True, False]
+            for name in ("A", "B", "C", "tmb mut per mb >= 10", "tmb mut per mb >= 20")
+        }
+    )
+    kept = rule_carriers(carriers, ["tmb mut per mb", "B", "A"], k=2)
+    assert list(kept.columns) == ["B", "tmb mut per mb >= 10", "tmb mut per mb >= 20"]

@@ -1,0 +1,229 @@
+"""Champion and challenger on the same episodes: the ones the champion never saw.
+
+The hold-out is every episode of the new cohort whose (sample, drug) pair is not
+in the champion's training cohort. Both models score each of them without having
+trained on it:
+
+- the champion with its registered bundle (it never saw these episodes);
+- the challenger with its grouped out-of-fold predictions from cross-validation
+  on the whole new cohort, so each episode was held out from the challenger too
+  (by the fold that contained its sample).
+
+The comparison uses both models' raw (uncalibrated) probabilities: the champion's
+calibrators were fitted out of sample, but calibrating the challenger's
+out-of-fold predictions with calibrators fitted on those same predictions would
+flatter it. The data-consistency check uses the champion's calibrated
+probabilities, since it asks whether the new outcomes follow them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from models import BundleMetadata, ResponderModel
+from training._gate import DrugComparison, Estimate, HoldOutMetrics
+from training._pipeline import CrossValidation
+from training.data import Cohort
+
+# The evaluation package's grouped resampler and interval rule, so the gate's
+# intervals mean what `rediscover evaluate`'s do.
+from training.evaluation._bootstrap import _interval, _weights, auroc, brier
+
+MIN_REPORTED = 5  # per-drug rows from fewer episodes are not reported
+Statistic = Callable[[np.ndarray], np.ndarray]  # bootstrap weights -> one per row
+
+
+def new_episodes(treatments: pd.DataFrame, reference: pd.DataFrame) -> np.ndarray:
+    """Mask of ``treatments`` rows whose (sample_id, drug) is not in ``reference``."""
+    seen = pd.MultiIndex.from_frame(reference[["sample_id", "drug"]])
+    key = pd.MultiIndex.from_frame(treatments[["sample_id", "drug"]])
+    return np.asarray(~key.isin(seen))
+
+
+def holdout_frame(
+    cv: CrossValidation,
+    cohort: Cohort,
+    reference: Cohort,
+    *,
+    champion: ResponderModel,
+    challenger: ResponderModel,
+) -> pd.DataFrame:
+    """The hold-out episodes with both models' probabilities.
+
+    Columns ``sample_id``, ``drug``, ``responded``, ``champion`` and
+    ``challenger`` (raw), ``champion_calibrated``; only drugs both models score.
+    """
+    oof = cv.oof
+    served = oof["drug"].map(
+        {d: info.served_by for d, info in challenger.metadata.drugs.items()}
+    )
+    own = np.where(served == "pooled", oof["pooled"], oof["per_drug"])
+    keep = (
+        new_episodes(oof, reference.treatments)
+        & oof["drug"].isin(champion.drugs).to_numpy()
+        & np.isfinite(own.astype(float))
+    )
+    frame = oof.loc[keep, ["sample_id", "drug", "responded"]].assign(
+        challenger=own[keep].astype(float)
+    )
+    frame["champion"] = _champion_scores(frame, cohort, champion)
+    frame["champion_calibrated"] = np.nan
+    for drug, rows in frame.groupby("drug").groups.items():
+        raw = frame.loc[rows, "champion"].to_numpy()
+        frame.loc[rows, "champion_calibrated"] = champion.calibrate(str(drug), raw)
+    return frame.reset_index(drop=True)
+
+
+def _champion_scores(
+    frame: pd.DataFrame, cohort: Cohort, champion: ResponderModel
+) -> np.ndarray:
+    if frame.empty:
+        return np.empty(0)
+    wanted = set(frame["sample_id"])
+    profiles = [p for p in cohort.profiles if p.sample_id in wanted]
+    scores = pd.DataFrame(
+        champion.score(profiles), index=[p.sample_id for p in profiles]
+    )
+    rows = scores.index.get_indexer(pd.Index(frame["sample_id"]))
+    columns = scores.columns.get_indexer(pd.Index(frame["drug"]))
+    return scores.to_numpy()[rows, columns]
+
+
+def compare_holdout(
+    frame: pd.DataFrame,
+    *,
+    champion: BundleMetadata,
+    challenger: BundleMetadata,
+    n_bootstrap: int,
+    seed: int,
+) -> HoldOutMetrics:
+    """Hold-out metrics of both models, with grouped (by sample) bootstrap 95%
+    intervals; the deltas are paired (both models on each resample)."""
+    y, a, b = _columns(frame)
+    calibrated = frame["champion_calibrated"].to_numpy(dtype=float)
+    statistics = _auroc_statistics(y, a, b) | {
+        "brier_champion": lambda W: brier(y, a, W),
+        "brier_challenger": lambda W: brier(y, b, W),
+        "brier_delta": lambda W: brier(y, b, W) - brier(y, a, W),
+        "consistency_auroc": lambda W: auroc(y, calibrated, W),
+    }
+    groups = frame["sample_id"].to_numpy()
+    resampled = _resample(statistics, groups, n_bootstrap=n_bootstrap, seed=seed)
+    cv_champion, cv_challenger = _cv_medians(champion, challenger)
+    return HoldOutMetrics(
+        n=len(frame),
+        events=int(y.sum()),
+        drugs=drug_comparisons(frame, n_bootstrap=n_bootstrap, seed=seed),
+        consistency_expected=expected_auroc(calibrated) if len(frame) else None,
+        cv_auroc_champion=cv_champion,
+        cv_auroc_challenger=cv_challenger,
+        **{name: _estimate(*values) for name, values in resampled.items()},
+    )
+
+
+def expected_auroc(p: np.ndarray) -> float | None:
+    """The AUROC that probabilities ``p`` should reach if outcomes follow them.
+
+    The model-based concordance (van Klaveren et al., Stat Med 35:4136, 2016):
+    every pair (i, j), i != j, counts as a responder / non-responder pair with
+    weight p_i (1 - p_j), concordant when p_i > p_j (ties count one half). It
+    depends on the case mix of these episodes only, not on their outcomes.
+    """
+    p = np.sort(np.asarray(p, dtype=float))
+    q = 1 - p
+    starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
+    P, Q = np.add.reduceat(p, starts), np.add.reduceat(q, starts)
+    below = np.cumsum(Q) - Q
+    self_pairs = float(np.sum(p * q))
+    pairs = float(P.sum() * Q.sum()) - self_pairs
+    if pairs <= 0:
+        return None
+    return (float(np.sum(P * (below + 0.5 * Q))) - 0.5 * self_pairs) / pairs
+
+
+def drug_comparisons(
+    frame: pd.DataFrame, *, n_bootstrap: int, seed: int
+) -> tuple[DrugComparison, ...]:
+    """Per drug with >= `MIN_REPORTED` hold-out episodes: both models' AUROC and
+    the paired bootstrap interval and one-sided p-value of their difference."""
+    rows = []
+    for drug, group in frame.groupby("drug"):
+        if len(group) < MIN_REPORTED:
+            continue
+        y, a, b = _columns(group)
+        resampled = _resample(
+            _auroc_statistics(y, a, b), group["sample_id"].to_numpy(),
+            n_bootstrap=n_bootstrap, seed=seed,
+        )  # fmt: skip
+        (champion, _), (challenger, _), (delta, deltas) = resampled.values()
+        finite = deltas[np.isfinite(deltas)]
+        rows.append(
+            DrugComparison(
+                str(drug), len(group), int(y.sum()), champion, challenger,
+                delta_ci=_estimate(delta, deltas).ci,
+                p_value=float(np.mean(finite >= 0)) if len(finite) else None,
+            )
+        )  # fmt: skip
+    return tuple(rows)
+
+
+def _columns(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    y, a, b = (
+        frame[c].to_numpy(dtype=float) for c in ("responded", "champion", "challenger")
+    )
+    return y, a, b
+
+
+def _auroc_statistics(
+    y: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> dict[str, Statistic]:
+    """Champion (``a``) and challenger (``b``) AUROC and their paired difference."""
+    return {
+        "auroc_champion": lambda W: auroc(y, a, W),
+        "auroc_challenger": lambda W: auroc(y, b, W),
+        "auroc_delta": lambda W: auroc(y, b, W) - auroc(y, a, W),
+    }
+
+
+def _cv_medians(
+    champion: BundleMetadata, challenger: BundleMetadata
+) -> tuple[float | None, float | None]:
+    # Over the drugs both models have, so new or dropped drugs do not move it.
+    common = sorted(set(champion.drugs) & set(challenger.drugs))
+    pairs = [(champion.drugs[d].cv.auroc, challenger.drugs[d].cv.auroc) for d in common]
+    both = [(a, b) for a, b in pairs if a is not None and b is not None]
+    if not both:
+        return None, None
+    return (
+        float(np.median([a for a, _ in both])),
+        float(np.median([b for _, b in both])),
+    )
+
+
+def _resample(
+    statistics: dict[str, Statistic],
+    groups: np.ndarray,
+    *,
+    n_bootstrap: int,
+    seed: int,
+) -> dict[str, tuple[float | None, np.ndarray]]:
+    """Each statistic on all rows and on every grouped bootstrap resample."""
+    if not len(groups):
+        return {name: (None, np.empty(0)) for name in statistics}
+    weights = list(_weights(groups, n_bootstrap=n_bootstrap, seed=seed))
+    one = np.ones((1, len(groups)))
+    out = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for name, statistic in statistics.items():
+            value = float(statistic(one)[0])
+            samples = np.concatenate([statistic(W) for W in weights])
+            out[name] = (value if np.isfinite(value) else None, samples)
+    return out
+
+
+def _estimate(value: float | None, samples: np.ndarray) -> Estimate:
+    ci = _interval(samples)
+    return Estimate(value, None if ci is None else (ci[0], ci[1]))

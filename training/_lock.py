@@ -1,0 +1,139 @@
+"""A lock around alias moves, shared by every process that uses one MLflow store.
+
+Deciding to promote is read-compare-write on the registry: read the champion,
+compare, move the alias. Two retrains doing that at once could both promote, each
+over a champion the other has already replaced. `promotion_lock` makes the step a
+critical section for everyone on the same store:
+
+- PostgreSQL: a session-level advisory lock (``pg_advisory_lock``, one key per
+  registered model) on the tracking database itself, so processes on different
+  machines exclude each other;
+- SQLite and local file stores: ``fcntl.flock`` on one lock file per store,
+  beside the database (``<file>.promotion.lock``) or inside the store folder;
+- anything else (an MLflow tracking server over HTTP): no lock the client can
+  take; a warning is logged and only the re-read inside the section protects.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+logger = logging.getLogger(__name__)
+
+LOCK_SUFFIX = ".promotion.lock"
+_POLL_SECONDS = 0.05
+
+
+class LockTimeoutError(TimeoutError):
+    """Another process held the promotion lock for longer than the timeout."""
+
+
+@contextmanager
+def promotion_lock(
+    tracking_uri: str, *, name: str, timeout: float = 120.0
+) -> Iterator[None]:
+    """Hold the store-wide promotion lock for registered model ``name``.
+
+    Raises
+    ------
+    LockTimeoutError
+        The lock was not free within ``timeout`` seconds.
+    """
+    scheme = urlparse(tracking_uri).scheme.split("+")[0]
+    if scheme in {"postgresql", "postgres"}:
+        with _advisory_lock(tracking_uri, key=_lock_key(name), timeout=timeout):
+            yield
+        return
+    path = lock_file(tracking_uri)
+    if path is None:
+        logger.warning(
+            "no promotion lock for a %s:// store; concurrent promotions rely on "
+            "re-reading the champion only",
+            scheme,
+        )
+        yield
+        return
+    with _file_lock(path, timeout=timeout):
+        yield
+
+
+def lock_file(tracking_uri: str) -> Path | None:
+    """The lock file for a SQLite or local file store, else None."""
+    parsed = urlparse(tracking_uri)
+    if parsed.scheme == "sqlite":
+        # sqlite:////abs/path.db -> /abs/path.db; sqlite:///rel.db -> rel.db
+        database = unquote(parsed.path).removeprefix("/")
+        if not database or database == ":memory:":
+            return None
+        path = Path(database)
+        return path.with_name(path.name + LOCK_SUFFIX)
+    if parsed.scheme in {"", "file"}:
+        return Path(unquote(parsed.path)) / LOCK_SUFFIX
+    return None
+
+
+def _lock_key(name: str) -> int:
+    # pg advisory locks take a signed 64-bit key; derive a stable one per model.
+    digest = hashlib.sha256(f"rediscover promotion {name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _wait_for(acquire: Callable[[], bool], *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not acquire():
+        if time.monotonic() > deadline:
+            raise LockTimeoutError(
+                f"the promotion lock ({what}) was held for more than {timeout:.0f} s "
+                "by another retrain, promote or rollback; try again"
+            )
+        time.sleep(_POLL_SECONDS)
+
+
+@contextmanager
+def _file_lock(path: Path, *, timeout: float) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Each open() is its own open file description, so flock also excludes
+    # other threads of this process, not only other processes.
+    with path.open("a") as handle:
+
+        def acquire() -> bool:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            return True
+
+        _wait_for(acquire, timeout=timeout, what=str(path))
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _advisory_lock(uri: str, *, key: int, timeout: float) -> Iterator[None]:
+    import sqlalchemy  # MLflow's SQL stores depend on it; only needed here
+
+    engine = sqlalchemy.create_engine(uri, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+
+            def acquire() -> bool:
+                query = sqlalchemy.text("SELECT pg_try_advisory_lock(:key)")
+                return bool(connection.execute(query, {"key": key}).scalar())
+
+            _wait_for(acquire, timeout=timeout, what="pg_advisory_lock")
+            try:
+                yield
+            finally:
+                unlock = sqlalchemy.text("SELECT pg_advisory_unlock(:key)")
+                connection.execute(unlock, {"key": key})
+    finally:
+        engine.dispose()

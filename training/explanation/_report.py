@@ -1,0 +1,268 @@
+"""``rediscover explain``: per drug, held-out SHAP values, interactions, subgroups.
+
+Each drug's own booster is cross-validated on grouped folds exactly as in training
+(vectorizer and booster fitted on the training folds, same parameters and seed,
+so the held-out probabilities are :func:`training.cross_validate_cohort`'s), and
+every held-out episode is explained with TreeSHAP. Columns identical on the drug's
+episodes are one feature group, as in
+:func:`training.evaluation._held_out_shap.feature_groups`. Interactions are
+XGBoost's SHAP interaction values of a booster fitted on all the drug's episodes,
+restricted to its top binary biomarkers and its common tumour types and lineages
+(each column costs XGBoost one more TreeSHAP pass). Subgroups are found on the
+held-out probabilities (:func:`training.explanation.discover_subgroups`).
+
+Everything here stays in memory with its sample ids; :mod:`._writing` writes the
+aggregates and figures only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+from tqdm.auto import tqdm
+
+from features import ProfileVectorizer
+from models import SubgroupRule
+from training._config import Config
+from training._cv import assign_folds
+from training._fit import fit_booster
+from training.data import Cohort
+from training.evaluation import score_episodes
+from training.evaluation._held_out_shap import (
+    _fold_encodings,
+    _membership,
+    feature_groups,
+)
+from training.explanation._subgroups import (
+    MIN_SELECTED,
+    discover_subgroups,
+    rule_carriers,
+)
+from training.explanation._summaries import binary_columns, carrier_frame
+
+logger = logging.getLogger(__name__)
+
+TOP_FEATURES = 10  # offered as one-feature rules; the first 3 get dependence plots
+MAX_MARKERS = 12  # biomarkers in the interaction model
+MAX_CONTEXTS = 12  # tumour types and lineages in the interaction model
+CONTEXT_PREFIXES = ("tumour type: ", "lineage: ")
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """SHAP interaction values of the drug's top biomarkers and contexts.
+
+    ``groups`` names the columns of ``values`` (episodes x groups x groups, the
+    pair's share counted on both sides) and ``strength`` (groups x groups, mean
+    |value| of each pair, both halves summed); ``pair`` is the strongest
+    biomarker x tumour type (or lineage) pair, None when no pair interacts.
+    """
+
+    groups: list[str]
+    values: np.ndarray
+    strength: np.ndarray
+    pair: tuple[str, str] | None
+
+    def partner(self, group: str) -> str | None:
+        """The group interacting most with ``group`` (None if it is not here)."""
+        if group not in self.groups:
+            return None
+        row = self.strength[self.groups.index(group)].copy()
+        row[self.groups.index(group)] = -1.0
+        best = int(np.argmax(row))
+        return self.groups[best] if row[best] > 0 else None
+
+
+@dataclass(frozen=True)
+class DrugReport:
+    """One drug's held-out explanation (in memory: ``episodes`` holds sample ids).
+
+    ``episodes`` has one row per episode (``sample_id``, ``responded``, ``fold``,
+    ``probability``: held out, NaN when never scored); ``shap`` and ``values``
+    (episodes x groups) hold each group's held-out SHAP value (NaN: unscored)
+    and its first member's feature value; ``importance`` is mean |SHAP| per group
+    over scored episodes, largest first, groups no model used left out.
+    """
+
+    drug: str
+    episodes: pd.DataFrame
+    members: dict[str, tuple[str, ...]]
+    shap: np.ndarray
+    values: np.ndarray
+    importance: pd.Series
+    subgroups: tuple[SubgroupRule, ...]
+    interaction: Interaction | None
+    evaluation: dict[str, Any] | None
+
+    @property
+    def scored(self) -> np.ndarray:
+        """Which episodes have a held-out prediction."""
+        return self.episodes["probability"].notna().to_numpy()
+
+    def column(self, group: str) -> int:
+        """The column of ``shap`` and ``values`` holding a group."""
+        return list(self.members).index(group)
+
+
+def explain_drugs(
+    cohort: Cohort,
+    *,
+    config: Config,
+    drugs: Sequence[str],
+    folds: pd.Series | None = None,
+) -> list[DrugReport]:
+    """Held-out explanation of each drug's own model (see the module docstring).
+
+    ``folds`` maps sample id -> held-out fold (-1: train only); by default
+    grouped stratified k-fold over the drugs' episodes, as in training.
+    """
+    profiles = list(cohort.profiles)
+    treatments = cohort.treatments[cohort.treatments["drug"].isin(drugs)]
+    settings = config.training
+    if folds is None:
+        folds = assign_folds(treatments, n_splits=settings.cv_folds, seed=settings.seed)
+    fold_of = folds.reindex([p.sample_id for p in profiles]).fillna(-1).to_numpy()
+    encodings = _fold_encodings(profiles, fold_of, min_count=config.features.min_count)
+    # Fitted on every profile, only to name, group and count (never to score).
+    full = ProfileVectorizer(min_count=config.features.min_count).fit(profiles)
+    X, names = full.transform(profiles), list(full.get_feature_names_out())
+    row_of = pd.Series(np.arange(len(profiles)), index=[p.sample_id for p in profiles])
+
+    def explain(drug: str) -> DrugReport:
+        episodes = treatments.loc[
+            treatments["drug"] == drug, ["sample_id", "responded"]
+        ].reset_index(drop=True)
+        rows = row_of[episodes["sample_id"]].to_numpy()
+        episodes["fold"] = fold_of[rows].astype(int)
+        folded = [(e.X[rows], e.columns) for e in encodings]
+        return explain_drug(
+            episodes, drug=drug, X=X[rows], names=names, folded=folded, config=config
+        )
+
+    with ThreadPoolExecutor(max_workers=settings.n_jobs) as pool:
+        return list(
+            tqdm(
+                pool.map(explain, drugs), total=len(drugs), desc="explain", unit="drug"
+            )
+        )
+
+
+def explain_drug(
+    episodes: pd.DataFrame,
+    *,
+    drug: str,
+    X: np.ndarray,
+    names: list[str],
+    folded: Sequence[tuple[np.ndarray, dict[str, int]]],
+    config: Config,
+) -> DrugReport:
+    """One drug: ``episodes`` (sample_id, responded, fold), ``X`` its rows of the
+    full vectorizer's matrix, ``folded`` each fold's (matrix rows, columns)."""
+    y = episodes["responded"].to_numpy()
+    members = feature_groups(X, names)
+    shap, probability = _held_out(folded, y, episodes["fold"].to_numpy(),
+                                  members=members, config=config)  # fmt: skip
+    episodes = episodes.assign(probability=probability)
+    scored = ~np.isnan(probability)
+    importance = pd.Series(
+        np.abs(shap[scored]).mean(axis=0) if scored.any() else 0.0, index=list(members)
+    ).sort_values(ascending=False, kind="stable")
+    importance = importance[importance > 0]
+    column = {n: i for i, n in enumerate(names)}
+    values = X[:, [column[m[0]] for m in members.values()]]
+    ranked = [members[g][0] for g in importance.index]
+    subgroups = discover_subgroups(
+        rule_carriers(carrier_frame(X, names), ranked), y, probability,
+        folds=episodes["fold"].to_numpy(), features=ranked[:TOP_FEATURES],
+        seed=config.training.seed,
+    )  # fmt: skip
+    return DrugReport(
+        drug=drug, episodes=episodes, members=members, shap=shap, values=values,
+        importance=importance, subgroups=subgroups,
+        interaction=_interactions(X, y, importance, members, names, config=config),
+        evaluation=_evaluation(episodes[scored], config=config),
+    )  # fmt: skip
+
+
+def _held_out(
+    folded: Sequence[tuple[np.ndarray, dict[str, int]]],
+    y: np.ndarray,
+    fold_of: np.ndarray,
+    *,
+    members: dict[str, tuple[str, ...]],
+    config: Config,
+) -> tuple[np.ndarray, np.ndarray]:
+    shap = np.full((len(y), len(members)), np.nan)
+    probability = np.full(len(y), np.nan)
+    for fold, (X, columns) in enumerate(folded):
+        held = fold_of == fold
+        if not held.any() or held.all():  # as in cross-validation
+            continue
+        booster = fit_booster(
+            X[~held], y[~held], params=config.xgboost, seed=config.training.seed
+        )
+        contributions = booster.predict(
+            xgb.DMatrix(X[held], missing=np.nan), pred_contribs=True
+        )
+        shap[held] = contributions[:, :-1] @ _membership(columns, members)
+        probability[held] = 1.0 / (1.0 + np.exp(-contributions.sum(axis=1)))
+    return shap, probability
+
+
+def _interactions(
+    X: np.ndarray,
+    y: np.ndarray,
+    importance: pd.Series,
+    members: dict[str, tuple[str, ...]],
+    names: list[str],
+    *,
+    config: Config,
+) -> Interaction | None:
+    column = {n: i for i, n in enumerate(names)}
+    binary = binary_columns(X)
+    first = {g: column[m[0]] for g, m in members.items()}
+    markers = [
+        g for g in importance.index
+        if not _is_context(members[g]) and binary[first[g]]
+    ][:MAX_MARKERS]  # fmt: skip
+    carried = {g: int((X[:, first[g]] == 1).sum()) for g in members}
+    contexts = sorted(
+        (g for g in members if _is_context(members[g])
+         and MIN_SELECTED <= carried[g] <= len(y) - MIN_SELECTED),
+        key=lambda g: -carried[g],
+    )[:MAX_CONTEXTS]  # fmt: skip
+    if not markers or not contexts:
+        return None
+    groups = markers + contexts
+    design = X[:, [first[g] for g in groups]]
+    booster = fit_booster(design, y, params=config.xgboost, seed=config.training.seed)
+    values = booster.predict(
+        xgb.DMatrix(design, missing=np.nan), pred_interactions=True
+    )[:, :-1, :-1]
+    strength = 2 * np.abs(values).mean(axis=0)
+    cross = strength[: len(markers), len(markers) :]
+    i, j = np.unravel_index(int(np.argmax(cross)), cross.shape)
+    pair = (markers[i], contexts[j]) if cross[i, j] > 0 else None
+    return Interaction(groups=groups, values=values, strength=strength, pair=pair)
+
+
+def _is_context(members: Sequence[str]) -> bool:
+    return any(m.startswith(CONTEXT_PREFIXES) for m in members)
+
+
+def _evaluation(scored: pd.DataFrame, *, config: Config) -> dict[str, Any] | None:
+    y = scored["responded"]
+    if not 0 < y.sum() < len(y):
+        return None
+    return score_episodes(
+        scored.rename(columns={"probability": "model"}), ["model"],
+        decisions=frozenset(), n_bootstrap=config.training.n_bootstrap,
+        seed=config.training.seed, curves=True,
+    )  # fmt: skip

@@ -1,0 +1,333 @@
+"""Write ``rediscover explain``'s folder and log it to MLflow.
+
+Per drug ``<out>/<drug>/``: ``shap_beeswarm.png``, ``shap_bar.png``,
+``dependence_<feature>.png`` (top 3), ``interaction_<biomarker>_x_<context>.png``
+(the strongest biomarker x tumour type or lineage pair), ``evaluation.png`` (ROC,
+reliability and decision curves of the held-out predictions) and
+``subgroups.csv``; at the top, ``subgroups.csv`` (all drugs), ``summary.json``
+and ``index.html``. Aggregates and figures only: no sample id is written.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from mlflow.entities import Metric, Param
+
+from training._config import TrackingConfig
+from training._tracking import client_for
+from training.evaluation._plots import curves_png
+from training.evaluation._report import plain
+from training.explanation._plots import (
+    bar_png,
+    beeswarm_png,
+    dependence_png,
+    interaction_png,
+)
+from training.explanation._report import TOP_FEATURES, DrugReport
+
+N_DEPENDENCE = 3
+METHODS = (
+    "SHAP values are TreeSHAP contributions in log-odds of each drug's own "
+    "XGBoost model, on the episodes of the folds it did not see (grouped "
+    "k-fold; vectorizer and booster fitted on the training folds).",
+    "Columns identical on a drug's episodes (a fusion and its genes, the genes of "
+    "one amplicon, a tumour type and its lineage) are one feature, their SHAP "
+    "values summed.",
+    "Interactions: SHAP interaction values of a booster fitted on all the "
+    "drug's episodes over its top biomarkers and its tumour types and lineages "
+    "with at least 10 episodes in and out; the plot shows the strongest "
+    "biomarker x tumour type (or lineage) pair.",
+    "Subgroups: rules from a depth-3 regression tree fitted to the held-out "
+    "probabilities over the drug's 30 most important features (numeric "
+    "biomarkers at clinical cut-offs: TMB >= 10 and >= 20 mut/Mb, HRD >= 42), "
+    "plus 'X' / 'not X' for its split features and the top 10 features; judged "
+    "on observed outcomes (rate with a 95% Wilson interval), "
+    "kept when they select at least 10 episodes and beat the drug's rate, ranked "
+    "by the interval's lower bound. Found and judged on the same episodes, these "
+    "rates are optimistic.",
+    "Held out: in each fold, the rule search is rerun without the fold; 'found' "
+    "counts the folds where it found the same rule, and the held-out rate is the "
+    "response rate of the fold episodes it then selected (not shown under 5).",
+    "Cells (carriers, rule counts, interaction cells) of fewer than 5 episodes "
+    "are not shown.",
+)
+_CSS = """body{font-family:sans-serif;margin:2em;max-width:1300px}
+table{border-collapse:collapse;font-size:13px;margin:1em 0}
+td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}
+th{background:#eee}td:first-child,th:first-child{text-align:left}
+img{max-width:100%}.note{color:#555;font-size:13px}"""
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a drug or feature name."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "unnamed"
+
+
+def drug_summary(report: DrugReport) -> dict[str, Any]:
+    """The drug's aggregates: counts, held-out AUROC, top features, interaction
+    and subgroups."""
+    y = report.episodes["responded"]
+    auroc = None
+    if report.evaluation is not None:
+        auroc = report.evaluation["metrics"]["model"]["auroc"]
+    pair = report.interaction.pair if report.interaction else None
+    return {
+        "n": len(y),
+        "responders": int(y.sum()),
+        "rate": float(y.mean()),
+        "held_out_episodes": int(report.scored.sum()),
+        "held_out_auroc": auroc,
+        "top_features": [
+            {"feature": str(g), "mean_abs_shap": float(v)}
+            for g, v in report.importance.iloc[:TOP_FEATURES].items()
+        ],
+        "interaction": None
+        if pair is None or report.interaction is None
+        else {
+            "biomarker": pair[0],
+            "context": pair[1],
+            "strength": float(
+                report.interaction.strength[
+                    report.interaction.groups.index(pair[0]),
+                    report.interaction.groups.index(pair[1]),
+                ]
+            ),
+        },
+        "subgroups": [r.model_dump(mode="json") for r in report.subgroups],
+    }
+
+
+def subgroup_table(reports: Sequence[DrugReport]) -> pd.DataFrame:
+    """One row per drug and rule, best rule first within a drug."""
+    rows = []
+    for report in reports:
+        overall = float(report.episodes["responded"].mean())
+        for rank, rule in enumerate(report.subgroups, start=1):
+            rows.append({
+                "drug": report.drug, "rank": rank, "rule": rule.rule,
+                "n_selected": rule.n_selected,
+                "responders_selected": rule.responders_selected,
+                "rate": rule.rate, "rate_ci_low": rule.rate_ci[0],
+                "rate_ci_high": rule.rate_ci[1], "n_outside": rule.n_outside,
+                "rate_outside": rule.rate_outside, "drug_rate": overall,
+                "folds_found": rule.folds_found, "n_held_out": rule.n_held_out,
+                "rate_held_out": rule.rate_held_out,
+            })  # fmt: skip
+    columns = ["drug", "rank", "rule", "n_selected", "responders_selected", "rate"]
+    return pd.DataFrame(rows, columns=None if rows else columns)
+
+
+def drug_figures(report: DrugReport, *, seed: int = 0) -> dict[str, bytes]:
+    """The drug's figures by file name."""
+    scored = report.scored
+    order = [report.column(g) for g in report.importance.index]
+    names = list(report.importance.index)
+    shap, values = report.shap[scored], report.values[scored]
+    figures = {
+        "shap_beeswarm.png": beeswarm_png(
+            shap[:, order], values[:, order], names,
+            title=f"{report.drug}: held-out SHAP values",
+        ),
+        "shap_bar.png": bar_png(
+            report.importance, title=f"{report.drug}: mean |held-out SHAP value|"
+        ),
+    }  # fmt: skip
+    for group in names[:N_DEPENDENCE]:
+        figures[f"dependence_{slug(report.members[group][0])}.png"] = _dependence(
+            report, group, scored=scored, seed=seed
+        )
+    interaction = report.interaction
+    if interaction is not None and interaction.pair is not None:
+        marker, context = interaction.pair
+        i, j = interaction.groups.index(marker), interaction.groups.index(context)
+        first = report.members[marker][0], report.members[context][0]
+        name = f"interaction_{slug(first[0])}_x_{slug(first[1])}.png"
+        figures[name] = interaction_png(
+            report.values[:, report.column(marker)] == 1,
+            report.values[:, report.column(context)] == 1,
+            2 * interaction.values[:, i, j],
+            report.episodes["responded"].to_numpy(),
+            names=(marker, context),
+        )
+    if report.evaluation is not None:
+        frame = report.episodes[scored].rename(columns={"probability": "model"})
+        figures["evaluation.png"] = curves_png(
+            frame, report.evaluation, ["model"], f"{report.drug} (held out)"
+        )
+    return figures
+
+
+def _dependence(report: DrugReport, group: str, *, scored: Any, seed: int) -> bytes:
+    partner = report.interaction.partner(group) if report.interaction else None
+    column = report.column(group)
+    return dependence_png(
+        report.values[scored, column], report.shap[scored, column], feature=group,
+        colour=None if partner is None
+        else report.values[scored, report.column(partner)],
+        colour_name=partner or "", seed=seed,
+    )  # fmt: skip
+
+
+def write_explanations(
+    reports: Sequence[DrugReport],
+    out: Path,
+    *,
+    context: Mapping[str, Any],
+    force: bool = False,
+) -> Path:
+    """Write the folder ``out`` (see the module docstring) atomically: built
+    beside it, then renamed; an existing ``out`` is replaced only with
+    ``force``."""
+    out = Path(out)
+    if out.exists() and not force:
+        raise FileExistsError(f"--out {out} already exists; use --force to replace")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".explain-", dir=out.parent))
+    try:
+        _write(reports, staging, context=context)
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out
+
+
+def _write(
+    reports: Sequence[DrugReport], folder: Path, *, context: Mapping[str, Any]
+) -> None:
+    summary: dict[str, Any] = {"context": dict(context), "drugs": {}}
+    images: dict[str, list[str]] = {}
+    for report in reports:
+        drug_folder = folder / slug(report.drug)
+        drug_folder.mkdir()
+        figures = drug_figures(report, seed=int(context.get("seed", 0)))
+        for name, png in figures.items():
+            (drug_folder / name).write_bytes(png)
+        subgroup_table([report]).to_csv(drug_folder / "subgroups.csv", index=False)
+        images[report.drug] = [f"{slug(report.drug)}/{name}" for name in figures]
+        summary["drugs"][report.drug] = drug_summary(report) | {
+            "files": [*images[report.drug], f"{slug(report.drug)}/subgroups.csv"]
+        }
+    subgroup_table(reports).to_csv(folder / "subgroups.csv", index=False)
+    (folder / "summary.json").write_text(json.dumps(plain(summary), indent=1))
+    (folder / "index.html").write_text(render_index(summary, images))
+
+
+def render_index(summary: Mapping[str, Any], images: Mapping[str, list[str]]) -> str:
+    """The folder's index page: per drug its figures and subgroups (relative
+    links only, so the folder works offline and anywhere it is copied)."""
+    facts = "".join(
+        f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>"
+        for k, v in summary["context"].items()
+    )
+    parts = ["<h1>rediscover explain</h1>", f"<table>{facts}</table>", "<ul>"]
+    parts += [
+        f"<li><a href='#{slug(d)}'>{_e(d)}</a></li>" for d in summary["drugs"]
+    ] + ["</ul>"]
+    for drug, facts_of in summary["drugs"].items():
+        parts += list(_drug_section(drug, facts_of, images.get(drug, [])))
+    parts += [
+        "<h2>Methods</h2>",
+        "<ul class='note'>" + "".join(f"<li>{_e(m)}</li>" for m in METHODS) + "</ul>",
+    ]
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<title>rediscover explain</title>"
+        f"<style>{_CSS}</style></head><body>{''.join(parts)}</body></html>"
+    )
+
+
+def _drug_section(
+    drug: str, facts: Mapping[str, Any], images: Sequence[str]
+) -> Iterator[str]:
+    auroc = facts["held_out_auroc"]
+    shown = "-" if not auroc or auroc["value"] is None else _estimate(auroc)
+    yield (
+        f"<h2 id='{slug(drug)}'>{_e(drug)}</h2><p>{facts['n']} episodes, "
+        f"{facts['responders']} responders (rate {facts['rate']:.1%}); held-out "
+        f"AUROC {_e(shown)}</p>"
+    )
+    head = ["rule", "n", "responders", "rate [95% CI]", "n outside", "rate outside",
+            "found in folds", "held-out n", "held-out rate"]  # fmt: skip
+    rows = [
+        [r["rule"], r["n_selected"], r["responders_selected"],
+         f"{r['rate']:.1%} [{r['rate_ci'][0]:.1%}, {r['rate_ci'][1]:.1%}]",
+         r["n_outside"], _share(r["rate_outside"]), _cell(r["folds_found"]),
+         _cell(r["n_held_out"]), _share(r["rate_held_out"])]
+        for r in facts["subgroups"]
+    ]  # fmt: skip
+    yield _table(head, rows) if rows else "<p class='note'>No enriched subgroup.</p>"
+    for image in images:
+        yield f"<p><img alt='{_e(drug)}: {_e(Path(image).stem)}' src='{_e(image)}'></p>"
+
+
+def log_explanations(
+    tracking: TrackingConfig,
+    folder: Path,
+    *,
+    params: Mapping[str, Any],
+    metrics: Mapping[str, float],
+) -> str:
+    """Log ``folder``'s files and aggregate ``metrics`` to a new MLflow run tagged
+    ``kind=explanation``; returns the run id."""
+    client = client_for(tracking)
+    experiment = client.get_experiment_by_name(tracking.experiment)
+    experiment_id = (
+        experiment.experiment_id
+        if experiment is not None
+        else client.create_experiment(
+            tracking.experiment,
+            artifact_location=tracking.artifact_root.resolve().as_uri(),
+        )
+    )
+    run = client.create_run(
+        experiment_id, tags={"kind": "explanation"}, run_name="explain"
+    )
+    run_id = run.info.run_id
+    client.log_batch(
+        run_id,
+        metrics=[Metric(k, float(v), 0, 0) for k, v in metrics.items()],
+        params=[Param(k, str(v)) for k, v in params.items()],
+    )
+    client.log_artifacts(run_id, str(folder))
+    client.set_terminated(run_id, "FINISHED")
+    return str(run_id)
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    header = "".join(f"<th scope='col'>{_e(h)}</th>" for h in head)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_e(cell)}</td>" for cell in row) + "</tr>"
+        for row in rows
+    )
+    return f"<table><tr>{header}</tr>{body}</table>"
+
+
+def _estimate(estimate: Mapping[str, Any]) -> str:
+    ci = estimate.get("ci")
+    interval = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""
+    return f"{estimate['value']:.3f}{interval}"
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value))
