@@ -11,6 +11,7 @@ from models._dask_scoring import (
 )
 from models._domain import ProfileDomain, gene_token
 from models._explanations import (
+    MIN_CELL,
     Carriers,
     Condition,
     DrugExplanation,
@@ -19,7 +20,13 @@ from models._explanations import (
     SubgroupRule,
 )
 from models._interval import INTERVAL_LEVEL, ScoreBins, wilson_interval
-from models._metadata import BundleMetadata, CvMetrics, DrugInfo, ServedBy
+from models._metadata import (
+    FORMAT_VERSION,
+    BundleMetadata,
+    CvMetrics,
+    DrugInfo,
+    ServedBy,
+)
 from models._patient import (
     KeyAlteration,
     PatientExplanation,
@@ -32,7 +39,9 @@ from models._registry import load_registered_bundle
 from models._uncertainty import Assessment, DrugUncertainty, UncertaintyModel
 
 __all__ = [
+    "FORMAT_VERSION",
     "INTERVAL_LEVEL",
+    "MIN_CELL",
     "Assessment",
     "BundleIntegrityError",
     "BundleMetadata",

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# Counts resting on fewer episodes than this are never stored or shown.
+MIN_CELL = 5
+
 
 class Carriers(BaseModel):
     """How many of a drug's training episodes carry a feature; how many responded."""

@@ -22,11 +22,8 @@ import numpy as np
 
 from features import Match, Profile, event_tokens
 from models._bundle import ResponderModel
-from models._explanations import DrugExplanation
+from models._explanations import MIN_CELL, DrugExplanation
 from models._ranking import DrugScore, rank_drugs
-
-# Carrier counts below this are never shown (and not stored by training).
-MIN_REPORTED_CARRIERS = 5
 
 KeyChoice = Literal["matched biomarker", "largest positive SHAP"]
 
@@ -239,11 +236,8 @@ def _counted(
         statement = f"no training counts are stored for {drug} in this model"
         return KeyAlteration(feature, chosen_by, None, None, statement)
     cell = summary.carriers.get(feature)
-    if cell is None or cell.n < MIN_REPORTED_CARRIERS:
-        statement = (
-            f"fewer than {MIN_REPORTED_CARRIERS} training samples with {drug} "
-            f"had {feature}"
-        )
+    if cell is None or cell.n < MIN_CELL:
+        statement = f"fewer than {MIN_CELL} training samples with {drug} had {feature}"
         return KeyAlteration(feature, chosen_by, None, None, statement)
     statement = (
         f"{cell.responders} of {cell.n} training samples with {drug} and "

@@ -30,6 +30,7 @@ from training import (
     Config,
     DaskTrainer,
     Trainer,
+    champion_is_current,
     champion_version,
     fit_booster,
     fit_bundle,
@@ -65,8 +66,13 @@ DASK_CONNECT_SECONDS = 20
 
 def train(args: argparse.Namespace, config: Config) -> int:
     if args.if_missing and (version := champion_version(config.tracking)):
-        print(f"champion is version {version}; not retraining (--if-missing)")
-        return 0
+        if champion_is_current(config.tracking, version):
+            print(f"champion is version {version}; not retraining (--if-missing)")
+            return 0
+        print(
+            f"champion version {version} was saved in an older bundle format that "
+            "this version cannot serve; training a new champion"
+        )
     config = _with_min_samples(config, args.min_samples)
     cohort, source = load_cohort(args.data or config.data.source, config)
     drugs = select_drugs(cohort, config=config, only=args.drugs)

@@ -10,16 +10,16 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-import traceback
 from pathlib import Path
 
-from bentoml.exceptions import InternalServerError, NotFound
+from bentoml.exceptions import NotFound
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from models import ResponderModel, UnknownDrugError, explain_patient
+from serving._errors import masked_failures
 from serving._schemas import ExplainRequest, ExplainResponse
 
 logger = logging.getLogger(__name__)
@@ -59,24 +59,13 @@ def explain_response(
     404 naming it; any other failure a 500 carrying only the request id.
     """
     started = time.perf_counter()
-    try:
-        explained = explain_patient(
-            model, request.profile, request.drug, top_k=request.top_k
-        )
-    except UnknownDrugError as exc:
-        raise NotFound(str(exc.args[0])) from None
-    except Exception as exc:
-        # The message may quote the profile: log where it failed, not what it said.
-        frames = "".join(traceback.format_tb(exc.__traceback__))
-        logger.error(
-            "request_id=%s explaining failed with %s at\n%s",
-            request_id,
-            type(exc).__name__,
-            frames,
-        )
-        raise InternalServerError(
-            f"explaining failed (request_id={request_id})"
-        ) from None
+    with masked_failures("explaining", request_id=request_id):
+        try:
+            explained = explain_patient(
+                model, request.profile, request.drug, top_k=request.top_k
+            )
+        except UnknownDrugError as exc:
+            raise NotFound(str(exc.args[0])) from None
     logger.info(
         "request_id=%s explained drug=%s top_k=%d model_version=%s in %.1f ms",
         request_id,

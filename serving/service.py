@@ -27,13 +27,12 @@ import logging
 import os
 import threading
 import time
-import traceback
 import uuid
 from collections.abc import Sequence
 
 import bentoml
 import mlflow
-from bentoml.exceptions import InternalServerError, ServiceUnavailable
+from bentoml.exceptions import ServiceUnavailable
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -42,6 +41,7 @@ from starlette.routing import Route
 
 from features import Profile
 from models import DrugScore, ResponderModel, load_registered_bundle, rank_drugs
+from serving._errors import masked_failures
 from serving._reload import ModelSlot, ServedBundle
 from serving._review import explain_response, review_routes
 from serving._schemas import (
@@ -257,18 +257,8 @@ def _rank(
     loaded: ServedBundle, profiles: Sequence[Profile], *, top_k: int, request_id: str
 ) -> list[list[DrugScore]]:
     started = time.perf_counter()
-    try:
+    with masked_failures("scoring", request_id=request_id):
         ranked = rank_drugs(loaded.model, profiles, top_k=top_k)
-    except Exception as exc:
-        # The message may quote the profile: log where it failed, not what it said.
-        frames = "".join(traceback.format_tb(exc.__traceback__))
-        logger.error(
-            "request_id=%s scoring failed with %s at\n%s",
-            request_id,
-            type(exc).__name__,
-            frames,
-        )
-        raise InternalServerError(f"scoring failed (request_id={request_id})") from None
     logger.info(
         "request_id=%s scored profiles=%d top_k=%d model_version=%s in %.1f ms",
         request_id,

@@ -1,9 +1,12 @@
 import json
 from pathlib import Path
 
+import mlflow
 import pytest
 
+from models import FORMAT_VERSION
 from rediscover.cli import main
+from tests.conftest import write_planted_project
 
 
 @pytest.mark.parametrize(
@@ -66,3 +69,25 @@ def test_train_and_evaluate_take_a_cohort_folder(
         assert "--data" in capsys.readouterr().out
     assert main(["train", "--data", "no/such/folder"]) == 2
     assert "--data must be 'gdsc' or a cohort folder" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_train_if_missing_replaces_a_champion_it_cannot_serve(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, cohort = write_planted_project(tmp_path, n=120)
+    train = ["--config", str(config), "train", "--data", str(cohort), "--if-missing"]
+    assert main(train) == 0
+    assert main(train) == 0
+    assert "champion is version 1; not retraining" in capsys.readouterr().out
+
+    # A champion saved by an older release (no bundle_format tag, or an old one)
+    # would leave `make serve` stuck unready: --if-missing trains a new one.
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client.set_model_version_tag("rediscover", "1", "bundle_format", "3")
+    assert main(train) == 0
+    assert "older bundle format" in capsys.readouterr().out
+    champion = client.get_model_version_by_alias("rediscover", "champion")
+    assert str(champion.version) == "2"
+    assert champion.tags["bundle_format"] == str(FORMAT_VERSION)

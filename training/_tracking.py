@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from mlflow.entities import Metric, Param
 from mlflow.exceptions import MlflowException
 
-from models import ResponderModel
+from models import FORMAT_VERSION, ResponderModel
 from training._config import Config, TrackingConfig
 from training._lineage import lineage_tags
 from training._lock import promotion_lock
@@ -31,6 +31,7 @@ from training._model_card import MODEL_CARD, model_card, registry_description
 logger = logging.getLogger(__name__)
 
 CHAMPION = "champion"
+BUNDLE_FORMAT_TAG = "bundle_format"
 PREVIOUS = "previous"  # the champion before the current one: where rollback goes
 CHALLENGER = "challenger"  # the last retrained version the gate did not promote
 ROLLED_BACK = "rolled_back"  # the last champion a rollback replaced
@@ -46,6 +47,15 @@ def client_for(tracking: TrackingConfig) -> mlflow.MlflowClient:
 def champion_version(tracking: TrackingConfig) -> str | None:
     """The registry version the ``champion`` alias points at, or None."""
     return alias_version(client_for(tracking), tracking.registered_model, CHAMPION)
+
+
+def champion_is_current(tracking: TrackingConfig, version: str) -> bool:
+    """Whether the champion's bundle has the format this code reads.
+
+    Versions registered before the ``bundle_format`` tag existed count as older.
+    """
+    mv = client_for(tracking).get_model_version(tracking.registered_model, version)
+    return mv.tags.get(BUNDLE_FORMAT_TAG) == str(FORMAT_VERSION)
 
 
 def alias_version(client: mlflow.MlflowClient, name: str, alias: str) -> str | None:
@@ -194,6 +204,7 @@ def register_version(
             "data_hash": model.metadata.data_hash,
             "data_source": model.metadata.data_source,
             "package_version": model.metadata.package_version,
+            BUNDLE_FORMAT_TAG: str(model.metadata.format_version),
             **lineage_tags(model, cohort_summary=summary),
             **(tags or {}),
         },

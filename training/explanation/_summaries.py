@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from features import DRUG_PREFIX, Profile, encode_pairs
 from models import (
+    MIN_CELL,
     Carriers,
     DrugExplanation,
     ExplanationSet,
@@ -39,7 +40,7 @@ from training.explanation._subgroups import (
 if TYPE_CHECKING:
     from training._pipeline import CrossValidation
 
-MIN_CARRIERS = 5  # fewer carriers of a feature: the cell is not stored
+MIN_CARRIERS = MIN_CELL  # fewer carriers of a feature: the cell is not stored
 TOP_FEATURES = 10
 MAX_SHAP_EPISODES = 250  # episodes whose SHAP values rank a drug's features
 # Numeric biomarkers become rule features at clinical cut-offs: TMB-high >= 10
