@@ -30,7 +30,7 @@ from training.data import Cohort
 
 # The evaluation package's grouped resampler and interval rule, so the gate's
 # intervals mean what `rediscover evaluate`'s do.
-from training.evaluation._bootstrap import _interval, _weights, auroc, brier
+from training.evaluation import auroc, bootstrap_weights, brier, percentile_interval
 
 MIN_REPORTED = 5  # per-drug rows from fewer episodes are not reported
 Statistic = Callable[[np.ndarray], np.ndarray]  # bootstrap weights -> one per row
@@ -213,7 +213,7 @@ def _resample(
     """Each statistic on all rows and on every grouped bootstrap resample."""
     if not len(groups):
         return {name: (None, np.empty(0)) for name in statistics}
-    weights = list(_weights(groups, n_bootstrap=n_bootstrap, seed=seed))
+    weights = list(bootstrap_weights(groups, n_bootstrap=n_bootstrap, seed=seed))
     one = np.ones((1, len(groups)))
     out = {}
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -225,5 +225,5 @@ def _resample(
 
 
 def _estimate(value: float | None, samples: np.ndarray) -> Estimate:
-    ci = _interval(samples)
+    ci = percentile_interval(samples)
     return Estimate(value, None if ci is None else (ci[0], ci[1]))

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
-import subprocess
-import sys
 import threading
 import time
 import warnings
@@ -25,8 +22,8 @@ import pytest
 from pydantic import ValidationError
 
 from serving import ScoreRequest, ServingSettings
+from tests.servers import Server, bentoml_serve
 from tests.serving.conftest import build_bundle
-from tests.serving.test_http import REPO_ROOT, _free_port, _stop, _wait_until_ready
 
 with warnings.catch_warnings():
     # starlette >= 1.0 wants the httpx2 package for its TestClient and warns once,
@@ -396,41 +393,16 @@ class _Traffic:
 
 
 @pytest.fixture
-def served_registry(registry: Registry, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def served_registry(registry: Registry, tmp_path: Path) -> Iterator[Server]:
     """``bentoml serve`` following ``registry`` (checks every 0.5 s); url and log."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        **_service_env(registry, tmp_path / "cache", REDISCOVER_RELOAD_INTERVAL="0.5"),
-        "BENTOML_HOME": str(tmp_path / "bentoml"),
-        "BENTOML_DO_NOT_TRACK": "True",
-    }
-    env.pop("REDISCOVER_BUNDLE", None)
-    command = [
-        *(sys.executable, "-m", "bentoml", "serve", "serving.service:Rediscover"),
-        *("--host", "127.0.0.1", "--port", str(port)),
-    ]
-    log_path = tmp_path / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_ready(process, url, log_path)
-        yield url, log_path
-    finally:
-        _stop(process)
+    env = _service_env(registry, tmp_path / "cache", REDISCOVER_RELOAD_INTERVAL="0.5")
+    with bentoml_serve(tmp_path, env) as server:
+        yield server
 
 
 @pytest.mark.slow
 def test_served_alias_move_switches_without_a_failed_request(
-    served_registry: tuple[str, Path],
+    served_registry: Server,
     registry: Registry,
     braf_melanoma: dict[str, Any],
 ) -> None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,12 +16,7 @@ from typing import Any
 import pytest
 
 from tests.models.review_model import build_review_model
-from tests.serving.test_http import (
-    REPO_ROOT,
-    _free_port,
-    _stop,
-    _wait_until_ready,
-)
+from tests.servers import REPO_ROOT, bentoml_serve
 
 SCREENSHOTS = REPO_ROOT / "build" / "screenshots"
 BRAF_MEK_INHIBITORS = {
@@ -74,34 +67,8 @@ def review_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``bentoml serve`` on a free port with the seven-drug review bundle."""
     workdir = tmp_path_factory.mktemp("review-serve")
     bundle = build_review_model().model.save(workdir / "bundle")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "REDISCOVER_BUNDLE": str(bundle),
-        "BENTOML_HOME": str(workdir / "home"),
-        "BENTOML_DO_NOT_TRACK": "True",
-    }
-    env.pop("MLFLOW_TRACKING_URI", None)
-    command = [
-        *(sys.executable, "-m", "bentoml", "serve", "serving.service:Rediscover"),
-        *("--host", "127.0.0.1", "--port", str(port)),
-    ]
-    log_path = workdir / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_ready(process, url, log_path)
-        yield url
-    finally:
-        _stop(process)
+    with bentoml_serve(workdir, {"REDISCOVER_BUNDLE": str(bundle)}) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")

@@ -24,9 +24,11 @@ from training.evaluation._bootstrap import (
     auprc,
     auroc,
     bootstrap,
+    bootstrap_weights,
     brier,
     calibration_intercept,
     calibration_slope,
+    percentile_interval,
 )
 from training.evaluation._metrics import (
     THRESHOLDS,
@@ -69,6 +71,7 @@ __all__ = [
     "auroc",
     "auroc_table",
     "bootstrap",
+    "bootstrap_weights",
     "brier",
     "calibration_intercept",
     "calibration_slope",
@@ -80,6 +83,7 @@ __all__ = [
     "grouped_folds",
     "log_evaluation",
     "net_benefit",
+    "percentile_interval",
     "plotted_drugs",
     "prediction_frame",
     "reliability_curve",

@@ -128,7 +128,7 @@ def bootstrap(
     sampled: dict[tuple[str, str], list[np.ndarray]] = {
         (name, k): [] for name, ks in wanted.items() for k in ks
     }
-    for W in _weights(groups, n_bootstrap=n_bootstrap, seed=seed):
+    for W in bootstrap_weights(groups, n_bootstrap=n_bootstrap, seed=seed):
         for (name, k), values in sampled.items():
             values.append(METRICS[k](y, columns[name], W))
     one = np.ones((1, len(y)))
@@ -136,7 +136,9 @@ def bootstrap(
         name: {
             k: {
                 "value": _finite(METRICS[k](y, columns[name], one)[0]),
-                "ci": _interval(np.concatenate([*sampled[name, k], np.empty(0)])),
+                "ci": percentile_interval(
+                    np.concatenate([*sampled[name, k], np.empty(0)])
+                ),
             }
             for k in ks
         }
@@ -144,9 +146,14 @@ def bootstrap(
     }
 
 
-def _weights(
+def bootstrap_weights(
     groups: np.ndarray, *, n_bootstrap: int, seed: int
 ) -> Iterator[np.ndarray]:
+    """Grouped bootstrap weights: blocks of (resamples, rows) resample counts.
+
+    Whole groups (samples) are drawn with replacement; a row's weight is how
+    often its group was drawn. Blocks keep memory bounded on large cohorts.
+    """
     codes, n_groups = _codes(groups)
     chunk = max(1, _MAX_CELLS // max(len(codes), 1))
     rng = np.random.default_rng(seed)
@@ -228,7 +235,8 @@ def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
-def _interval(values: np.ndarray) -> list[float] | None:
+def percentile_interval(values: np.ndarray) -> list[float] | None:
+    """The 95% percentile interval of bootstrap values, or None if too few."""
     finite = values[np.isfinite(values)]
     # Fewer than half the resamples defined: no interval worth stating.
     if len(finite) < max(10, len(values) // 2):
