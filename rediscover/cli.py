@@ -214,6 +214,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             field = ".".join(str(part) for part in item["loc"]) or "input"
             print(f"error: {field}: {item['msg']}", file=sys.stderr)
         return 2
-    except (ValueError, FileNotFoundError, json.JSONDecodeError) as error:
+    except (
+        ValueError,
+        FileNotFoundError,
+        FileExistsError,
+        json.JSONDecodeError,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -91,3 +91,13 @@ def test_train_if_missing_replaces_a_champion_it_cannot_serve(
     champion = client.get_model_version_by_alias("rediscover", "champion")
     assert str(champion.version) == "2"
     assert champion.tags["bundle_format"] == str(FORMAT_VERSION)
+
+
+@pytest.mark.real_data
+def test_an_existing_output_folder_is_an_error_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "taken"
+    out.mkdir()
+    assert main(["data", "simulate", "drup", "--seed", "0", "--out", str(out)]) == 2
+    assert f"{out} already exists" in capsys.readouterr().err

@@ -79,7 +79,7 @@ def write_cohort(
     folder = Path(folder)
     if folder.exists() and not overwrite:
         raise FileExistsError(
-            f"{folder} already exists; pass overwrite=True to replace it"
+            f"{folder} already exists; write to a new folder or remove it first"
         )
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(

@@ -87,7 +87,7 @@ def test_metadata_records_source_hash_and_counts(tmp_path: Path) -> None:
 def test_existing_folder_is_kept_unless_overwrite(tmp_path: Path) -> None:
     folder = write_cohort(_cohort(), tmp_path / "c")
     smaller = _cohort().subset(drugs=["nivolumab"])
-    with pytest.raises(FileExistsError, match="overwrite=True"):
+    with pytest.raises(FileExistsError, match="already exists"):
         write_cohort(smaller, folder)
     assert read_cohort(folder).data_hash() == _cohort().data_hash()
     write_cohort(smaller, folder, overwrite=True)
