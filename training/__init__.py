@@ -4,7 +4,7 @@ from training._config import Config, GateConfig, UncertaintyConfig, load_config
 from training._dask import DaskTrainer
 from training._drift import DriftReport, drift_report
 from training._drift_tracking import log_drift, write_drift
-from training._evaluate import summarise, top_shap_features
+from training._evaluate import top_shap_features
 from training._fit import (
     Trainer,
     cross_validate,
@@ -123,7 +123,6 @@ __all__ = [
     "rollback",
     "select_drugs",
     "set_champion",
-    "summarise",
     "summarise_cohort",
     "summarise_explanations",
     "summarise_uncertainty",

@@ -1,14 +1,12 @@
-"""Evaluation of a cohort's cross-validated predictions, against truth when known."""
+"""What the evaluation and the CLI share: served out-of-fold predictions, the
+matching-rule baseline, and the top SHAP features per drug."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
-from sklearn.metrics import roc_auc_score
 
 from features import DrugKnowledge, Profile
 from models import ResponderModel
@@ -32,52 +30,6 @@ def matching_rule(
     return np.array(
         [knowledge.match(by_id[s], d) is not None for s, d in pairs], dtype=float
     )
-
-
-def summarise(
-    cv: CrossValidation,
-    profiles: Sequence[Profile],
-    *,
-    knowledge: DrugKnowledge,
-    truth: pd.DataFrame | None = None,
-) -> dict[str, Any]:
-    """Overall and per-drug AUROC of the model, the matching rule and (with truth)
-    the true probabilities, which bound what any model can reach."""
-    frame = cv.oof.assign(
-        model=served_predictions(cv).to_numpy(),
-        rule=matching_rule(cv.oof, profiles, knowledge),
-    )
-    columns = ["model", "rule", "per_drug", "pooled"]
-    if truth is not None:
-        frame = frame.merge(
-            truth[["sample_id", "drug", "true_probability"]],
-            on=["sample_id", "drug"],
-            how="left",
-            validate="one_to_one",
-        )
-        columns.append("true_probability")
-    summary: dict[str, Any] = {"overall": _aurocs(frame, columns)}
-    if truth is not None:
-        rho = spearmanr(frame["model"], frame["true_probability"]).statistic
-        summary["overall"]["spearman_model_vs_truth"] = float(rho)
-    summary["drugs"] = {
-        str(drug): {"n": len(group), "responders": int(group["responded"].sum()),
-                    **_aurocs(group, columns)}
-        for drug, group in frame.groupby("drug")
-    }  # fmt: skip
-    return summary
-
-
-def _aurocs(frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, float | None]:
-    out: dict[str, float | None] = {}
-    for column in columns:
-        scored = frame.dropna(subset=[column])
-        y = scored["responded"].to_numpy()
-        both = len(scored) and 0 < y.sum() < len(y)
-        out[f"auroc_{column}"] = (
-            float(roc_auc_score(y, scored[column])) if both else None
-        )
-    return out
 
 
 def top_shap_features(

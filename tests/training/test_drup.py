@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from scipy.stats import spearmanr
 
 from features import Profile, load_drug_knowledge
 from models import load_registered_bundle, rank_drugs
@@ -14,10 +15,10 @@ from training import (
     fit_bundle,
     register_bundle,
     select_drugs,
-    summarise,
     training_run,
 )
 from training.data import Cohort, read_cohort, simulate_drup, write_cohort
+from training.evaluation import evaluate_folds, grouped_folds
 
 pytestmark = pytest.mark.real_data  # the simulator resamples real GDSC profiles
 KNOWLEDGE = load_drug_knowledge()
@@ -36,17 +37,22 @@ def test_cv_recovers_truth_and_beats_the_matching_rule(
 ) -> None:
     folder, cohort = drup
     config = small_config(tmp_path, min_samples=40)
-    drugs = select_drugs(cohort, config=config)
-    cv = cross_validate_cohort(cohort, config=config, drugs=drugs, knowledge=KNOWLEDGE)
-    truth = pd.read_csv(folder / "truth.csv")
-    summary = summarise(cv, cohort.profiles, knowledge=KNOWLEDGE, truth=truth)[
-        "overall"
-    ]
+    folds = grouped_folds(
+        cohort, n_splits=config.training.cv_folds, seed=config.training.seed
+    )
+    evaluation = evaluate_folds(
+        cohort, folds=folds, split="grouped", config=config,
+        drugs=select_drugs(cohort, config=config), knowledge=KNOWLEDGE,
+        truth=pd.read_csv(folder / "truth.csv"),
+    )  # fmt: skip
+    metrics = evaluation.metrics["overall"]["metrics"]
+    auroc = {column: metrics[column]["auroc"]["value"] for column in metrics}
     # Patients enrol because they match a biomarker, so the rule can hardly rank them.
-    assert summary["auroc_rule"] == pytest.approx(0.5, abs=0.05)
-    assert summary["auroc_model"] > 0.6
-    assert summary["auroc_model"] < summary["auroc_true_probability"]
-    assert summary["spearman_model_vs_truth"] > 0.4
+    assert auroc["rule"] == pytest.approx(0.5, abs=0.05)
+    assert auroc["model"] > 0.6
+    assert auroc["model"] < auroc["truth"]
+    held_out = evaluation.predictions
+    assert spearmanr(held_out["model"], held_out["truth"]).statistic > 0.4
 
 
 def test_train_register_and_score_patients(
