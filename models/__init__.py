@@ -35,7 +35,7 @@ from models._patient import (
     explain_patient,
 )
 from models._ranking import DrugScore, FeatureContribution, rank_drugs
-from models._registry import load_registered_bundle
+from models._registry import load_registered_bundle, redact_credentials
 from models._uncertainty import Assessment, DrugUncertainty, UncertaintyModel
 
 __all__ = [
@@ -77,6 +77,7 @@ __all__ = [
     "prediction_sets",
     "rank_drugs",
     "rank_drugs_on_dask",
+    "redact_credentials",
     "score_on_dask",
     "verify_bundle",
     "wilson_interval",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -13,6 +14,17 @@ import mlflow
 from models._bundle import ResponderModel, verify_bundle
 
 logger = logging.getLogger(__name__)
+
+_URL_CREDENTIALS = re.compile(r"(\w+://)[^/@\s]+@")
+
+
+def redact_credentials(text: str) -> str:
+    """``text`` with the user and password of every URL in it replaced by ``***``.
+
+    ``postgresql://rediscover:secret@db:5432/x`` becomes
+    ``postgresql://***@db:5432/x``: store URIs may go to logs and MLflow params.
+    """
+    return _URL_CREDENTIALS.sub(r"\1***@", text)
 
 
 def load_registered_bundle(
@@ -40,7 +52,13 @@ def load_registered_bundle(
                 tracking_uri=tracking_uri,
             )
             verify_bundle(Path(bundle))
-            Path(bundle).rename(target)
+            try:
+                Path(bundle).rename(target)
+            except OSError:
+                # Another worker downloaded the same version first: use theirs
+                # (loading verifies every checksum again).
+                if not target.is_dir():
+                    raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     logger.info("loading %s version %s (alias %s)", model_name, version.version, alias)

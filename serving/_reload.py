@@ -9,7 +9,6 @@ with, and the old bundle is freed when its last request ends.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 import traceback
@@ -19,13 +18,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from features import Profile
-from models import BundleIntegrityError, ResponderModel, rank_drugs
+from models import (
+    BundleIntegrityError,
+    ResponderModel,
+    rank_drugs,
+    redact_credentials,
+)
 
 logger = logging.getLogger(__name__)
 
 # Any tumour type will do: warming up runs every booster, SHAP included, once.
 _WARM_UP_PROFILE = Profile(tumour_type="warm-up")
-_URL_CREDENTIALS = re.compile(r"(\w+://)[^/@\s]+@")
 
 
 @dataclass(frozen=True)
@@ -178,7 +181,7 @@ class ModelSlot:
             # Other libraries' messages may quote URIs: they go to the log only,
             # with any credentials blanked, never to clients.
             frames = "".join(traceback.format_tb(exc.__traceback__))
-            message = _URL_CREDENTIALS.sub(r"\1***@", str(exc))
+            message = redact_credentials(str(exc))
             name = type(exc).__name__
             logger.error("%s: %s: %s at\n%s", reason, name, message, frames)
             reason = f"{reason} ({name}); see the server log"

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from models import ResponderModel, UnknownDrugError, explain_patient
 from serving._errors import masked_failures
@@ -34,6 +35,16 @@ _HEADERS = {
 }
 
 
+class _Static(StaticFiles):
+    """The page's files, each with the page's headers: ``review.html`` fetched
+    from here must not escape the CSP that ``/review`` sets."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers.update(_HEADERS)
+        return response
+
+
 async def _review_page(request: Request) -> Response:
     return FileResponse(STATIC / "review.html", headers=_HEADERS)
 
@@ -42,7 +53,7 @@ def review_routes() -> list[BaseRoute]:
     """``GET /review`` and its static files under ``/review/static/``."""
     return [
         Route("/review", _review_page, methods=["GET"]),
-        Mount("/review/static", StaticFiles(directory=STATIC), name="review-static"),
+        Mount("/review/static", _Static(directory=STATIC), name="review-static"),
     ]
 
 

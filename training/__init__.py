@@ -34,6 +34,7 @@ from training._pipeline import (
 )
 from training._retrain import RetrainResult, retrain
 from training._tracking import (
+    MAX_REASON,
     AliasMove,
     alias_version,
     audit_log,
@@ -48,6 +49,7 @@ from training._tracking import (
     register_bundle,
     register_version,
     rollback,
+    run_params,
     set_champion,
     training_run,
 )
@@ -65,6 +67,7 @@ from training.explanation._report import DrugReport, explain_drugs
 from training.explanation._writing import log_explanations, write_explanations
 
 __all__ = [
+    "MAX_REASON",
     "AliasMove",
     "Config",
     "CrossValidation",
@@ -121,6 +124,7 @@ __all__ = [
     "register_version",
     "retrain",
     "rollback",
+    "run_params",
     "select_drugs",
     "set_champion",
     "summarise_cohort",

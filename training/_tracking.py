@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from mlflow.entities import Metric, Param
 from mlflow.exceptions import MlflowException
 
-from models import FORMAT_VERSION, ResponderModel
+from models import FORMAT_VERSION, ResponderModel, redact_credentials
 from training._config import Config, TrackingConfig
 from training._lineage import lineage_tags
 from training._lock import promotion_lock
@@ -31,6 +31,9 @@ from training._model_card import MODEL_CARD, model_card, registry_description
 logger = logging.getLogger(__name__)
 
 CHAMPION = "champion"
+# MLflow keeps tag values up to 5,000 characters; the audit entry wraps the
+# reason in JSON, so reasons are cut well below (the full gate is in gate.json).
+MAX_REASON = 1000
 BUNDLE_FORMAT_TAG = "bundle_format"
 PREVIOUS = "previous"  # the champion before the current one: where rollback goes
 CHALLENGER = "challenger"  # the last retrained version the gate did not promote
@@ -84,8 +87,7 @@ def training_run(config: Config, *, tags: dict[str, str]) -> Iterator[str]:
     )
     run = client.create_run(experiment_id, tags=tags, run_name="train")
     run_id = run.info.run_id
-    params = [Param(k, str(v)) for k, v in _flatten(config.model_dump(mode="json"))]
-    client.log_batch(run_id, params=params)
+    client.log_batch(run_id, params=run_params(config))
     try:
         yield run_id
     except BaseException:
@@ -263,6 +265,7 @@ def move_alias(
     ``audit/<time>-<id>`` holding the move as JSON (`audit_log` reads them back).
     Call it inside `promotion_lock` when the move depends on what was read.
     """
+    reason = reason[:MAX_REASON]
     move = AliasMove(
         alias=alias,
         version=version,
@@ -374,6 +377,15 @@ def _check_version(client: mlflow.MlflowClient, name: str, version: str) -> None
         raise ValueError(
             f"{name} has no version {version!r}; registered versions: {known}"
         ) from None
+
+
+def run_params(config: Config) -> list[Param]:
+    """The resolved config as MLflow params, store credentials blanked.
+
+    A store URI may carry a password (``postgresql://user:secret@host/db``).
+    """
+    flat = _flatten(config.model_dump(mode="json"))
+    return [Param(key, redact_credentials(str(value))) for key, value in flat]
 
 
 def _flatten(tree: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:

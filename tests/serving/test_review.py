@@ -169,5 +169,11 @@ def test_review_page_and_its_files_are_served_from_this_origin(
         assert response.status_code == 200, asset
         assert response.headers["content-type"].startswith(kinds[Path(asset).suffix])
     assert client.get("/review/static/missing.js").status_code == 404
+    # The page fetched from the static folder keeps the page's policy.
+    copy = client.get("/review/static/review.html")
+    assert (
+        copy.headers["content-security-policy"]
+        == page.headers["content-security-policy"]
+    )
     # The API the page calls is still there, next to the page.
     assert client.get("/model").status_code == 200

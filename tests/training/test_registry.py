@@ -1,10 +1,23 @@
+import hashlib
+import shutil
 from pathlib import Path
+
+import mlflow
+import pytest
 
 from features import load_drug_knowledge
 from models import load_registered_bundle
+from tests.servers import REPO_ROOT
 from tests.training.conftest import small_config
 from tests.training.test_train import planted_cohort
-from training import register_bundle, train_bundle, training_run
+from training import (
+    Config,
+    load_config,
+    register_bundle,
+    run_params,
+    train_bundle,
+    training_run,
+)
 
 
 def test_stores_with_the_same_version_number_never_share_a_cache_entry(
@@ -31,3 +44,53 @@ def test_stores_with_the_same_version_number_never_share_a_cache_entry(
         )
     assert served["a"].drugs == ["placebo"]
     assert served["b"].drugs == ["braf inhibitor"]
+
+
+def test_run_params_never_carry_the_store_password() -> None:
+    config = load_config(
+        REPO_ROOT / "mlflow.yml",
+        tracking_uri="postgresql://rediscover:s3cret@db:5432/mlflow",
+    )
+    params = {p.key: p.value for p in run_params(config)}
+    assert params["tracking.uri"] == "postgresql://***@db:5432/mlflow"
+    assert not any("s3cret" in value for value in params.values())
+
+
+def test_a_version_another_worker_downloaded_first_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = small_config(tmp_path, min_samples=50)
+    with training_run(config, tags={}) as run_id:
+        model = train_bundle(
+            planted_cohort(), config=config, drugs=["braf inhibitor"],
+            data_source="planted", knowledge=load_drug_knowledge(),
+        )  # fmt: skip
+        register_bundle(config, run_id, model)
+    cache = tmp_path / "cache"
+    download = mlflow.artifacts.download_artifacts
+
+    def racing_worker(**kwargs: str) -> str:
+        # The other worker finishes its download and rename while ours runs.
+        path = download(**kwargs)
+        (entry,) = (cache / "rediscover").glob(".download-*")
+        shutil.copytree(path, cache / "rediscover" / f"v1-{_source_key(config)}")
+        assert entry.is_dir()
+        return path
+
+    monkeypatch.setattr(mlflow.artifacts, "download_artifacts", racing_worker)
+    served, version = load_registered_bundle(
+        tracking_uri=config.tracking.uri,
+        model_name="rediscover",
+        alias="champion",
+        cache_dir=cache,
+    )
+    assert (version, served.drugs) == ("1", ["braf inhibitor"])
+    assert [p.name for p in (cache / "rediscover").iterdir()] == [
+        f"v1-{_source_key(config)}"
+    ]
+
+
+def _source_key(config: Config) -> str:
+    client = mlflow.MlflowClient(tracking_uri=config.tracking.uri)
+    source = client.get_model_version("rediscover", "1").source
+    return hashlib.sha256(str(source).encode()).hexdigest()[:12]

@@ -15,12 +15,14 @@ from features import load_drug_knowledge
 from tests.conftest import make_planted_profiles
 from tests.training.conftest import small_config
 from training import (
+    MAX_REASON,
     Config,
     LockTimeoutError,
     RetrainResult,
     alias_version,
     audit_log,
     client_for,
+    move_alias,
     promotion_lock,
     retrain,
     select_drugs,
@@ -243,3 +245,18 @@ def test_small_drugs_kept_for_pooling_are_trained_pooled(tmp_path: Path) -> None
     )
     served = {d: i.served_by for d, i in model.metadata.drugs.items()}
     assert served["drug c"] == served["drug d"] == "pooled"
+
+
+def test_a_long_reason_is_cut_to_fit_the_registry(store_uri: str) -> None:
+    # PostgreSQL keeps tag values in VARCHAR(5000); a gate that lists many
+    # degraded drugs must not fail after the alias has moved.
+    client = mlflow.MlflowClient(tracking_uri=store_uri, registry_uri=store_uri)
+    client.create_registered_model("rediscover")
+    run = client.create_run(client.create_experiment("retrain"))
+    version = client.create_model_version("rediscover", "file:///x", run.info.run_id)
+    move = move_alias(
+        client, "rediscover", "challenger", str(version.version),
+        by="tester", reason="drug x degraded; " * 600,
+    )  # fmt: skip
+    assert len(move.reason) == MAX_REASON
+    assert audit_log(client, "rediscover")[-1].reason == move.reason
