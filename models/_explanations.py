@@ -56,11 +56,13 @@ class SubgroupRule(BaseModel):
         "found the same rule (None: not checked).",
     )  # fmt: skip
     n_held_out: int | None = Field(
-        default=None, ge=0, description="Episodes it selects in those held-out folds."
-    )
+        default=None, ge=0,
+        description="Episodes it selects in those held-out folds (None under 5).",
+    )  # fmt: skip
     rate_held_out: float | None = Field(
         default=None, ge=0, le=1,
-        description="Response rate of those episodes (None under 5 episodes).",
+        description="Response rate of those episodes (None under 5 responders "
+        "or 5 non-responders).",
     )  # fmt: skip
 
 

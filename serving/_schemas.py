@@ -456,11 +456,13 @@ class SubgroupRuleOut(BaseModel):
         examples=[5],
     )
     n_held_out: int | None = Field(
-        default=None, description="Samples it selects in those held-out folds."
+        default=None,
+        description="Samples it selects in those held-out folds (null under 5).",
     )
     rate_held_out: float | None = Field(
         default=None,
-        description="Response rate of those held-out samples (null under 5).",
+        description="Response rate of those held-out samples (null unless 5 or more "
+        "responders and 5 or more non-responders).",
         examples=[0.85],
     )
 

@@ -110,3 +110,41 @@ def test_explain_explains_its_options(capsys: pytest.CaptureFixture[str]) -> Non
     assert exit_.value.code == 0
     out = capsys.readouterr().out
     assert "--top" in out and "--drug" in out and "kind=explanation" in out
+
+
+def test_force_replaces_only_a_previous_explain_output(
+    setup: tuple[Path, Path, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = setup[0]
+    # Its own MLflow store: the module's run count stays as it was.
+    config = tmp_path / "mlflow.yml"
+    config.write_text(yaml.safe_dump(small_config(tmp_path).model_dump(mode="json")))
+    base = ["--config", str(config), "explain", "--data", str(folder),
+            "--drug", "braf inhibitor", "--min-samples", "50", "--force"]  # fmt: skip
+    reports = tmp_path / "reports"
+    (reports / "old").mkdir(parents=True)
+    (reports / "notes.txt").write_text("keep me")
+    (reports / "old" / "index.html").write_text("<p>not an explain output</p>")
+    assert main([*base, "--out", str(reports)]) == 2
+    assert "not a previous `rediscover explain` output" in capsys.readouterr().err
+    assert (reports / "notes.txt").read_text() == "keep me"
+    assert sorted(p.name for p in reports.iterdir()) == ["notes.txt", "old"]
+
+    out = reports / "explain"
+    assert main([*base, "--out", str(out)]) == 0
+    (out / "stale.txt").write_text("from the previous run")
+    assert main([*base, "--out", str(out)]) == 0
+    assert not (out / "stale.txt").exists()
+    assert (out / "braf_inhibitor" / "shap_bar.png").exists()
+    assert sorted(p.name for p in reports.iterdir()) == ["explain", "notes.txt", "old"]
+
+    # `--out . --force` from inside a previous output: refused, nothing deleted.
+    monkeypatch.chdir(out)
+    before = sorted(str(p) for p in out.rglob("*"))
+    capsys.readouterr()
+    assert main([*base, "--out", "."]) == 2
+    assert "working directory" in capsys.readouterr().err
+    assert sorted(str(p) for p in out.rglob("*")) == before

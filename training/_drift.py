@@ -1,10 +1,22 @@
 """Drift: how new data differ from the data a model was trained on.
 
-Aggregates only: prevalences, proportions and rates, never a sample. A category
-(feature, tumour type, drug) seen in fewer than ``min_count`` samples on both sides
-is pooled into "other" (tumour types, drugs) or left out (features); a cell from
-fewer than ``min_count`` samples on one side is suppressed (NaN), with the
-differences and tests derived from it.
+Aggregates only: prevalences, proportions and rates, never a sample.
+
+Small counts. Tumour types and drugs partition the samples (episodes, for drugs),
+and the totals are reported, so a single blanked cell could be recovered by
+subtraction. Instead, a tumour type or drug seen in 1 to ``min_count - 1`` samples
+(episodes) on EITHER side is pooled into one "other tumour types" / "other drugs"
+row, so no named category shows a count under ``min_count`` (0 is shown: it
+describes no one). The "other" row may itself be small, but it names no category;
+its response rate, and that over all drugs, are blanked when resting on fewer than
+``min_count`` episodes. Headline statistics (TVD, chi-square, PSI) are computed on
+the pooled table. Lineage features (``lineage: skin``) also partition the samples,
+so a lineage holding a pooled tumour type is left out of the prevalence table.
+Other features do not partition the samples: one seen in fewer than ``min_count``
+samples on both sides is left out, and a cell from fewer than ``min_count``
+samples on one side is blanked (NaN), with the differences and tests derived from
+it. Per-drug response rates are shown as they are: a drug's responder count among
+at least ``min_count`` episodes is an ordinary aggregate, even when small.
 """
 
 from __future__ import annotations
@@ -18,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2_contingency, false_discovery_control, norm
 
-from features import Profile, ProfileVectorizer, canonical_tumour_type
+from features import Profile, ProfileVectorizer, canonical_tumour_type, lineage_of
 from models import wilson_interval
 from training.data import Cohort
 
@@ -41,12 +53,15 @@ class DriftReport:
         in each cohort, difference (current - reference), two-proportion p-value,
         Benjamini-Hochberg q-value and population stability index (PSI).
     tumour_types
-        Per tumour type: samples and proportion in each cohort, difference.
+        Per tumour type: samples and proportion in each cohort, difference; types
+        small on either side pooled into "other tumour types".
     response
         All drugs, then per drug: episodes, response rate with Wilson 95% interval
-        in each cohort, difference and two-proportion p-value.
+        in each cohort, difference and two-proportion p-value; drugs small on
+        either side pooled into "other drugs".
     changes
-        Drugs and tumour types present in only one cohort (``new`` or ``gone``).
+        Drugs and tumour types present in only one cohort (``new`` or ``gone``;
+        never ``gone`` for a report made with ``new_only=True``).
     statistics
         Headline numbers, see `summary`.
     """
@@ -100,7 +115,10 @@ def drift_report(
         its own; smaller ones are pooled or suppressed.
     new_only
         Compare `reference` with only the part of `current` it does not hold
-        (samples and episodes it lacks) rather than with all of `current`.
+        (samples and episodes it lacks) rather than with all of `current`. That
+        part is a batch, not a cohort: drugs and tumour types it lacks are not
+        "gone", so none is reported as such and the ``drift_n_gone_*`` statistics
+        are NaN (not logged as metrics).
     """
     if min_count < 1:
         raise ValueError(f"min_count must be a positive integer; got {min_count}")
@@ -118,7 +136,9 @@ def drift_report(
     response = response_shift(
         reference.treatments, current.treatments, min_count=min_count
     )
-    changes = category_changes(reference, current, min_count=min_count)
+    changes = category_changes(
+        reference, current, min_count=min_count, gone=not new_only
+    )
     statistics = {
         "drift_n_reference_samples": float(len(reference.profiles)),
         "drift_n_current_samples": float(len(current.profiles)),
@@ -129,7 +149,7 @@ def drift_report(
         **_prevalence_summary(prevalence),
         **type_stats,
         **_response_summary(response),
-        **_change_counts(reference, current),
+        **_change_counts(reference, current, gone=not new_only),
     }
     return DriftReport(prevalence, types, response, changes, statistics)
 
@@ -137,10 +157,18 @@ def drift_report(
 def prevalence_shift(
     reference: Iterable[Profile], current: Iterable[Profile], *, min_count: int
 ) -> pd.DataFrame:
-    """Per-feature prevalence in each set of profiles and tests of the change."""
+    """Per-feature prevalence in each set of profiles and tests of the change.
+
+    Lineages holding a tumour type that `tumour_type_mix` pools are left out: with
+    the named types' counts they would give the pooled type's count away."""
     reference, current = list(reference), list(current)
     vectorizer = ProfileVectorizer(min_count=1).fit([*reference, *current])
-    names = [*vectorizer.events_, *(f"lineage: {x}" for x in vectorizer.lineages_)]
+    types = pd.DataFrame(
+        {"n_reference": _type_counts(reference), "n_current": _type_counts(current)}
+    ).fillna(0)
+    pooled = {lineage_of(t) for t in types.index[_small(types, min_count)]}
+    lineages = [x for x in vectorizer.lineages_ if x not in pooled]
+    names = [*vectorizer.events_, *(f"lineage: {x}" for x in lineages)]
     if "msi_high" in vectorizer.numeric_:
         names.append("msi high")
     a = _carriers(reference, vectorizer, names)
@@ -158,7 +186,8 @@ def tumour_type_mix(
     reference: Iterable[Profile], current: Iterable[Profile], *, min_count: int
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Samples and proportions per tumour type, and the mix's TVD, chi-square
-    p-value and PSI."""
+    p-value and PSI. Types seen in 1 to min_count - 1 samples on either side are
+    pooled into one "other tumour types" row (shown even if small)."""
     counts = pd.DataFrame(
         {"n_reference": _type_counts(reference), "n_current": _type_counts(current)}
     ).fillna(0)
@@ -178,7 +207,6 @@ def tumour_type_mix(
         proportion_current=shares["n_current"],
         difference=shift,
     )
-    _suppress(table, counts["n_reference"], counts["n_current"], min_count=min_count)
     table = table.rename_axis("tumour_type").reset_index()
     return table.sort_values(
         "tumour_type", kind="stable", ignore_index=True
@@ -188,7 +216,10 @@ def tumour_type_mix(
 def response_shift(
     reference: pd.DataFrame, current: pd.DataFrame, *, min_count: int
 ) -> pd.DataFrame:
-    """Response rate over all drugs and per drug in each treatment table."""
+    """Response rate over all drugs and per drug in each treatment table. Drugs
+    given in 1 to min_count - 1 episodes on either side are pooled into one
+    "other drugs" row, whose rates (like those over all drugs) are blanked on
+    fewer than min_count episodes."""
     n = pd.DataFrame(
         {
             "n_reference": reference.groupby("drug").size(),
@@ -216,17 +247,18 @@ def response_shift(
 
 
 def category_changes(
-    reference: Cohort, current: Cohort, *, min_count: int
+    reference: Cohort, current: Cohort, *, min_count: int, gone: bool = True
 ) -> pd.DataFrame:
     """Drugs and tumour types in only one cohort, if seen in at least `min_count`
-    samples (episodes, for drugs) there."""
+    samples (episodes, for drugs) there. With ``gone=False`` (for a `current`
+    that is a batch of new data, not a whole cohort) only the ``new`` ones."""
     rows = []
     for kind, before, after in _category_counts(reference, current):
         for name in sorted(after.keys() - before.keys()):
             if after[name] >= min_count:
                 rows.append({"kind": kind, "name": name, "status": "new",
                              "n": after[name]})  # fmt: skip
-        for name in sorted(before.keys() - after.keys()):
+        for name in sorted(before.keys() - after.keys()) if gone else []:
             if before[name] >= min_count:
                 rows.append({"kind": kind, "name": name, "status": "gone",
                              "n": before[name]})  # fmt: skip
@@ -327,8 +359,13 @@ def _type_counts(profiles: Iterable[Profile]) -> pd.Series:
     return pd.Series(counts, dtype=float)
 
 
+def _small(counts: pd.DataFrame, min_count: int) -> np.ndarray:
+    """Categories (rows) seen in 1 to min_count - 1 samples on either side."""
+    return np.asarray(_is_small(counts, min_count).any(axis=1), dtype=bool)
+
+
 def _pooled_labels(counts: pd.DataFrame, *, min_count: int, other: str) -> pd.Series:
-    small = (counts < min_count).all(axis=1)
+    small = _small(counts, min_count)
     return pd.Series(np.where(small, other, counts.index), index=counts.index)
 
 
@@ -384,12 +421,16 @@ def _category_counts(
     ]
 
 
-def _change_counts(reference: Cohort, current: Cohort) -> dict[str, float]:
+def _change_counts(
+    reference: Cohort, current: Cohort, *, gone: bool = True
+) -> dict[str, float]:
+    """Numbers of new and (NaN unless `gone`) gone drugs and tumour types."""
     out = {}
     for kind, before, after in _category_counts(reference, current):
         name = kind.replace(" ", "_") + "s"
+        n_gone = len(before.keys() - after.keys()) if gone else float("nan")
         out[f"drift_n_new_{name}"] = float(len(after.keys() - before.keys()))
-        out[f"drift_n_gone_{name}"] = float(len(before.keys() - after.keys()))
+        out[f"drift_n_gone_{name}"] = float(n_gone)
     return out
 
 

@@ -64,7 +64,7 @@ def plot_drift(report: DriftReport, path: Path) -> None:
     largest = types[["proportion_reference", "proportion_current"]].max(axis=1)
     _paired_bars(
         right, types.loc[largest.nlargest(_TOP_TYPES).index], "proportion",
-        title="Tumour-type mix (cells under the minimum count not drawn)",
+        title="Tumour-type mix (small types pooled into other)",
     )  # fmt: skip
     figure.tight_layout()
     figure.savefig(path, dpi=100)

@@ -1,5 +1,7 @@
 """Drift reports: a planted shift is found, identical data show none, small
-categories are pooled or suppressed, and the report reaches MLflow."""
+categories are pooled or suppressed (so no small count can be recovered by
+subtraction), a new-only batch reports nothing "gone", and the report reaches
+MLflow."""
 
 from __future__ import annotations
 
@@ -140,13 +142,12 @@ def test_small_categories_are_pooled_or_suppressed() -> None:
     )
     report = drift_report(reference, current, min_count=5)
     types = report.tumour_types.set_index("tumour_type")
-    assert "glioma" not in types.index
-    # glioma: 3 samples, in reference only: pooled, and the pool suppressed.
-    assert np.isnan(types.loc["other tumour types", "n_reference"])
-    # thyroid: 2 in reference (suppressed), 9 in current (shown).
-    assert np.isnan(types.loc["thyroid", "proportion_reference"])
-    assert types.loc["thyroid", "n_current"] == 9
-    assert np.isnan(types.loc["thyroid", "difference"])
+    # glioma (3 in reference only) and thyroid (2 in reference, 9 in current) are
+    # small on a side: pooled into one row, which names neither and is shown.
+    assert "glioma" not in types.index and "thyroid" not in types.index
+    assert types.loc["other tumour types", "n_reference"] == 5
+    assert types.loc["other tumour types", "n_current"] == 9
+    assert "lineage: thyroid" not in set(report.prevalence["feature"])
     ret = report.prevalence.set_index("feature").loc["fusion RET"]
     assert np.isnan(ret["prevalence_reference"]) and np.isnan(ret["difference"])
     assert ret["prevalence_current"] == pytest.approx(9 / 109)
@@ -158,6 +159,95 @@ def test_small_categories_are_pooled_or_suppressed() -> None:
     assert changes.loc["olaparib", "status"] == "gone"
     assert "glioma" not in changes.index  # gone, but fewer than 5 samples
     assert report.summary()["drift_n_gone_tumour_types"] == 1
+
+
+def _typed(counts: dict[str, int], drugs: dict[str, int], *, prefix: str) -> Cohort:
+    """Samples of the given tumour types; the first ones treated with the given
+    drugs, once each."""
+    types = [t for t, n in counts.items() for _ in range(n)]
+    profiles = tuple(
+        Profile(sample_id=f"{SECRET}{prefix}{i}", tumour_type=t)
+        for i, t in enumerate(types)
+    )
+    given = [d for d, n in drugs.items() for _ in range(n)]
+    treatments = pd.DataFrame(
+        {
+            "sample_id": [p.sample_id for p in profiles[: len(given)]],
+            "drug": given,
+            "responded": [i % 2 for i in range(len(given))],
+        }
+    )
+    return Cohort(profiles=profiles, treatments=treatments)
+
+
+def test_a_small_count_cannot_be_recovered_by_subtraction() -> None:
+    reference = _typed(
+        {"melanoma": 50, "lung adenocarcinoma": 50, "breast": 30},
+        {"vemurafenib": 60, "olaparib": 30},
+        prefix="r",
+    )
+    current = _typed(
+        {"melanoma": 40, "lung adenocarcinoma": 30, "breast": 3},
+        {"vemurafenib": 40, "olaparib": 3},
+        prefix="c",
+    )
+    report = drift_report(reference, current, min_count=5)
+    summary = report.summary()
+    assert summary["drift_n_current_samples"] == 73
+    types = report.tumour_types.set_index("tumour_type")
+    named = types.drop(index="other tumour types")
+    assert set(named.index) == {"melanoma", "lung adenocarcinoma"}
+    counts = named[["n_reference", "n_current"]]
+    assert counts.notna().all().all() and ((counts == 0) | (counts >= 5)).all().all()
+    # The pool holds breast, but names it nowhere: neither does the lineage.
+    assert types.loc["other tumour types", "n_current"] == 3
+    assert "breast" not in json.dumps(report.to_dict())
+    response = report.response.set_index("drug")
+    assert "olaparib" not in response.index and "other drugs" in response.index
+    assert "olaparib" not in json.dumps(report.to_dict())
+    drugs = response.drop(index=["all drugs", "other drugs"])
+    episodes = drugs[["n_reference", "n_current"]]
+    assert ((episodes == 0) | (episodes >= 5)).all().all()
+    # Headline statistics come from the pooled table.
+    shares = (
+        types[["n_reference", "n_current"]] / types[["n_reference", "n_current"]].sum()
+    )
+    tvd = 0.5 * (shares["n_current"] - shares["n_reference"]).abs().sum()
+    assert summary["drift_tumour_type_tvd"] == pytest.approx(tvd)
+    assert summary["drift_tumour_type_tvd"] == pytest.approx(
+        0.5
+        * (abs(40 / 73 - 50 / 130) + abs(30 / 73 - 50 / 130) + abs(3 / 73 - 30 / 130))
+    )
+
+
+def test_a_new_only_batch_reports_nothing_gone() -> None:
+    reference = _cohort(
+        300, seed=0, drugs=("vemurafenib", "olaparib", "dabrafenib", "trametinib"),
+        **BASE,
+    )  # fmt: skip
+    batch = _cohort(
+        40, seed=1, start=300, drugs=("vemurafenib", "sotorasib"), kras=0.1,
+        melanoma=1.0, response=0.2,
+    )  # fmt: skip
+    current = Cohort(
+        profiles=reference.profiles + batch.profiles,
+        treatments=pd.concat([reference.treatments, batch.treatments]),
+    )
+    report = drift_report(reference, current, new_only=True)
+    summary = report.summary()
+    assert np.isnan(summary["drift_n_gone_drugs"])
+    assert np.isnan(summary["drift_n_gone_tumour_types"])
+    assert summary["drift_n_new_drugs"] == 1
+    assert "gone" not in set(report.changes["status"])
+    assert report.changes.set_index("name").loc["sotorasib", "status"] == "new"
+    # Drugs the batch lacks are simply absent from it: 0 episodes, not gone.
+    assert report.response.set_index("drug").loc["olaparib", "n_current"] == 0
+    # Compared with the whole cohort, nothing is gone either; with a cohort that
+    # lacks drugs and a tumour type, they are.
+    assert drift_report(reference, current).summary()["drift_n_gone_drugs"] == 0
+    whole = drift_report(reference, batch).summary()
+    assert whole["drift_n_gone_drugs"] == 3
+    assert whole["drift_n_gone_tumour_types"] == 1
 
 
 def test_report_holds_no_sample_ids() -> None:

@@ -11,6 +11,14 @@ rate with its 95% Wilson interval, and the rate outside it. Rules selecting the
 same episodes are one rule (the shortest is kept); the best are the enriched
 ones (rate above the drug's) with the highest lower bound.
 
+No count under `MIN_CELL` (5) is published: a rule is kept only if the episodes
+it selects, and those it leaves out, each hold at least `MIN_CELL` responders and
+`MIN_CELL` non-responders (the drug's totals are published, so a small count
+outside would follow from the counts inside: such rules are dropped rather than
+their ``rate_outside`` blanked). Held out, ``n_held_out`` is stored only from
+`MIN_CELL` episodes, and ``rate_held_out`` only when they hold at least
+`MIN_CELL` responders and `MIN_CELL` non-responders.
+
 Found and judged on the same episodes, the rates are optimistic (selection
 bias). Given the folds, each rule is also checked out of sample: in fold k, the
 search is run on the other folds only; when it finds the same rule there, the
@@ -28,10 +36,9 @@ import numpy as np
 import pandas as pd
 from sklearn.tree import DecisionTreeRegressor
 
-from models import Condition, SubgroupRule, wilson_interval
+from models import MIN_CELL, Condition, SubgroupRule, wilson_interval
 
 MIN_SELECTED = 10  # fewest episodes a rule (and a tree leaf) may select
-MIN_CELL = 5  # fewest episodes whose rate is reported (outside a rule, held out)
 MAX_RULES = 5
 MAX_DEPTH = 3
 MIN_VARIANCE_SHARE = 0.01  # of the predictions' variance a tree split must explain
@@ -231,6 +238,9 @@ def best_rules(
 ) -> list[SubgroupRule]:
     """The enriched rules selecting enough episodes, highest lower bound first.
 
+    A rule is kept only if inside and outside it there are at least `MIN_CELL`
+    responders and `MIN_CELL` non-responders (no published count under 5).
+
     Of rules selecting the same episodes only the one with fewest conditions is
     kept; a rule adding conditions to a shorter kept rule must beat that rule's
     rate with its interval's lower bound; ties in the lower bound go to the
@@ -261,8 +271,14 @@ def _best(
     n = selected.sum(axis=1)
     events = (selected & (responded == 1)).sum(axis=1)
     overall = responded.mean() if len(responded) else 0.0
+    n_out, events_out = len(responded) - n, int(responded.sum()) - events
     enriched = (
-        (n >= min_selected) & (len(responded) - n >= MIN_CELL) & (events > overall * n)
+        (n >= min_selected)
+        & (events > overall * n)
+        # No count under MIN_CELL: responders and non-responders, inside the
+        # rule and outside it (the drug's totals are published).
+        & (np.minimum(events, n - events) >= MIN_CELL)
+        & (np.minimum(events_out, n_out - events_out) >= MIN_CELL)
     )
     keep = np.flatnonzero(enriched)
     kept = _rules([conditions[i] for i in keep], selected[keep], responded)
@@ -350,12 +366,15 @@ def _held_out(
     out = []
     for rule in rules:
         n_folds, n, events = found[frozenset(rule.conditions)]
+        # No count under MIN_CELL: n from MIN_CELL episodes; the rate (which
+        # with n gives the responders) only with MIN_CELL of each outcome.
+        shown = min(events, n - events) >= MIN_CELL
         out.append(
             rule.model_copy(
                 update={
                     "folds_found": n_folds,
-                    "n_held_out": n,
-                    "rate_held_out": events / n if n >= MIN_CELL else None,
+                    "n_held_out": n if n >= MIN_CELL else None,
+                    "rate_held_out": events / n if shown else None,
                 }
             )
         )

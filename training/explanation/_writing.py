@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import os
 import re
 import shutil
@@ -35,6 +36,7 @@ from training.explanation._plots import (
 )
 from training.explanation._report import TOP_FEATURES, DrugReport
 
+LOG = logging.getLogger(__name__)
 N_DEPENDENCE = 3
 METHODS = (
     "SHAP values are TreeSHAP contributions in log-odds of each drug's own "
@@ -52,12 +54,14 @@ METHODS = (
     "biomarkers at clinical cut-offs: TMB >= 10 and >= 20 mut/Mb, HRD >= 42), "
     "plus 'X' / 'not X' for its split features and the top 10 features; judged "
     "on observed outcomes (rate with a 95% Wilson interval), "
-    "kept when they select at least 10 episodes and beat the drug's rate, ranked "
-    "by the interval's lower bound. Found and judged on the same episodes, these "
-    "rates are optimistic.",
+    "kept when they select at least 10 episodes, have at least 5 responders and "
+    "5 non-responders both inside and outside the rule, and beat the drug's "
+    "rate; ranked by the interval's lower bound. Found and judged on the same "
+    "episodes, these rates are optimistic.",
     "Held out: in each fold, the rule search is rerun without the fold; 'found' "
     "counts the folds where it found the same rule, and the held-out rate is the "
-    "response rate of the fold episodes it then selected (not shown under 5).",
+    "response rate of the fold episodes it then selected (n not shown under 5 "
+    "episodes, the rate not under 5 responders or 5 non-responders).",
     "Cells (carriers, rule counts, interaction cells) of fewer than 5 episodes "
     "are not shown.",
 )
@@ -186,22 +190,79 @@ def write_explanations(
     force: bool = False,
 ) -> Path:
     """Write the folder ``out`` (see the module docstring) atomically: built
-    beside it, then renamed; an existing ``out`` is replaced only with
-    ``force``."""
-    out = Path(out)
-    if out.exists() and not force:
-        raise FileExistsError(f"--out {out} already exists; use --force to replace")
+    beside it, then renamed; returns its resolved path.
+
+    An existing ``out`` is replaced only with ``force``, and only if it is a
+    previous output of this function (``summary.json`` and ``index.html`` at its
+    top) and neither is nor contains the working directory; the old folder is
+    renamed aside, the new one renamed in, then the old one deleted.
+    """
+    out = Path(out).resolve()
+    if out.exists():
+        if not force:
+            raise FileExistsError(f"--out {out} already exists; use --force to replace")
+        check_replaceable(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".explain-", dir=out.parent))
     try:
         _write(reports, staging, context=context)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
+        _swap_in(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out
+
+
+def is_explain_output(folder: Path) -> bool:
+    """Whether ``folder`` looks like a folder `write_explanations` wrote: a
+    directory with ``index.html`` and a ``summary.json`` of context and drugs."""
+    folder = Path(folder)
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    if not (folder / "index.html").is_file():
+        return False
+    try:
+        summary = json.loads((folder / "summary.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(summary, dict) and {"context", "drugs"} <= summary.keys()
+
+
+def check_replaceable(out: Path) -> None:
+    """Raise ValueError unless ``--force`` may replace the existing ``out``."""
+    out = Path(out).resolve()
+    cwd = Path.cwd().resolve()
+    if cwd == out or out in cwd.parents:
+        raise ValueError(
+            f"--out {out} is the working directory or contains it; refusing to "
+            "replace it (choose a new folder)"
+        )
+    if not is_explain_output(out):
+        raise ValueError(
+            f"--out {out} exists but is not a previous `rediscover explain` output "
+            "(no summary.json and index.html at its top); refusing to replace it "
+            "with --force (choose a new folder)"
+        )
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    # Rename the old folder aside, the new one in, then delete the old one: at
+    # no point is neither in place, and a failed rename puts the old one back.
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    holder = Path(tempfile.mkdtemp(prefix=".explain-old-", dir=out.parent))
+    old = holder / out.name
+    os.replace(out, old)
+    try:
+        os.replace(staging, out)
+    except BaseException:
+        os.replace(old, out)
+        holder.rmdir()
+        raise
+    shutil.rmtree(holder, ignore_errors=True)
+    if holder.exists():
+        LOG.warning("could not delete the replaced output %s", old)
 
 
 def _write(

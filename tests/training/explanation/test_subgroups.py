@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models import Condition, wilson_interval
+from models import MIN_CELL, Condition, SubgroupRule, wilson_interval
 from training.explanation import (
     best_rules,
     candidate_rules,
@@ -11,6 +11,7 @@ from training.explanation import (
     rule_carriers,
     select,
 )
+from training.explanation._subgroups import _Carriers, _held_out
 
 
 def planted(
@@ -126,3 +127,84 @@ def test_rules_only_use_the_models_top_features_and_their_cut_offs() -> None:
     )
     kept = rule_carriers(carriers, ["tmb mut per mb", "B", "A"], k=2)
     assert list(kept.columns) == ["B", "tmb mut per mb >= 10", "tmb mut per mb >= 20"]
+
+
+def _small_counts() -> tuple[pd.DataFrame, np.ndarray]:
+    """200 episodes, the first 40 responders (rate 0.2); one-feature rules with
+    a count under 5 inside or outside them, and one without."""
+    responded = (np.arange(200) < 40).astype(int)
+
+    def carried(*ranges: range) -> np.ndarray:
+        column = np.zeros(200, dtype=bool)
+        for r in ranges:
+            column[list(r)] = True
+        return column
+
+    carriers = pd.DataFrame({
+        "few non-responders": carried(range(17), range(40, 43)),  # 17 and 3
+        "few responders": carried(range(4), range(40, 46)),  # 4 and 6
+        "few responders outside": carried(range(37), range(40, 80)),  # 3 out
+        "ok": carried(range(20), range(40, 60)),  # 20 and 20
+    })  # fmt: skip
+    return carriers, responded
+
+
+def _counts_at_least_min_cell(rule: SubgroupRule, responded: np.ndarray) -> bool:
+    inside, outside = (
+        rule.responders_selected,
+        int(responded.sum()) - (rule.responders_selected),
+    )
+    return (
+        min(inside, rule.n_selected - inside, outside, rule.n_outside - outside)
+        >= MIN_CELL
+    )
+
+
+def test_rules_with_a_count_under_min_cell_inside_or_outside_are_dropped() -> None:
+    carriers, responded = _small_counts()
+    candidates = [(Condition(feature=str(f), present=True),) for f in carriers]
+    kept = best_rules(carriers, responded, candidates)
+    assert [r.rule for r in kept] == ["ok"]
+    assert kept[0].rate_outside == pytest.approx(20 / 160)
+
+
+def test_no_published_count_is_under_min_cell() -> None:
+    carriers, responded, predicted = planted(300, seed=3)
+    folds = np.random.default_rng(2).integers(0, 5, len(responded))
+    rules = discover_subgroups(
+        carriers, responded, predicted, folds=folds, features=list(carriers)
+    )
+    assert rules
+    for rule in rules:
+        assert _counts_at_least_min_cell(rule, responded)
+        assert rule.n_held_out is None or rule.n_held_out >= MIN_CELL
+
+
+@pytest.mark.parametrize(
+    ("held_out", "n_held_out", "rate_held_out"),
+    [
+        ([0, 1, 40], None, None),  # 3 episodes: neither n nor rate
+        ([0, 1, 2, 3, 40, 41], 6, None),  # 4 responders: n only
+        ([0, 1, 40, 41, 42, 43, 44], 7, None),  # 2 responders
+        ([*range(5), *range(40, 45)], 10, 0.5),  # 5 and 5: both
+    ],
+)
+def test_held_out_counts_under_min_cell_are_not_stored(
+    held_out: list[int], n_held_out: int | None, rate_held_out: float | None
+) -> None:
+    carriers, responded = _small_counts()
+    ok = ((Condition(feature="ok", present=True),),)
+    rules = best_rules(carriers, responded, ok)
+    folds = np.ones(len(responded), dtype=int)
+    folds[held_out] = 0
+
+    def search(rows: np.ndarray) -> list[SubgroupRule]:
+        # The rule is found only when fold 0 is held out.
+        return list(rules) if not rows[held_out[0]] else []
+
+    (rule,) = _held_out(rules, _Carriers.of(carriers), responded, folds, search)
+    assert rule.folds_found == 1
+    assert rule.n_held_out == n_held_out
+    assert rule.rate_held_out == (
+        None if rate_held_out is None else pytest.approx(rate_held_out)
+    )
