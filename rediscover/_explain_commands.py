@@ -12,6 +12,7 @@ from rediscover._data_commands import load_cohort
 from training import (
     Config,
     DrugReport,
+    check_replaceable,
     explain_drugs,
     log_explanations,
     trainable_drugs,
@@ -57,8 +58,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run_explain(args: argparse.Namespace, config: Config) -> int:
-    if args.out.exists() and not args.force:
-        raise ValueError(f"--out {args.out} already exists; use --force to replace")
+    if args.out.exists():
+        if not args.force:
+            raise ValueError(f"--out {args.out} already exists; use --force to replace")
+        check_replaceable(args.out)  # refuse now, not after the whole computation
     if args.top is not None and args.top < 1:
         raise ValueError(f"--top must be a positive number of drugs; got {args.top}")
     if args.min_samples is not None:

@@ -129,7 +129,9 @@ def test_force_replaces_only_a_previous_explain_output(
     (reports / "notes.txt").write_text("keep me")
     (reports / "old" / "index.html").write_text("<p>not an explain output</p>")
     assert main([*base, "--out", str(reports)]) == 2
-    assert "not a previous `rediscover explain` output" in capsys.readouterr().err
+    refused = capsys.readouterr()
+    assert "not a previous `rediscover explain` output" in refused.err
+    assert "explaining" not in refused.out  # refused before any work
     assert (reports / "notes.txt").read_text() == "keep me"
     assert sorted(p.name for p in reports.iterdir()) == ["notes.txt", "old"]
 

@@ -64,7 +64,11 @@ from training._uncertainty import (
 from training._uncertainty_report import held_out_uncertainty, summarise_uncertainty
 from training.explanation import summarise_explanations
 from training.explanation._report import DrugReport, explain_drugs
-from training.explanation._writing import log_explanations, write_explanations
+from training.explanation._writing import (
+    check_replaceable,
+    log_explanations,
+    write_explanations,
+)
 
 __all__ = [
     "MAX_REASON",
@@ -91,6 +95,7 @@ __all__ = [
     "calibration_method",
     "champion_is_current",
     "champion_version",
+    "check_replaceable",
     "client_for",
     "code_version",
     "compare_holdout",

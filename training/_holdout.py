@@ -18,7 +18,7 @@ probabilities, since it asks whether the new outcomes follow them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -57,12 +57,12 @@ def holdout_frame(
     ``challenger`` (raw), ``champion_calibrated``; only drugs both models score.
     """
     oof = cv.oof
-    served = oof["drug"].map(
-        {d: info.served_by for d, info in challenger.metadata.drugs.items()}
-    )
-    own = np.where(served == "pooled", oof["pooled"], oof["per_drug"])
+    new = new_episodes(oof, reference.treatments)
+    served_by = {d: i.served_by for d, i in challenger.metadata.drugs.items()}
+    kind = kind_chosen_without(oof, new, served_by=served_by)
+    own = np.where(oof["drug"].map(kind) == "pooled", oof["pooled"], oof["per_drug"])
     keep = (
-        new_episodes(oof, reference.treatments)
+        new
         & oof["drug"].isin(champion.drugs).to_numpy()
         & np.isfinite(own.astype(float))
     )
@@ -75,6 +75,28 @@ def holdout_frame(
         raw = frame.loc[rows, "champion"].to_numpy()
         frame.loc[rows, "champion_calibrated"] = champion.calibrate(str(drug), raw)
     return frame.reset_index(drop=True)
+
+
+def kind_chosen_without(
+    oof: pd.DataFrame, held_out: np.ndarray, *, served_by: Mapping[str, str]
+) -> dict[str, str]:
+    """Per drug, the challenger's model kind (per-drug or pooled) for the
+    comparison, chosen without the hold-out.
+
+    The bundle chose by out-of-fold Brier over all episodes, hold-out included,
+    which would flatter the challenger on it; here the lower Brier on the
+    episodes the champion saw decides, and the bundle's choice stands where those
+    cannot (a drug new to the data, or one kind missing).
+    """
+    kind = dict(served_by)
+    seen = oof[~held_out].dropna(subset=["per_drug", "pooled"])
+    for drug, rows in seen.groupby("drug"):
+        y = rows["responded"].to_numpy(dtype=float)
+        per_drug = np.mean((rows["per_drug"].to_numpy(dtype=float) - y) ** 2)
+        pooled = np.mean((rows["pooled"].to_numpy(dtype=float) - y) ** 2)
+        if drug in kind:
+            kind[str(drug)] = "pooled" if pooled < per_drug else "per-drug"
+    return kind
 
 
 def _champion_scores(

@@ -4,6 +4,7 @@ threshold says, and a refusal names every reason."""
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
@@ -15,7 +16,7 @@ from training import (
     apply_gate,
 )
 from training._gate import refuse
-from training._holdout import expected_auroc
+from training._holdout import expected_auroc, kind_chosen_without
 
 SETTINGS = GateConfig()
 
@@ -157,3 +158,21 @@ def test_expected_auroc_is_what_outcomes_drawn_from_p_give() -> None:
     assert expected_auroc(p) == pytest.approx(simulated, abs=0.005)
     assert expected_auroc(np.full(10, 0.3)) == pytest.approx(0.5)  # all tied
     assert expected_auroc(np.array([0.0, 0.0])) is None  # no responder expected
+
+
+def test_the_compared_model_kind_is_chosen_without_the_hold_out() -> None:
+    # On the episodes the champion saw, per-drug is better for "a"; on the new
+    # ones pooled would win. Choosing on all episodes would pick pooled for "a".
+    oof = pd.DataFrame(
+        {
+            "drug": ["a"] * 6 + ["b"] * 2,
+            "responded": [1, 0, 1, 1, 1, 0, 1, 0],
+            "per_drug": [0.9, 0.1, 0.8, 0.0, 0.0, 1.0, 0.6, 0.4],
+            "pooled": [0.6, 0.4, 0.6, 1.0, 1.0, 0.0, np.nan, np.nan],
+        }
+    )
+    held_out = np.array([False, False, False, True, True, True, False, True])
+    kind = kind_chosen_without(
+        oof, held_out, served_by={"a": "pooled", "b": "per-drug", "c": "pooled"}
+    )
+    assert kind == {"a": "per-drug", "b": "per-drug", "c": "pooled"}
