@@ -69,6 +69,19 @@ def alias_version(client: mlflow.MlflowClient, name: str, alias: str) -> str | N
         return None
 
 
+def ensure_experiment(client: mlflow.MlflowClient, tracking: TrackingConfig) -> str:
+    """The configured experiment's id; created, with its artifact folder, if new."""
+    experiment = client.get_experiment_by_name(tracking.experiment)
+    if experiment is not None:
+        return str(experiment.experiment_id)
+    return str(
+        client.create_experiment(
+            tracking.experiment,
+            artifact_location=tracking.artifact_root.resolve().as_uri(),
+        )
+    )
+
+
 @contextmanager
 def training_run(config: Config, *, tags: dict[str, str]) -> Iterator[str]:
     """Open an MLflow run with the resolved config logged; yield its id.
@@ -76,15 +89,7 @@ def training_run(config: Config, *, tags: dict[str, str]) -> Iterator[str]:
     The run is marked FAILED if the body raises, so a crash is visible in the UI.
     """
     client = client_for(config.tracking)
-    experiment = client.get_experiment_by_name(config.tracking.experiment)
-    experiment_id = (
-        experiment.experiment_id
-        if experiment is not None
-        else client.create_experiment(
-            config.tracking.experiment,
-            artifact_location=config.tracking.artifact_root.resolve().as_uri(),
-        )
-    )
+    experiment_id = ensure_experiment(client, config.tracking)
     run = client.create_run(experiment_id, tags=tags, run_name="train")
     run_id = run.info.run_id
     client.log_batch(run_id, params=run_params(config))

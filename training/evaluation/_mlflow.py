@@ -11,7 +11,7 @@ from typing import Any
 from mlflow.entities import Metric, Param
 
 from training._config import TrackingConfig
-from training._tracking import client_for
+from training._tracking import client_for, ensure_experiment
 
 
 def log_evaluation(
@@ -24,15 +24,7 @@ def log_evaluation(
     """Log aggregate metrics and ``files`` (JSON, HTML) to a new MLflow run
     tagged ``kind=evaluation``; returns the run id."""
     client = client_for(tracking)
-    experiment = client.get_experiment_by_name(tracking.experiment)
-    experiment_id = (
-        experiment.experiment_id
-        if experiment is not None
-        else client.create_experiment(
-            tracking.experiment,
-            artifact_location=tracking.artifact_root.resolve().as_uri(),
-        )
-    )
+    experiment_id = ensure_experiment(client, tracking)
     tags = {"kind": "evaluation", "split": str(document["split"])}
     run = client.create_run(
         experiment_id, tags=tags, run_name=f"evaluate-{document['split']}"

@@ -46,7 +46,7 @@ METHODS = (
     "given when logit(p) hardly varies (sd < 0.2).",
     "Net benefit at threshold t: (TP - FP t / (1 - t)) / n, treating p >= t.",
 )
-_CSS = """body{font-family:sans-serif;margin:2em;max-width:1300px}
+REPORT_CSS = """body{font-family:sans-serif;margin:2em;max-width:1300px}
 table{border-collapse:collapse;font-size:13px;margin:1em 0}
 td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}
 th{background:#eee}td:first-child,th:first-child{text-align:left}
@@ -129,7 +129,7 @@ def render_html(
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>rediscover evaluation: {_e(document['split'])}</title>"
-        f"<style>{_CSS}</style></head><body>{body}</body></html>"
+        f"<style>{REPORT_CSS}</style></head><body>{body}</body></html>"
     )
 
 
@@ -175,9 +175,10 @@ def _summary_table(document: Mapping[str, Any]) -> str:
         s, m = spread[column], overall[column]
         rows.append([
             LABELS.get(column, column), s.get("auroc_n", 0), _spread(s, "auroc"),
-            _estimate(m["auroc"]), _estimate(m["auprc"]), _estimate(m["brier"]),
-            _estimate(m.get("calibration_slope")),
-            _estimate(m.get("calibration_intercept")),
+            format_estimate(m["auroc"]), format_estimate(m["auprc"]),
+            format_estimate(m["brier"]),
+            format_estimate(m.get("calibration_slope")),
+            format_estimate(m.get("calibration_intercept")),
             _number(s.get("calibration_slope_median")),
         ])  # fmt: skip
     note = (
@@ -186,7 +187,7 @@ def _summary_table(document: Mapping[str, Any]) -> str:
         f"ranking = prevalence ({document['overall']['prevalence']:.3f}); "
         "[95% bootstrap interval].</p>"
     )
-    return _table(head, rows) + note
+    return html_table(head, rows) + note
 
 
 def _group_table(
@@ -199,12 +200,12 @@ def _group_table(
         metrics = group["metrics"]
         rows.append([
             name, group["n"], group["events"],
-            _estimate(metrics["model"]["auroc"]),
+            format_estimate(metrics["model"]["auroc"]),
             *(_number(metrics[c]["auroc"]["value"]) for c in columns[1:]),
             _number(metrics["model"]["calibration_slope"]["value"]),
             _number(metrics["model"]["calibration_intercept"]["value"]),
         ])  # fmt: skip
-    return _table(head, rows)
+    return html_table(head, rows)
 
 
 def _top_shap(top: Mapping[str, Sequence[Sequence[Any]]] | None) -> Iterator[str]:
@@ -215,11 +216,12 @@ def _top_shap(top: Mapping[str, Sequence[Sequence[Any]]] | None) -> Iterator[str
         [drug, ", ".join(f"{name} ({value:.2f})" for name, value in features)]
         for drug, features in top.items()
     ]
-    yield _table(["drug", "features"], rows)
+    yield html_table(["drug", "features"], rows)
 
 
-def _table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    header = "".join(f"<th>{_e(h)}</th>" for h in head)
+def html_table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """An HTML table of escaped cells under a row of column headers."""
+    header = "".join(f"<th scope='col'>{_e(h)}</th>" for h in head)
     body = "".join(
         "<tr>" + "".join(f"<td>{_e(cell)}</td>" for cell in row) + "</tr>"
         for row in rows
@@ -239,7 +241,8 @@ def _spread(summary: Mapping[str, Any], metric: str) -> str:
     return f"{q[0]:.3f} ({q[1]:.3f}-{q[2]:.3f}; {q[3]:.3f}-{q[4]:.3f})"
 
 
-def _estimate(estimate: Mapping[str, Any] | None) -> str:
+def format_estimate(estimate: Mapping[str, Any] | None) -> str:
+    """``value [low, high]`` of a metric estimate, or ``-`` without a value."""
     if not estimate or estimate["value"] is None:
         return "-"
     ci = estimate["ci"]

@@ -25,9 +25,14 @@ import pandas as pd
 from mlflow.entities import Metric, Param
 
 from training._config import TrackingConfig
-from training._tracking import client_for
+from training._tracking import client_for, ensure_experiment
 from training.evaluation._plots import curves_png
-from training.evaluation._report import plain
+from training.evaluation._report import (
+    REPORT_CSS,
+    format_estimate,
+    html_table,
+    plain,
+)
 from training.explanation._plots import (
     bar_png,
     beeswarm_png,
@@ -65,11 +70,6 @@ METHODS = (
     "Cells (carriers, rule counts, interaction cells) of fewer than 5 episodes "
     "are not shown.",
 )
-_CSS = """body{font-family:sans-serif;margin:2em;max-width:1300px}
-table{border-collapse:collapse;font-size:13px;margin:1em 0}
-td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}
-th{background:#eee}td:first-child,th:first-child{text-align:left}
-img{max-width:100%}.note{color:#555;font-size:13px}"""
 
 
 def slug(name: str) -> str:
@@ -306,7 +306,7 @@ def render_index(summary: Mapping[str, Any], images: Mapping[str, list[str]]) ->
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<title>rediscover explain</title>"
-        f"<style>{_CSS}</style></head><body>{''.join(parts)}</body></html>"
+        f"<style>{REPORT_CSS}</style></head><body>{''.join(parts)}</body></html>"
     )
 
 
@@ -314,7 +314,7 @@ def _drug_section(
     drug: str, facts: Mapping[str, Any], images: Sequence[str]
 ) -> Iterator[str]:
     auroc = facts["held_out_auroc"]
-    shown = "-" if not auroc or auroc["value"] is None else _estimate(auroc)
+    shown = format_estimate(auroc)
     yield (
         f"<h2 id='{slug(drug)}'>{_e(drug)}</h2><p>{facts['n']} episodes, "
         f"{facts['responders']} responders (rate {facts['rate']:.1%}); held-out "
@@ -329,7 +329,8 @@ def _drug_section(
          _cell(r["n_held_out"]), _share(r["rate_held_out"])]
         for r in facts["subgroups"]
     ]  # fmt: skip
-    yield _table(head, rows) if rows else "<p class='note'>No enriched subgroup.</p>"
+    none = "<p class='note'>No enriched subgroup.</p>"
+    yield html_table(head, rows) if rows else none
     for image in images:
         yield f"<p><img alt='{_e(drug)}: {_e(Path(image).stem)}' src='{_e(image)}'></p>"
 
@@ -344,15 +345,7 @@ def log_explanations(
     """Log ``folder``'s files and aggregate ``metrics`` to a new MLflow run tagged
     ``kind=explanation``; returns the run id."""
     client = client_for(tracking)
-    experiment = client.get_experiment_by_name(tracking.experiment)
-    experiment_id = (
-        experiment.experiment_id
-        if experiment is not None
-        else client.create_experiment(
-            tracking.experiment,
-            artifact_location=tracking.artifact_root.resolve().as_uri(),
-        )
-    )
+    experiment_id = ensure_experiment(client, tracking)
     run = client.create_run(
         experiment_id, tags={"kind": "explanation"}, run_name="explain"
     )
@@ -365,21 +358,6 @@ def log_explanations(
     client.log_artifacts(run_id, str(folder))
     client.set_terminated(run_id, "FINISHED")
     return str(run_id)
-
-
-def _table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    header = "".join(f"<th scope='col'>{_e(h)}</th>" for h in head)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{_e(cell)}</td>" for cell in row) + "</tr>"
-        for row in rows
-    )
-    return f"<table><tr>{header}</tr>{body}</table>"
-
-
-def _estimate(estimate: Mapping[str, Any]) -> str:
-    ci = estimate.get("ci")
-    interval = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""
-    return f"{estimate['value']:.3f}{interval}"
 
 
 def _share(value: float | None) -> str:
