@@ -66,6 +66,52 @@ class _Fold:
     columns: dict[str, int]
 
 
+@dataclass(frozen=True)
+class FoldDesign:
+    """A cohort's episodes of some drugs, laid out for held-out explanation.
+
+    ``encodings`` holds one vectorizer per fold, fitted on the other folds and
+    applied to every profile; ``X``/``names`` come from a vectorizer fitted on
+    every profile, only to name, group and count columns (never to score).
+    """
+
+    treatments: pd.DataFrame
+    fold_of: np.ndarray  # per profile: its held-out fold, -1 train only
+    row_of: pd.Series  # sample id -> profile row
+    encodings: list[_Fold]
+    X: np.ndarray
+    names: list[str]
+
+
+def fold_design(
+    cohort: Cohort,
+    *,
+    config: Config,
+    drugs: Sequence[str],
+    folds: pd.Series | None = None,
+) -> FoldDesign:
+    """Folds (grouped stratified k-fold by default, as in training), per-fold
+    encodings and the full encoding of ``cohort`` restricted to ``drugs``."""
+    profiles = list(cohort.profiles)
+    treatments = cohort.treatments[cohort.treatments["drug"].isin(drugs)]
+    if folds is None:
+        folds = assign_folds(
+            treatments, n_splits=config.training.cv_folds, seed=config.training.seed
+        )
+    ids = [p.sample_id for p in profiles]
+    fold_of = folds.reindex(ids).fillna(-1).to_numpy()
+    min_count = config.features.min_count
+    full = ProfileVectorizer(min_count=min_count).fit(profiles)
+    return FoldDesign(
+        treatments=treatments,
+        fold_of=fold_of,
+        row_of=pd.Series(np.arange(len(profiles)), index=ids),
+        encodings=_fold_encodings(profiles, fold_of, min_count=min_count),
+        X=full.transform(profiles),
+        names=list(full.get_feature_names_out()),
+    )
+
+
 def held_out_shap(
     cohort: Cohort,
     *,
@@ -79,25 +125,16 @@ def held_out_shap(
     :func:`training.cross_validate_cohort`; by default grouped stratified k-fold
     over the given drugs' episodes.
     """
-    profiles = list(cohort.profiles)
-    treatments = cohort.treatments[cohort.treatments["drug"].isin(drugs)]
-    if folds is None:
-        folds = assign_folds(
-            treatments, n_splits=config.training.cv_folds, seed=config.training.seed
-        )
-    fold_of = folds.reindex([p.sample_id for p in profiles]).fillna(-1).to_numpy()
-    encodings = _fold_encodings(profiles, fold_of, min_count=config.features.min_count)
-    # Fitted on every profile, only to name and group columns (never to score).
-    full = ProfileVectorizer(min_count=config.features.min_count).fit(profiles)
-    X_full, names = full.transform(profiles), list(full.get_feature_names_out())
-    row_of = pd.Series(np.arange(len(profiles)), index=[p.sample_id for p in profiles])
+    design = fold_design(cohort, config=config, drugs=drugs, folds=folds)
+    treatments = design.treatments
 
     def explain(drug: str) -> HeldOutShap:
         episodes = treatments[treatments["drug"] == drug]
-        rows = row_of[episodes["sample_id"]].to_numpy()
+        rows = design.row_of[episodes["sample_id"]].to_numpy()
         return _explain_drug(
-            drug, rows, episodes["responded"].to_numpy(), fold_of[rows],
-            encodings=encodings, X_full=X_full[rows], names=names, config=config,
+            drug, rows, episodes["responded"].to_numpy(), design.fold_of[rows],
+            encodings=design.encodings, X_full=design.X[rows], names=design.names,
+            config=config,
         )  # fmt: skip
 
     with ThreadPoolExecutor(max_workers=config.training.n_jobs) as pool:

@@ -28,17 +28,15 @@ import pandas as pd
 import xgboost as xgb
 from tqdm.auto import tqdm
 
-from features import ProfileVectorizer
 from models import SubgroupRule
 from training._config import Config
-from training._cv import assign_folds
 from training._fit import fit_booster
 from training.data import Cohort
 from training.evaluation import score_episodes
 from training.evaluation._held_out_shap import (
-    _fold_encodings,
     _membership,
     feature_groups,
+    fold_design,
 )
 from training.explanation._subgroups import (
     MIN_SELECTED,
@@ -123,30 +121,22 @@ def explain_drugs(
     ``folds`` maps sample id -> held-out fold (-1: train only); by default
     grouped stratified k-fold over the drugs' episodes, as in training.
     """
-    profiles = list(cohort.profiles)
-    treatments = cohort.treatments[cohort.treatments["drug"].isin(drugs)]
-    settings = config.training
-    if folds is None:
-        folds = assign_folds(treatments, n_splits=settings.cv_folds, seed=settings.seed)
-    fold_of = folds.reindex([p.sample_id for p in profiles]).fillna(-1).to_numpy()
-    encodings = _fold_encodings(profiles, fold_of, min_count=config.features.min_count)
-    # Fitted on every profile, only to name, group and count (never to score).
-    full = ProfileVectorizer(min_count=config.features.min_count).fit(profiles)
-    X, names = full.transform(profiles), list(full.get_feature_names_out())
-    row_of = pd.Series(np.arange(len(profiles)), index=[p.sample_id for p in profiles])
+    design = fold_design(cohort, config=config, drugs=drugs, folds=folds)
+    treatments = design.treatments
 
     def explain(drug: str) -> DrugReport:
         episodes = treatments.loc[
             treatments["drug"] == drug, ["sample_id", "responded"]
         ].reset_index(drop=True)
-        rows = row_of[episodes["sample_id"]].to_numpy()
-        episodes["fold"] = fold_of[rows].astype(int)
-        folded = [(e.X[rows], e.columns) for e in encodings]
+        rows = design.row_of[episodes["sample_id"]].to_numpy()
+        episodes["fold"] = design.fold_of[rows].astype(int)
+        folded = [(e.X[rows], e.columns) for e in design.encodings]
         return explain_drug(
-            episodes, drug=drug, X=X[rows], names=names, folded=folded, config=config
-        )
+            episodes, drug=drug, X=design.X[rows], names=design.names,
+            folded=folded, config=config,
+        )  # fmt: skip
 
-    with ThreadPoolExecutor(max_workers=settings.n_jobs) as pool:
+    with ThreadPoolExecutor(max_workers=config.training.n_jobs) as pool:
         return list(
             tqdm(
                 pool.map(explain, drugs), total=len(drugs), desc="explain", unit="drug"
