@@ -38,6 +38,8 @@ Rules (DRUP matching classes; van der Velden et al., Nature 574:127, 2019)
     level A items only into class 1 or 3 - else it starts a new rule.
 """
 
+from training.data import DRUP_DRUGS
+
 from ._build import (
     CIVIC_SOURCE,
     KNOWLEDGE_SOURCES,
@@ -60,7 +62,7 @@ from ._civic import (
     primary_changes,
 )
 from ._curated import LABEL_RULES, PATHWAY_MODULES, Label
-from ._curated_drugs import CURATED_DRUGS, DRUP_DRUGS, EXTRA_SYNONYMS
+from ._curated_drugs import CURATED_DRUGS, EXTRA_SYNONYMS
 from ._gdsc import GDSC_COLUMNS, TARGET_ALIASES, gdsc_entries, map_targets, split_names
 from ._rules import curated_rules, expand_tumour_types
 

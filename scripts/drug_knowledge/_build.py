@@ -11,9 +11,10 @@ from typing import Any
 import pandas as pd
 
 from features._knowledge import KNOWLEDGE_VERSION, DrugEntry, DrugKnowledge
+from training.data import DRUP_DRUGS  # the simulator's 37: one list for both
 
 from ._civic import CivicItem, _item_order, civic_items, merge_item
-from ._curated_drugs import CURATED_DRUGS, CURATED_SOURCE, DRUP_DRUGS, EXTRA_SYNONYMS
+from ._curated_drugs import CURATED_DRUGS, CURATED_SOURCE, EXTRA_SYNONYMS
 from ._gdsc import gdsc_entries
 from ._rules import curated_rules
 

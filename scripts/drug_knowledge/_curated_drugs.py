@@ -4,17 +4,6 @@ from __future__ import annotations
 
 CURATED_SOURCE = "curated: DRUP drug; names and targets from its FDA label"
 
-# The 37 DRUP-style drugs; a DRUP simulator uses exactly these names.
-DRUP_DRUGS = (
-    "nivolumab", "pembrolizumab", "durvalumab", "atezolizumab", "ipilimumab",
-    "vemurafenib", "dabrafenib", "trametinib", "cobimetinib", "binimetinib",
-    "encorafenib", "palbociclib", "ribociclib", "abemaciclib", "olaparib",
-    "niraparib", "talazoparib", "erlotinib", "gefitinib", "osimertinib", "afatinib",
-    "lapatinib", "trastuzumab", "pertuzumab", "crizotinib", "alectinib", "lorlatinib",
-    "larotrectinib", "entrectinib", "everolimus", "alpelisib", "vismodegib",
-    "imatinib", "nilotinib", "dasatinib", "cabozantinib", "sunitinib",
-)  # fmt: skip
-
 # DRUP drugs GDSC did not screen: synonyms (brand, code names), HGNC targets and
 # pathway (GDSC vocabulary), from the FDA labels / DrugBank.
 CURATED_DRUGS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
