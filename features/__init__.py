@@ -1,6 +1,8 @@
 """Tumour profiles and how they become feature vectors."""
 
 from features._knowledge import (
+    DRUP_DRUGS,
+    KNOWLEDGE_VERSION,
     MATCH_FEATURE_NAMES,
     DrugEntry,
     DrugKnowledge,
@@ -20,6 +22,8 @@ from features._vectorizer import ProfileVectorizer, as_profiles, event_tokens
 
 __all__ = [
     "DRUG_PREFIX",
+    "DRUP_DRUGS",
+    "KNOWLEDGE_VERSION",
     "MATCH_FEATURE_NAMES",
     "TUMOUR_TYPE_LINEAGE",
     "TUMOUR_TYPE_SYNONYMS",

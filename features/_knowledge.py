@@ -34,6 +34,17 @@ from features._schema import Alteration, AlterationKind, Profile, _normalise_gen
 from features._tumour_types import canonical_tumour_type
 
 KNOWLEDGE_VERSION: Literal[1] = 1
+# The 37 DRUP drugs, lower-case generic names (the drug knowledge table's keys).
+DRUP_DRUGS: tuple[str, ...] = (
+    "nivolumab", "pembrolizumab", "durvalumab", "atezolizumab", "ipilimumab",
+    "vemurafenib", "dabrafenib", "trametinib", "cobimetinib", "binimetinib",
+    "encorafenib", "palbociclib", "ribociclib", "abemaciclib", "olaparib",
+    "niraparib", "talazoparib", "erlotinib", "gefitinib", "osimertinib", "afatinib",
+    "lapatinib", "trastuzumab", "pertuzumab", "crizotinib", "alectinib", "lorlatinib",
+    "larotrectinib", "entrectinib", "everolimus", "alpelisib", "vismodegib",
+    "imatinib", "nilotinib", "dasatinib", "cabozantinib", "sunitinib",
+)  # fmt: skip
+
 PACKAGED_KNOWLEDGE = "drug_knowledge.json"
 Signature = Literal["msi_high", "tmb_mut_per_mb", "hrd_score"]
 _SIGNATURES: tuple[Signature, ...] = ("msi_high", "tmb_mut_per_mb", "hrd_score")

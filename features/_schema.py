@@ -78,7 +78,7 @@ class Alteration(BaseModel):
 
 
 class Profile(BaseModel):
-    """A tumour sample's biomarker profile (DESIGN.md section 2)."""
+    """A tumour sample's biomarker profile (the cohort contract's ``profiles`` row)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -135,14 +135,6 @@ class ProfileVectorizer(TransformerMixin, BaseEstimator):
         """Readable column names, e.g. ``mutation BRAF``, ``tumour type: melanoma``."""
         check_is_fitted(self, "feature_names_")
         return np.asarray(self.feature_names_, dtype=object)
-
-    def tumour_type_seen(self, profiles: Sequence[Profile]) -> np.ndarray:
-        """Whether each profile's canonical tumour type was in the training data."""
-        check_is_fitted(self, "feature_names_")
-        seen = set(self.tumour_types_)
-        return np.array(
-            [canonical_tumour_type(p.tumour_type) in seen for p in profiles]
-        )
 
     def get_state(self) -> dict[str, Any]:
         """Fitted state as plain lists and numbers (JSON-serialisable)."""

@@ -35,7 +35,11 @@ from models._patient import (
     explain_patient,
 )
 from models._ranking import DrugScore, FeatureContribution, rank_drugs
-from models._registry import load_registered_bundle, redact_credentials
+from models._registry import (
+    alias_version,
+    load_registered_bundle,
+    redact_credentials,
+)
 from models._uncertainty import Assessment, DrugUncertainty, UncertaintyModel
 
 __all__ = [
@@ -68,6 +72,7 @@ __all__ = [
     "UncertaintyModel",
     "UnknownDrugError",
     "WaterfallStep",
+    "alias_version",
     "explain_on_dask",
     "explain_patient",
     "gene_token",

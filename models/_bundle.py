@@ -144,9 +144,17 @@ class ResponderModel:
             return self.metadata.feature_names
         return self.metadata.pooled_feature_names
 
-    def design(self, profiles: Sequence[Profile]) -> dict[str, np.ndarray]:
-        """Per drug, the feature matrix its booster scores (rows = profiles)."""
-        X = self.vectorizer.transform(profiles)
+    def design(
+        self,
+        profiles: Sequence[Profile],
+        *,
+        drugs: Sequence[str] | None = None,
+        X: np.ndarray | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Per drug (default: all), the feature matrix its booster scores (rows =
+        profiles); ``X`` is the profiles' vectorized matrix when already built."""
+        if X is None:
+            X = self.vectorizer.transform(profiles)
         return {
             drug: X
             if drug in self.boosters
@@ -157,7 +165,7 @@ class ResponderModel:
                 drug_vocabulary=self._drug_vocabulary,
                 knowledge=self.knowledge,
             )
-            for drug in self.drugs
+            for drug in (self.drugs if drugs is None else drugs)
         }
 
     def _predict(

@@ -1,7 +1,8 @@
 """Probability calibrators shipped in the bundle as plain JSON.
 
 A calibrator maps a booster's raw probability to a calibrated one.  It is fitted in
-training on out-of-fold predictions (see :func:`training.fit_calibrator`) and applied
+training on out-of-fold predictions (:func:`training.fitting.fit_calibrator`) and
+applied
 here with numpy only, so serving needs neither scikit-learn's fitted objects nor
 pickle.
 """

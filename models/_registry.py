@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import mlflow
+from mlflow.exceptions import MlflowException
 
 from models._bundle import ResponderModel, verify_bundle
 
@@ -25,6 +26,14 @@ def redact_credentials(text: str) -> str:
     ``postgresql://***@db:5432/x``: store URIs may go to logs and MLflow params.
     """
     return _URL_CREDENTIALS.sub(r"\1***@", text)
+
+
+def alias_version(client: mlflow.MlflowClient, name: str, alias: str) -> str | None:
+    """The version ``name@alias`` points at, or None (no such model or alias)."""
+    try:
+        return str(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
 
 
 def load_registered_bundle(

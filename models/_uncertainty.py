@@ -1,7 +1,8 @@
 """Calibration, conformal sets, probability intervals and the out-of-domain flag.
 
 Everything here was fitted in training on out-of-fold predictions (see
-:func:`training.fit_uncertainty`) and is stored in the bundle as ``uncertainty.json``.
+:func:`training.fitting.fit_uncertainty`) and is stored in the bundle as
+``uncertainty.json``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from training import Config
+from training.config import Config
 from training.data import (
     MAPPINGS_FOLDER,
     AppendResult,

@@ -9,15 +9,15 @@ from pathlib import Path
 import pandas as pd
 
 from rediscover._data_commands import load_cohort
-from training import (
-    Config,
+from training.config import Config
+from training.explanation import (
     DrugReport,
     check_replaceable,
     explain_drugs,
-    log_explanations,
-    trainable_drugs,
     write_explanations,
 )
+from training.fitting import trainable_drugs
+from training.registry import log_explanations
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -83,9 +83,7 @@ def run_explain(args: argparse.Namespace, config: Config) -> int:
     }  # fmt: skip
     out = write_explanations(reports, args.out, context=context, force=args.force)
     seconds = time.perf_counter() - started
-    run_id = log_explanations(
-        config.tracking, out, params=context, metrics=_metrics(reports, seconds)
-    )
+    run_id = log_explanations(config, out, metrics=_metrics(reports, seconds))
     _print_reports(reports)
     print(f"wrote {out}/index.html in {seconds:.0f} s; MLflow run {run_id}")
     return 0

@@ -26,22 +26,7 @@ from models import (
     rank_drugs_on_dask,
 )
 from rediscover._data_commands import load_cohort
-from training import (
-    Config,
-    DaskTrainer,
-    Trainer,
-    champion_is_current,
-    champion_version,
-    fit_booster,
-    fit_bundle,
-    log_training,
-    register_bundle,
-    select_drugs,
-    summarise_cohort,
-    top_shap_features,
-    train_bundle,
-    training_run,
-)
+from training.config import Config
 from training.data import CCLE_FOLDER, Cohort, load_ccle, resolve_cohort_folder
 from training.evaluation import (
     TRAIN_ONLY,
@@ -50,11 +35,28 @@ from training.evaluation import (
     cross_study_folds,
     evaluate_folds,
     grouped_folds,
-    log_evaluation,
     plotted_drugs,
     temporal_folds,
     tumour_type_folds,
     write_report,
+)
+from training.fitting import (
+    DaskTrainer,
+    Trainer,
+    fit_booster,
+    fit_bundle,
+    select_drugs,
+    top_shap_features,
+    train_bundle,
+)
+from training.registry import (
+    champion_is_current,
+    champion_version,
+    log_evaluation,
+    log_training,
+    register_bundle,
+    summarise_cohort,
+    tracked_run,
 )
 
 if TYPE_CHECKING:
@@ -80,7 +82,7 @@ def train(args: argparse.Namespace, config: Config) -> int:
     started = time.perf_counter()
     with (
         _trainer(args.dask_scheduler) as trainer,
-        training_run(config, tags={"data_source": source}) as run_id,
+        tracked_run(config, kind="train", tags={"data_source": source}) as run_id,
     ):
         model = train_bundle(
             cohort,
@@ -137,11 +139,7 @@ def evaluate(args: argparse.Namespace, config: Config) -> int:
         document, evaluation.predictions, json_path=json_path, html_path=html_path,
         drugs=plotted_drugs(document, args.drugs),
     )  # fmt: skip
-    run_id = log_evaluation(
-        config.tracking, document, files=[json_path, html_path],
-        params={"data": source, "split": args.split, "drugs": len(drugs),
-                "seed": config.training.seed, "cv_folds": config.training.cv_folds},
-    )  # fmt: skip
+    run_id = log_evaluation(config, document, files=[json_path, html_path])
     _print_evaluation(document, evaluation)
     print(f"wrote {json_path} and {html_path}; MLflow run {run_id}")
     return 0
@@ -202,7 +200,7 @@ def _shap_model(
             train, config=config, drugs=list(train.drugs), data_source=source,
             knowledge=knowledge, trainer=trainer,
         )  # fmt: skip
-    scored = sorted(set(evaluation.cv.cv_own) | set(evaluation.cv.cv_pooled))
+    scored = sorted(set(evaluation.cv.cv_per_drug) | set(evaluation.cv.cv_pooled))
     return fit_bundle(
         cohort.subset(drugs=scored), evaluation.cv, config=config, drugs=scored,
         data_source=source, knowledge=knowledge, trainer=trainer,

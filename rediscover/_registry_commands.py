@@ -14,21 +14,20 @@ from pathlib import Path
 
 from features import load_drug_knowledge
 from rediscover._data_commands import load_cohort
-from training import (
+from training.config import Config
+from training.data import Cohort, is_cohort_store, read_cohort_version
+from training.registry import (
     AliasMove,
-    Config,
-    GateResult,
     LockTimeoutError,
     VersionRecord,
     audit_log,
     client_for,
     default_user,
     promote,
-    retrain,
     rollback,
     version_history,
 )
-from training.data import Cohort, is_cohort_store, read_cohort_version
+from training.retraining import GateResult, retrain
 
 AUDIT_SHOWN = 10
 

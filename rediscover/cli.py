@@ -20,7 +20,7 @@ from rediscover import _data_commands as data_commands
 from rediscover import _explain_commands as explain_commands
 from rediscover import _model_commands as model_commands
 from rediscover import _registry_commands as registry_commands
-from training import load_config
+from training.config import load_config
 from training.evaluation import SPLITS
 
 logger = logging.getLogger("rediscover")

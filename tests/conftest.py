@@ -12,9 +12,9 @@ import sqlalchemy
 
 from features import Alteration, Profile, canonical_tumour_type
 from models import UncertaintyModel
-from training import UncertaintyConfig
-from training._uncertainty import fit_episodes
+from training.config import UncertaintyConfig
 from training.data import Cohort, write_cohort
+from training.fitting import fit_episodes
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,9 @@ import pytest
 from rediscover._data_commands import load_cohort
 from rediscover.cli import main
 from tests.conftest import write_planted_project
-from training import client_for, load_config
+from training.config import load_config
 from training.data import Cohort, read_cohort, read_truth, write_cohort
+from training.registry import client_for
 
 
 @pytest.fixture

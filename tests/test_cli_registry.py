@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from models import alias_version
 from rediscover.cli import main
 from tests.training.test_retrain import (
     champion,
@@ -16,7 +17,8 @@ from tests.training.test_retrain import (
     store_with_champion,
     version_tags,
 )
-from training import Config, alias_version, audit_log, client_for, load_config
+from training.config import Config, load_config
+from training.registry import audit_log, client_for
 
 REDISCOVER = Path(sys.executable).parent / "rediscover"
 

@@ -34,7 +34,7 @@ import yaml
 
 from rediscover._data_commands import load_cohort
 from tests.servers import REPO_ROOT, Server, bentoml_serve
-from training import load_config
+from training.config import load_config
 from training.data import Cohort, simulate_drup, slice_by_date, write_cohort
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_data]

@@ -38,7 +38,7 @@ Rules (DRUP matching classes; van der Velden et al., Nature 574:127, 2019)
     level A items only into class 1 or 3 - else it starts a new rule.
 """
 
-from training.data import DRUP_DRUGS
+from features import DRUP_DRUGS
 
 from ._build import (
     CIVIC_SOURCE,

@@ -10,8 +10,12 @@ from typing import Any
 
 import pandas as pd
 
-from features._knowledge import KNOWLEDGE_VERSION, DrugEntry, DrugKnowledge
-from training.data import DRUP_DRUGS  # the simulator's 37: one list for both
+from features import (
+    DRUP_DRUGS,  # the simulator's 37: one list for both
+    KNOWLEDGE_VERSION,
+    DrugEntry,
+    DrugKnowledge,
+)
 
 from ._civic import CivicItem, _item_order, civic_items, merge_item
 from ._curated_drugs import CURATED_DRUGS, CURATED_SOURCE, EXTRA_SYNONYMS

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
-from features._knowledge import DrugEntry, SensitivityRule
+from features import DrugEntry, SensitivityRule
 
 from ._curated import AMP, FUSION, HR_GENES, LOSS, MUT, NSCLC
 from ._gdsc import split_names

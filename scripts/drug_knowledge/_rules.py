@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from features import canonical_tumour_type
-from features._knowledge import SensitivityRule
+from features import SensitivityRule, canonical_tumour_type
 
 from ._curated import (
     ACTIVATABLE_TARGETS,

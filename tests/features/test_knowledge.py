@@ -12,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from features import (
+    DRUP_DRUGS,
     MATCH_FEATURE_NAMES,
     DrugEntry,
     DrugKnowledge,
@@ -28,16 +29,6 @@ GDSC_DRUG_LIST = SHARED / "gdsc1000_v17" / "drug_list_gdsc_2019.csv"
 CIVIC = SHARED / "civic_20220602" / "civic_evidence_via_pharmoncox_20220602.csv.gz"
 
 # Written out here, not imported from the script, so a renamed key fails the test.
-DRUP_DRUGS = [
-    "nivolumab", "pembrolizumab", "durvalumab", "atezolizumab", "ipilimumab",
-    "vemurafenib", "dabrafenib", "trametinib", "cobimetinib", "binimetinib",
-    "encorafenib", "palbociclib", "ribociclib", "abemaciclib", "olaparib", "niraparib",
-    "talazoparib", "erlotinib", "gefitinib", "osimertinib", "afatinib", "lapatinib",
-    "trastuzumab", "pertuzumab", "crizotinib", "alectinib", "lorlatinib",
-    "larotrectinib", "entrectinib", "everolimus", "alpelisib", "vismodegib", "imatinib",
-    "nilotinib", "dasatinib", "cabozantinib", "sunitinib",
-]  # fmt: skip
-
 BRAF_V600E = {"kind": "mutation", "gene": "BRAF", "protein_change": "V600E"}
 BCR_ABL1 = {"kind": "fusion", "gene": "BCR", "partner_gene": "ABL1"}
 

@@ -116,12 +116,13 @@ def test_encodes_events_and_missing_biomarkers(profiles: list[Profile]) -> None:
     assert row.sum(where=~np.isnan(row)) == 3  # BRAF, melanoma, lineage skin
 
 
-def test_unseen_tumour_type_is_scored_and_flagged(profiles: list[Profile]) -> None:
+def test_unseen_tumour_type_is_scored_with_no_tumour_type_column(
+    profiles: list[Profile],
+) -> None:
+    # The bundle flags the unseen type (tests/models/test_bundle.py).
     vectorizer = ProfileVectorizer().fit(profiles)
-    unseen = Profile(tumour_type="cholangiocarcinoma")
-    row = vectorizer.transform([unseen])[0]
+    row = vectorizer.transform([Profile(tumour_type="cholangiocarcinoma")])[0]
     assert np.nansum(row) == 0
-    assert vectorizer.tumour_type_seen([unseen, profiles[0]]).tolist() == [False, True]
 
 
 def test_state_round_trips_through_json(profiles: list[Profile]) -> None:

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from training import Config, load_config
+from training.config import Config, load_config
 from training.data import Cohort, fetch_gdsc, load_gdsc
 
 REPO = Path(__file__).resolve().parents[2]

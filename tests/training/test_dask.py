@@ -21,8 +21,8 @@ from rediscover.cli import main
 from tests.conftest import write_planted_project
 from tests.training.conftest import small_config
 from tests.training.test_pooled import braf_cohort
-from training import (
-    Config,
+from training.config import Config
+from training.fitting import (
     DaskTrainer,
     Trainer,
     fit_booster,

@@ -14,8 +14,9 @@ import pytest
 
 from features import Alteration, Profile
 from tests.training.conftest import small_config
-from training import client_for, drift_report, log_drift
 from training.data import Cohort
+from training.registry import client_for
+from training.retraining import drift_report, log_drift
 
 SECRET = "PATIENT-SECRET-"
 

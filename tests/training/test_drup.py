@@ -10,15 +10,10 @@ from scipy.stats import spearmanr
 from features import Profile, load_drug_knowledge
 from models import load_registered_bundle, rank_drugs
 from tests.training.conftest import small_config
-from training import (
-    cross_validate_cohort,
-    fit_bundle,
-    register_bundle,
-    select_drugs,
-    training_run,
-)
 from training.data import Cohort, read_cohort, simulate_drup, write_cohort
 from training.evaluation import evaluate_folds, grouped_folds
+from training.fitting import cross_validate_cohort, fit_bundle, select_drugs
+from training.registry import register_bundle, tracked_run
 
 pytestmark = pytest.mark.real_data  # the simulator resamples real GDSC profiles
 KNOWLEDGE = load_drug_knowledge()
@@ -61,7 +56,7 @@ def test_train_register_and_score_patients(
     _, cohort = drup
     config = small_config(tmp_path, min_samples=40)
     drugs = select_drugs(cohort, config=config)
-    with training_run(config, tags={}) as run_id:
+    with tracked_run(config, kind="train", tags={}) as run_id:
         cv = cross_validate_cohort(
             cohort, config=config, drugs=drugs, knowledge=KNOWLEDGE
         )

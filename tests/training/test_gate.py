@@ -8,15 +8,16 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from training import (
+from training.config import GateConfig
+from training.retraining import (
     DrugComparison,
     Estimate,
-    GateConfig,
     HoldOutMetrics,
     apply_gate,
+    expected_auroc,
+    kind_chosen_without,
+    refuse,
 )
-from training._gate import refuse
-from training._holdout import expected_auroc, kind_chosen_without
 
 SETTINGS = GateConfig()
 

@@ -7,12 +7,15 @@ from features import load_drug_knowledge
 from models import ResponderModel
 from tests.training.conftest import small_config
 from tests.training.test_train import planted_cohort
-from training import client_for, register_bundle, train_bundle, training_run
-from training._model_card import (
+from training.fitting import train_bundle
+from training.registry import (
     MODEL_CARD,
+    client_for,
     model_card,
+    register_bundle,
     registry_description,
     summarise_cohort,
+    tracked_run,
 )
 
 BOARD = "not a substitute for a molecular tumour board"
@@ -75,7 +78,7 @@ def test_registered_version_carries_the_model_card(
     planted_model: ResponderModel, tmp_path: Path
 ) -> None:
     config = small_config(tmp_path)
-    with training_run(config, tags={}) as run_id:
+    with tracked_run(config, kind="train", tags={}) as run_id:
         version = register_bundle(
             config, run_id, planted_model, cohort_summary={"n_samples": 300}
         )

@@ -8,9 +8,8 @@ from features import Alteration, Profile, load_drug_knowledge
 from models import CvMetrics, ResponderModel, rank_drugs
 from tests.conftest import make_planted_profiles
 from tests.training.conftest import small_config
-from training import select_drugs, train_bundle
-from training._pooled import choose_served
 from training.data import Cohort
+from training.fitting import CrossValidation, select_drugs, train_bundle
 
 KNOWLEDGE = load_drug_knowledge()
 
@@ -19,15 +18,24 @@ def metrics(brier: float) -> CvMetrics:
     return CvMetrics(auroc=0.7, auprc=0.5, prevalence=0.3, brier=brier)
 
 
-def test_choose_served_prefers_the_lower_brier_score() -> None:
+def test_served_prefers_the_lower_brier_score() -> None:
     own = {"a": metrics(0.20), "b": metrics(0.10), "c": metrics(0.1)}
     pooled = {"a": metrics(0.15), "b": metrics(0.12), "d": metrics(0.3)}
-    assert choose_served(own, pooled) == {
+    oof = pd.DataFrame(
+        {
+            "drug": ["a", "b", "c", "d"],
+            "per_drug": [0.1, 0.2, 0.3, np.nan],
+            "pooled": [0.9, 0.8, np.nan, 0.6],
+        }
+    )
+    cv = CrossValidation(oof=oof, cv_per_drug=own, cv_pooled=pooled)
+    assert cv.served == {
         "a": "pooled",
         "b": "per-drug",
         "c": "per-drug",
         "d": "pooled",
     }
+    assert cv.predictions().tolist() == [0.9, 0.2, 0.3, 0.6]
 
 
 def braf_cohort() -> Cohort:

@@ -10,14 +10,9 @@ from models import load_registered_bundle
 from tests.servers import REPO_ROOT
 from tests.training.conftest import small_config
 from tests.training.test_train import planted_cohort
-from training import (
-    Config,
-    load_config,
-    register_bundle,
-    run_params,
-    train_bundle,
-    training_run,
-)
+from training.config import Config, load_config
+from training.fitting import train_bundle
+from training.registry import register_bundle, run_params, tracked_run
 
 
 def test_stores_with_the_same_version_number_never_share_a_cache_entry(
@@ -30,7 +25,7 @@ def test_stores_with_the_same_version_number_never_share_a_cache_entry(
         config = config.model_copy(
             update={"serving": config.serving.model_copy(update={"cache_dir": cache})}
         )
-        with training_run(config, tags={}) as run_id:
+        with tracked_run(config, kind="train", tags={}) as run_id:
             model = train_bundle(
                 planted_cohort(), config=config, drugs=[drug], data_source=store,
                 knowledge=load_drug_knowledge(),
@@ -60,7 +55,7 @@ def test_a_version_another_worker_downloaded_first_is_used(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = small_config(tmp_path, min_samples=50)
-    with training_run(config, tags={}) as run_id:
+    with tracked_run(config, kind="train", tags={}) as run_id:
         model = train_bundle(
             planted_cohort(), config=config, drugs=["braf inhibitor"],
             data_source="planted", knowledge=load_drug_knowledge(),

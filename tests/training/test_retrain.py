@@ -12,23 +12,21 @@ import pandas as pd
 import pytest
 
 from features import load_drug_knowledge
+from models import alias_version
 from tests.conftest import make_planted_profiles
 from tests.training.conftest import small_config
-from training import (
+from training.config import Config
+from training.data import Cohort, append_cohort, read_cohort, read_cohort_version
+from training.fitting import select_drugs, train_bundle
+from training.registry import (
     MAX_REASON,
-    Config,
     LockTimeoutError,
-    RetrainResult,
-    alias_version,
     audit_log,
     client_for,
     move_alias,
     promotion_lock,
-    retrain,
-    select_drugs,
-    train_bundle,
 )
-from training.data import Cohort, append_cohort, read_cohort, read_cohort_version
+from training.retraining import RetrainResult, retrain
 
 KNOWLEDGE = load_drug_knowledge()
 DRUGS = ("braf inhibitor", "placebo")

@@ -8,16 +8,15 @@ from features import load_drug_knowledge
 from models import load_registered_bundle
 from tests.conftest import make_planted_profiles
 from tests.training.conftest import small_config
-from training import (
+from training.data import Cohort
+from training.fitting import select_drugs, train_bundle
+from training.registry import (
     champion_version,
     client_for,
     log_training,
     register_bundle,
-    select_drugs,
-    train_bundle,
-    training_run,
+    tracked_run,
 )
-from training.data import Cohort
 
 DRUGS = ["dabrafenib", "nilotinib", "trametinib"]
 KNOWLEDGE = load_drug_knowledge()
@@ -68,7 +67,7 @@ def test_select_drugs_names_unknown_drugs(tmp_path: Path) -> None:
 def test_train_register_and_reload_by_alias(gdsc: Cohort, tmp_path: Path) -> None:
     config = small_config(tmp_path)
     drugs = select_drugs(gdsc, config=config, only=DRUGS)
-    with training_run(config, tags={"data_source": "gdsc"}) as run_id:
+    with tracked_run(config, kind="train", tags={"data_source": "gdsc"}) as run_id:
         model = train_bundle(
             gdsc, config=config, drugs=drugs, data_source="gdsc", knowledge=KNOWLEDGE
         )
@@ -115,7 +114,7 @@ def _assert_no_sample_ids(root: Path, cohort: Cohort) -> None:
 def test_failed_training_keeps_the_champion(tmp_path: Path) -> None:
     config = small_config(tmp_path, min_samples=50)
     cohort = planted_cohort()
-    with training_run(config, tags={}) as run_id:
+    with tracked_run(config, kind="train", tags={}) as run_id:
         model = train_bundle(
             cohort,
             config=config,
@@ -127,7 +126,7 @@ def test_failed_training_keeps_the_champion(tmp_path: Path) -> None:
 
     with (
         pytest.raises(RuntimeError, match="disk full"),
-        training_run(config, tags={}) as failed,
+        tracked_run(config, kind="train", tags={}) as failed,
     ):
         train_bundle(
             cohort,

@@ -11,18 +11,17 @@ from sklearn.metrics import brier_score_loss
 from features import Alteration, Profile, canonical_tumour_type
 from models import Calibrator, CvMetrics, UncertaintyModel, logit
 from tests.conftest import make_planted_profiles
-from training import (
+from training.config import UncertaintyConfig
+from training.data import Cohort
+from training.evaluation import held_out_uncertainty, summarise_uncertainty
+from training.fitting import (
     CrossValidation,
-    UncertaintyConfig,
     calibration_method,
     fit_calibrator,
     fit_domain,
+    fit_episodes,
     fit_uncertainty,
-    held_out_uncertainty,
-    summarise_uncertainty,
 )
-from training._uncertainty import fit_episodes
-from training.data import Cohort
 
 SETTINGS = UncertaintyConfig()
 
@@ -251,7 +250,7 @@ def synthetic_cv(seed: int = 0) -> tuple[CrossValidation, Cohort]:
     )
     cv = CrossValidation(
         oof=oof,
-        cv_own={"big": metrics(0.1)},
+        cv_per_drug={"big": metrics(0.1)},
         cv_pooled={"big": metrics(0.2), "mid": metrics(0.2), "small": metrics(0.2)},
     )
     treatments = oof[["sample_id", "drug", "responded"]]

@@ -3,7 +3,6 @@
 from training.data._cbioportal import ImportResult, import_study
 from training.data._ccle import CCLE_FOLDER, load_ccle
 from training.data._cohort import REQUIRED_TREATMENT_COLUMNS, Cohort
-from training.data._drup_biomarkers import DRUGS as DRUP_DRUGS
 from training.data._drup_params import DrupParams
 from training.data._fetch import GDSC_FOLDER, fetch_gdsc
 from training.data._gdsc import load_gdsc
@@ -43,7 +42,6 @@ from training.data._versions import (
 
 __all__ = [
     "CCLE_FOLDER",
-    "DRUP_DRUGS",
     "EXCLUDED_VARIANT_CLASSES",
     "GDSC_FOLDER",
     "MAPPINGS_FOLDER",

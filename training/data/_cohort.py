@@ -1,4 +1,5 @@
-"""The cohort contract: profiles plus treatment episodes (DESIGN.md section 2)."""
+"""The cohort contract every loader produces and everything downstream consumes:
+tumour profiles plus treatment episodes."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
-from features import Profile
+from features import Profile, canonical_tumour_type
 
 REQUIRED_TREATMENT_COLUMNS: tuple[str, ...] = ("sample_id", "drug", "responded")
 
@@ -42,6 +45,32 @@ class Cohort:
     def drugs(self) -> tuple[str, ...]:
         """Sorted unique drug names."""
         return tuple(sorted(self.treatments["drug"].unique()))
+
+    @cached_property
+    def tumour_type(self) -> pd.Series:
+        """Canonical tumour type by sample id."""
+        return pd.Series(
+            [canonical_tumour_type(p.tumour_type) for p in self.profiles],
+            index=self._sample_ids,
+            dtype=object,
+        )
+
+    @cached_property
+    def profile(self) -> dict[str, Profile]:
+        """Profile by sample id."""
+        return dict(zip(self._sample_ids, self.profiles, strict=True))
+
+    def rows(self, sample_ids: Iterable[str]) -> np.ndarray:
+        """Positions in ``profiles`` of the given sample ids."""
+        return self._row.loc[list(sample_ids)].to_numpy()
+
+    @cached_property
+    def _sample_ids(self) -> list[str]:
+        return [str(p.sample_id) for p in self.profiles]
+
+    @cached_property
+    def _row(self) -> pd.Series:
+        return pd.Series(np.arange(len(self.profiles)), index=self._sample_ids)
 
     def subset(
         self,

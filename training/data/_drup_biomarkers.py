@@ -10,16 +10,6 @@ from collections.abc import Mapping
 
 EventKey = tuple[str, str]  # (gene, kind)
 
-# The 37 DRUP drugs, lower-case generic names (the drug knowledge table's keys).
-DRUGS: tuple[str, ...] = (
-    "nivolumab", "pembrolizumab", "durvalumab", "atezolizumab", "ipilimumab",
-    "vemurafenib", "dabrafenib", "trametinib", "cobimetinib", "binimetinib",
-    "encorafenib", "palbociclib", "ribociclib", "abemaciclib", "olaparib",
-    "niraparib", "talazoparib", "erlotinib", "gefitinib", "osimertinib", "afatinib",
-    "lapatinib", "trastuzumab", "pertuzumab", "crizotinib", "alectinib", "lorlatinib",
-    "larotrectinib", "entrectinib", "everolimus", "alpelisib", "vismodegib",
-    "imatinib", "nilotinib", "dasatinib", "cabozantinib", "sunitinib",
-)  # fmt: skip
 PD1_DRUGS = frozenset({"nivolumab", "pembrolizumab", "durvalumab", "atezolizumab"})
 ICI_DRUGS = PD1_DRUGS | {"ipilimumab"}
 BRAF_MEK_DRUGS = frozenset(
@@ -31,7 +21,7 @@ PARP_DRUGS = frozenset({"olaparib", "niraparib", "talazoparib"})
 HER2_DRUGS = frozenset({"trastuzumab", "pertuzumab", "lapatinib"})
 NTRK_DRUGS = frozenset({"larotrectinib", "entrectinib"})
 
-# Biomarker -> matched drugs, following DRUP's matching classes (DESIGN.md 5): the
+# Biomarker -> matched drugs, following DRUP's matching classes: the
 # drug's on-label marker elsewhere, an upstream pathway variant, or a susceptibility.
 BIOMARKER_DRUGS: Mapping[str, tuple[str, ...]] = {
     "MSI-high": ("nivolumab", "pembrolizumab", "durvalumab", "atezolizumab"),

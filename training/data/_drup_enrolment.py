@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.special import expit
 
 from training.data._drup_biomarkers import (
     _BRCA_EVENTS,
@@ -261,6 +262,6 @@ def _calibrated_intercept(
     low, high = -20.0, 20.0
     for _ in range(60):
         middle = (low + high) / 2
-        total = float(np.sum(1.0 / (1.0 + np.exp(-(etas + middle)))))
+        total = float(np.sum(expit(etas + middle)))
         low, high = (middle, high) if total < needed else (low, middle)
     return (low + high) / 2

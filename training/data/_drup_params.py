@@ -10,12 +10,12 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from features import DRUP_DRUGS
 from training.data._drup_biomarkers import (
     _FUSION_PARTNERS,
     BIOMARKER_DRUGS,
     BRAF_MEK_DRUGS,
     CDK46_DRUGS,
-    DRUGS,
     ICI_DRUGS,
     PARP_DRUGS,
     PD1_DRUGS,
@@ -24,7 +24,7 @@ from training.data._drup_biomarkers import (
 
 # ---------------------------------------------------------------------------------
 # Default parameter tables. Every number says where it comes from: "DRUP <year>" is
-# a DESIGN.md section 5 fact; "row N" is a row of published_cohort_summaries/
+# a published DRUP fact; "row N" is a row of published_cohort_summaries/
 # cohort_level_results.csv (1-based, header excluded); "assumption" is a judgement,
 # usually rounded from the literature named, not verified against the source.
 # ---------------------------------------------------------------------------------
@@ -107,7 +107,7 @@ _FUSION_PREVALENCE: dict[str, dict[str, float]] = {
     "RET": {"default": 0.001, "thyroid": 0.10, **dict.fromkeys(_LUNG, 0.015)},
 }  # fmt: skip
 # Evidence rank per biomarker, 1 = strongest; a patient with several matches gets the
-# best-ranked one (DESIGN.md 5: "the drug with the highest evidence level"). Ranks
+# best-ranked one (DRUP: "the drug with the highest evidence level"). Ranks
 # are an assumption: on-label marker in another type 1, pathway or susceptibility
 # markers 2, weak or indirect markers 3.
 _EVIDENCE_RANK: dict[str, int] = {
@@ -192,9 +192,9 @@ class DrupParams(BaseModel):
     # Size and design
     n_patients: int = Field(default=1610, ge=1)  # DRUP 2026: 1,610 patients
     evaluable_fraction: float = Field(default=1363 / 1610, gt=0, le=1)  # DRUP 2026
-    stage1_size: int = Field(default=8, ge=1)  # DRUP protocol (DESIGN.md 5)
-    stage2_size: int = Field(default=24, ge=1)  # DRUP protocol (DESIGN.md 5)
-    stage1_min_benefit: int = Field(default=1, ge=1)  # DRUP protocol (DESIGN.md 5)
+    stage1_size: int = Field(default=8, ge=1)  # DRUP protocol
+    stage2_size: int = Field(default=24, ge=1)  # DRUP protocol
+    stage1_min_benefit: int = Field(default=1, ge=1)  # DRUP protocol
     start_date: date = date(2016, 1, 1)  # the issue: enrolment 2016-2024
     end_date: date = date(2024, 12, 31)  # the issue
     # Tumour types
@@ -277,7 +277,9 @@ class DrupParams(BaseModel):
         missing = set(self.evidence_rank.values()) - set(self.evidence_log_odds)
         if missing:
             raise ValueError(f"evidence_log_odds lacks rank(s) {sorted(missing)}")
-        unknown = {d for drugs in self.on_label.values() for d in drugs} - set(DRUGS)
+        unknown = {d for drugs in self.on_label.values() for d in drugs} - set(
+            DRUP_DRUGS
+        )
         if unknown:
             raise ValueError(f"on_label names unknown drug(s) {sorted(unknown)}")
         for name in ("subgroup_benefit", "referral_weight", "msi_prevalence",
@@ -286,14 +288,6 @@ class DrupParams(BaseModel):
             if any(not 0 <= v <= 1 for v in values):
                 raise ValueError(f"{name} values must be probabilities in [0, 1]")
         return self
-
-    @property
-    def rare_share(self) -> float:
-        """Expected share of rare-cancer patients implied by the tumour-type mix."""
-        total = sum(self.tumour_type_weights.values())
-        rare = set(self.rare_tumour_types)
-        weights = self.tumour_type_weights.items()
-        return sum(w for t, w in weights if t in rare) / total
 
 
 def _check_keys(

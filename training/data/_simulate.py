@@ -1,4 +1,5 @@
-"""A DRUP-shaped cohort simulator with known truth (DESIGN.md section 5).
+"""A DRUP-shaped cohort simulator with known truth (two-stage cohorts of 8 then 24,
+clinical benefit near 35%, 37 drugs).
 
 The simulator reproduces the published shape of the Dutch Drug Rediscovery Protocol
 (DRUP): patients with an actionable biomarker are enrolled in cohorts of tumour type x
@@ -85,42 +86,6 @@ class SimulatedCohort:
     truth: pd.DataFrame
     params: DrupParams
     n_screened: int
-
-    def cohort_table(self) -> pd.DataFrame:
-        """One row per cohort: counts, benefit in stage 1 and overall, status."""
-        outcomes = self.cohort.treatments[["sample_id", "responded"]]
-        rows = self.truth.merge(outcomes, on="sample_id", how="left")
-        evaluable = rows[rows["evaluable"]]
-        first = evaluable[evaluable["stage"] == 1].groupby("cohort_id")["responded"]
-        table = pd.DataFrame(
-            {
-                "n_enrolled": rows.groupby("cohort_id").size(),
-                "n_evaluable": evaluable.groupby("cohort_id").size(),
-                "n_benefit_stage1": first.sum(),
-                "n_benefit": evaluable.groupby("cohort_id")["responded"].sum(),
-            }
-        ).fillna(0)
-        table = table.astype("int64")
-        table["status"] = [
-            _cohort_status(n, b1, self.params)
-            for n, b1 in zip(
-                table["n_evaluable"], table["n_benefit_stage1"], strict=True
-            )
-        ]
-        return table.reset_index()
-
-
-def _cohort_status(n_evaluable: int, stage1_benefit: int, params: DrupParams) -> str:
-    if n_evaluable >= params.stage2_size:
-        return "completed"
-    if n_evaluable < params.stage1_size:
-        return "stage 1 open"
-    if stage1_benefit >= params.stage1_min_benefit:
-        return "stage 2 open"
-    return "closed after stage 1"
-
-
-# --- outputs ----------------------------------------------------------------------
 
 
 def simulate_drup(

@@ -1,19 +1,7 @@
-"""Evaluation the field trusts (DESIGN.md section 4): honest splits, baselines on
-the same folds, metrics with grouped-bootstrap intervals, and a report.
+"""Judge a model honestly: splits, baselines fitted on the same folds, metrics with
+bootstrap intervals, measured uncertainty and the evaluation report."""
 
-Splits (`grouped_folds`, `tumour_type_folds`, `temporal_folds`,
-`cross_study_folds`) give the folds; `evaluate_folds` cross-validates the model
-and fits every baseline (`fit_baselines`) inside the training folds, then scores
-the held-out episodes (`score_predictions`); `write_report` writes the JSON and
-HTML, `log_evaluation` logs them to MLflow.
-"""
-
-from training.evaluation._baselines import (
-    BASELINES,
-    ShrunkRates,
-    fit_baselines,
-    shrunk_rates,
-)
+from training.evaluation._baselines import fit_baselines, shrunk_rates
 from training.evaluation._biology import (
     ASSOCIATIONS,
     Association,
@@ -30,42 +18,49 @@ from training.evaluation._bootstrap import (
     calibration_slope,
     percentile_interval,
 )
+from training.evaluation._held_out_shap import (
+    HeldOutShap,
+    feature_groups,
+    fold_design,
+    held_out_shap,
+    ranking_stability,
+    shap_ranking,
+)
 from training.evaluation._metrics import (
-    THRESHOLDS,
     decision_curve,
     net_benefit,
     reliability_curve,
     score_episodes,
 )
-from training.evaluation._mlflow import log_evaluation, run_metrics
-from training.evaluation._protocol import (
-    Evaluation,
-    auroc_table,
-    evaluate_folds,
-    prediction_frame,
-    score_predictions,
+from training.evaluation._plots import curves_png
+from training.evaluation._protocol import Evaluation, auroc_table, evaluate_folds
+from training.evaluation._report import (
+    REPORT_CSS,
+    format_estimate,
+    html_table,
+    plain,
+    plotted_drugs,
+    write_report,
 )
-from training.evaluation._report import plotted_drugs, render_html, write_report
 from training.evaluation._splits import (
     SPLITS,
     TRAIN_ONLY,
-    Split,
     cross_study_folds,
     grouped_folds,
     temporal_folds,
     tumour_type_folds,
 )
+from training.evaluation._summary import run_metrics
+from training.evaluation._uncertainty import held_out_uncertainty, summarise_uncertainty
 
 __all__ = [
     "ASSOCIATIONS",
-    "BASELINES",
+    "REPORT_CSS",
     "SPLITS",
-    "THRESHOLDS",
     "TRAIN_ONLY",
     "Association",
     "Evaluation",
-    "ShrunkRates",
-    "Split",
+    "HeldOutShap",
     "association_table",
     "auprc",
     "auroc",
@@ -77,21 +72,28 @@ __all__ = [
     "calibration_slope",
     "check_associations",
     "cross_study_folds",
+    "curves_png",
     "decision_curve",
     "evaluate_folds",
+    "feature_groups",
     "fit_baselines",
+    "fold_design",
+    "format_estimate",
     "grouped_folds",
-    "log_evaluation",
+    "held_out_shap",
+    "held_out_uncertainty",
+    "html_table",
     "net_benefit",
     "percentile_interval",
+    "plain",
     "plotted_drugs",
-    "prediction_frame",
+    "ranking_stability",
     "reliability_curve",
-    "render_html",
     "run_metrics",
     "score_episodes",
-    "score_predictions",
+    "shap_ranking",
     "shrunk_rates",
+    "summarise_uncertainty",
     "temporal_folds",
     "tumour_type_folds",
     "write_report",

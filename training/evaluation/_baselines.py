@@ -10,7 +10,7 @@
 - ``logistic``: L2-regularised logistic regression on the fold's own
   `features.ProfileVectorizer` features (median-imputed with missing indicators,
   standardised, C = 0.01, not tuned), one per drug with enough training data by
-  the per-drug model's rule (`training.trainable_drugs`); other drugs get
+  the per-drug model's rule (`training.fitting.trainable_drugs`); other drugs get
   ``rate_shrunk`` (column ``logistic_fitted`` says which).
 
 Within a drug the raw rate is constant per fold, so its per-drug AUROC carries no
@@ -33,14 +33,24 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from features import DrugKnowledge, Profile, canonical_tumour_type
-from training._config import TrainingConfig
-from training._evaluate import matching_rule
-from training._fit import fold_matrices, trainable_drugs
+from training.config import TrainingConfig
+from training.fitting import fold_matrices, trainable_drugs
 
 BASELINES: tuple[str, ...] = ("rule", "rate", "rate_shrunk", "logistic")
 # Fixed, not tuned per fold: of 0.003-0.1, 0.01 gave 25 random GDSC drugs the best
 # held-out AUROC and a calibration slope near 1 (a choice made on that data).
 LOGISTIC_C = 0.01
+
+
+def matching_rule(
+    oof: pd.DataFrame, profiles: Sequence[Profile], knowledge: DrugKnowledge
+) -> np.ndarray:
+    """The baseline in use today: treat every biomarker-matched patient (1 or 0)."""
+    by_id = {p.sample_id: p for p in profiles}
+    pairs = zip(oof["sample_id"], oof["drug"], strict=True)
+    return np.array(
+        [knowledge.match(by_id[s], d) is not None for s, d in pairs], dtype=float
+    )
 
 
 def fit_baselines(

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from training._config import Config
+from training.config import Config
 from training.data import Cohort
 from training.evaluation._held_out_shap import (
     held_out_shap,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 import numpy as np
 from scipy.special import expit, logit
 
-Estimate = dict[str, float | list[float] | None]  # {"value": ..., "ci": [lo, hi]}
+EstimateDict = dict[str, float | list[float] | None]  # {"value": ..., "ci": [lo, hi]}
 _MAX_CELLS = 2_000_000  # resamples x episodes held in memory at once
 _EPS = 1e-6
 _MIN_LOGIT_SD = 0.2
@@ -105,7 +105,7 @@ def bootstrap(
     n_bootstrap: int,
     seed: int,
     decisions: frozenset[str] = frozenset(),
-) -> dict[str, dict[str, Estimate]]:
+) -> dict[str, dict[str, EstimateDict]]:
     """Each score's metrics with percentile 95% intervals, resampling by group.
 
     Parameters

@@ -23,10 +23,9 @@ import xgboost as xgb
 from scipy.stats import kendalltau, spearmanr
 
 from features import Profile, ProfileVectorizer
-from training._config import Config
-from training._cv import assign_folds
-from training._fit import fit_booster
+from training.config import Config
 from training.data import Cohort
+from training.fitting import assign_folds, fit_booster
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +121,7 @@ def held_out_shap(
     """Per drug, TreeSHAP on held-out grouped folds, aggregated per feature group.
 
     ``folds`` maps sample id -> held-out fold (-1: train only), as in
-    :func:`training.cross_validate_cohort`; by default grouped stratified k-fold
+    :func:`training.fitting.cross_validate_cohort`; by default grouped stratified k-fold
     over the given drugs' episodes.
     """
     design = fold_design(cohort, config=config, drugs=drugs, folds=folds)

@@ -13,13 +13,16 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from features import DrugKnowledge, canonical_tumour_type
-from training._config import Config
-from training._evaluate import served_predictions
-from training._fit import Trainer, fit_booster
-from training._pipeline import CrossValidation, cross_validate_cohort
+from training.config import Config
 from training.data import Cohort
 from training.evaluation._baselines import BASELINES, fit_baselines
 from training.evaluation._metrics import score_subsets, summarise_groups
+from training.fitting import (
+    CrossValidation,
+    Trainer,
+    cross_validate_cohort,
+    fit_booster,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +103,7 @@ def prediction_frame(
     frame = oof.assign(
         tumour_type=oof["sample_id"].map(types),
         fold=folds.reindex(oof["sample_id"]).fillna(-1).astype(int).to_numpy(),
-        model=served_predictions(cv).to_numpy(),
+        model=cv.predictions().to_numpy(),
         **{name: baselines[name].to_numpy() for name in BASELINES},
         logistic_fitted=baselines["logistic_fitted"].to_numpy(),
     )

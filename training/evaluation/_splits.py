@@ -1,6 +1,6 @@
-"""Evaluation splits, all grouped by sample (DESIGN.md section 4).
+"""Evaluation splits, all grouped by sample: a sample's episodes share one fold.
 
-Each builder returns the ``folds`` Series that `training.cross_validate_cohort`
+Each builder returns the ``folds`` Series that `training.fitting.cross_validate_cohort`
 takes: sample id -> the fold (0, 1, ...) in which the sample is held out, or -1 for
 a sample that is only ever trained on. A sample's episodes always share a fold, so
 no sample is trained on and scored in the same fold.
@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from features import canonical_tumour_type
-from training._cv import assign_folds
 from training.data import Cohort
+from training.fitting import assign_folds
 
 logger = logging.getLogger(__name__)
 

@@ -1,56 +1,17 @@
-"""Explanations of the models: responder subgroups, the bundle's per-drug summaries
-and the ``rediscover explain`` report (:mod:`._report`, :mod:`._writing`,
-:mod:`._plots`). The report builds on :mod:`training.evaluation`, which builds on
-the training pipeline, which fills the summaries: so the report is not imported
-here (that would be an import cycle) but exported by :mod:`training`.
+"""The `rediscover explain` report: held-out SHAP per drug, subgroup rules,
+interactions, figures and an HTML index."""
 
-`discover_subgroups` finds candidate selection rules on out-of-fold predictions
-and judges them on observed outcomes; `summarise_explanations` fills the bundle's
-``explanations.json`` at train time.
-"""
-
-from training.explanation._subgroups import (
-    MAX_RULES,
-    MIN_SELECTED,
-    RULE_FEATURES,
-    best_rules,
-    candidate_rules,
-    describe,
-    discover_subgroups,
-    judge,
-    rule_carriers,
-    select,
-    tree_rules,
-)
-from training.explanation._summaries import (
-    MIN_CARRIERS,
-    binary_columns,
-    carrier_counts,
-    carrier_frame,
-    served_episodes,
-    summarise_drug,
-    summarise_explanations,
-    top_features,
+from training.explanation._report import DrugReport, explain_drugs
+from training.explanation._writing import (
+    check_replaceable,
+    is_explain_output,
+    write_explanations,
 )
 
 __all__ = [
-    "MAX_RULES",
-    "MIN_CARRIERS",
-    "MIN_SELECTED",
-    "RULE_FEATURES",
-    "best_rules",
-    "binary_columns",
-    "candidate_rules",
-    "carrier_counts",
-    "carrier_frame",
-    "describe",
-    "discover_subgroups",
-    "judge",
-    "rule_carriers",
-    "select",
-    "served_episodes",
-    "summarise_drug",
-    "summarise_explanations",
-    "top_features",
-    "tree_rules",
+    "DrugReport",
+    "check_replaceable",
+    "explain_drugs",
+    "is_explain_output",
+    "write_explanations",
 ]

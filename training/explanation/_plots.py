@@ -16,7 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from models import wilson_interval
-from training.explanation._subgroups import MIN_CELL
+from training.fitting._subgroups import MIN_CELL
 
 MAX_DISPLAY = 15
 MAX_LABEL = 48

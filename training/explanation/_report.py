@@ -2,7 +2,7 @@
 
 Each drug's own booster is cross-validated on grouped folds exactly as in training
 (vectorizer and booster fitted on the training folds, same parameters and seed,
-so the held-out probabilities are :func:`training.cross_validate_cohort`'s), and
+so the held-out probabilities are :func:`training.fitting.cross_validate_cohort`'s), and
 every held-out episode is explained with TreeSHAP. Columns identical on the drug's
 episodes are one feature group, as in
 :func:`training.evaluation._held_out_shap.feature_groups`. Interactions are
@@ -26,24 +26,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xgboost as xgb
+from scipy.special import expit
 from tqdm.auto import tqdm
 
 from models import SubgroupRule
-from training._config import Config
-from training._fit import fit_booster
+from training.config import Config
 from training.data import Cohort
-from training.evaluation import score_episodes
-from training.evaluation._held_out_shap import (
-    _membership,
-    feature_groups,
-    fold_design,
-)
-from training.explanation._subgroups import (
+from training.evaluation import feature_groups, fold_design, score_episodes
+from training.evaluation._held_out_shap import _membership
+from training.fitting import (
     MIN_SELECTED,
+    binary_columns,
+    carrier_frame,
     discover_subgroups,
+    fit_booster,
     rule_carriers,
 )
-from training.explanation._summaries import binary_columns, carrier_frame
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +200,7 @@ def _held_out(
             xgb.DMatrix(X[held], missing=np.nan), pred_contribs=True
         )
         shap[held] = contributions[:, :-1] @ _membership(columns, members)
-        probability[held] = 1.0 / (1.0 + np.exp(-contributions.sum(axis=1)))
+        probability[held] = expit(contributions.sum(axis=1))
     return shap, probability
 
 

@@ -22,13 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from mlflow.entities import Metric, Param
 
-from training._config import TrackingConfig
-from training._tracking import client_for, ensure_experiment
-from training.evaluation._plots import curves_png
-from training.evaluation._report import (
+from training.evaluation import (
     REPORT_CSS,
+    curves_png,
     format_estimate,
     html_table,
     plain,
@@ -39,7 +36,8 @@ from training.explanation._plots import (
     dependence_png,
     interaction_png,
 )
-from training.explanation._report import TOP_FEATURES, DrugReport
+from training.explanation._report import DrugReport
+from training.fitting import TOP_FEATURES
 
 LOG = logging.getLogger(__name__)
 N_DEPENDENCE = 3
@@ -333,31 +331,6 @@ def _drug_section(
     yield html_table(head, rows) if rows else none
     for image in images:
         yield f"<p><img alt='{_e(drug)}: {_e(Path(image).stem)}' src='{_e(image)}'></p>"
-
-
-def log_explanations(
-    tracking: TrackingConfig,
-    folder: Path,
-    *,
-    params: Mapping[str, Any],
-    metrics: Mapping[str, float],
-) -> str:
-    """Log ``folder``'s files and aggregate ``metrics`` to a new MLflow run tagged
-    ``kind=explanation``; returns the run id."""
-    client = client_for(tracking)
-    experiment_id = ensure_experiment(client, tracking)
-    run = client.create_run(
-        experiment_id, tags={"kind": "explanation"}, run_name="explain"
-    )
-    run_id = run.info.run_id
-    client.log_batch(
-        run_id,
-        metrics=[Metric(k, float(v), 0, 0) for k, v in metrics.items()],
-        params=[Param(k, str(v)) for k, v in params.items()],
-    )
-    client.log_artifacts(run_id, str(folder))
-    client.set_terminated(run_id, "FINISHED")
-    return str(run_id)
 
 
 def _share(value: float | None) -> str:

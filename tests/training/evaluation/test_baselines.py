@@ -5,7 +5,7 @@ from sklearn.metrics import roc_auc_score
 
 from features import load_drug_knowledge
 from tests.training.evaluation.synthetic import NOISE, SIGNAL, planted_cohort
-from training import Config
+from training.config import Config
 from training.data import Cohort
 from training.evaluation import fit_baselines, grouped_folds, shrunk_rates
 

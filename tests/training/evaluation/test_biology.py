@@ -8,16 +8,14 @@ import pytest
 from features import ProfileVectorizer
 from tests.training.conftest import small_config
 from tests.training.test_train import planted_cohort
-from training import Config
+from training.config import Config
 from training.data import Cohort
-from training.evaluation._biology import (
+from training.evaluation import (
     ASSOCIATIONS,
     Association,
+    HeldOutShap,
     association_table,
     check_associations,
-)
-from training.evaluation._held_out_shap import (
-    HeldOutShap,
     feature_groups,
     held_out_shap,
     ranking_stability,

@@ -7,15 +7,14 @@ import pytest
 from features import load_drug_knowledge
 from tests.training.conftest import small_config
 from tests.training.evaluation.synthetic import SIGNAL, planted_cohort
-from training import client_for
 from training.evaluation import (
     Evaluation,
     evaluate_folds,
     grouped_folds,
-    log_evaluation,
     plotted_drugs,
     write_report,
 )
+from training.registry import client_for, log_evaluation
 
 COHORT = planted_cohort()
 
@@ -89,9 +88,7 @@ def test_evaluation_is_logged_to_mlflow_as_aggregates(
     files = [tmp_path / "m.json", tmp_path / "r.html"]
     for path in files:
         path.write_text("{}")
-    run_id = log_evaluation(
-        config.tracking, content, files=files, params={"split": "grouped"}
-    )
+    run_id = log_evaluation(config, content, files=files)
     client = client_for(config.tracking)
     run = client.get_run(run_id)
     assert run.data.tags["kind"] == "evaluation"

@@ -6,8 +6,8 @@ import pytest
 from features import load_drug_knowledge
 from tests.training.conftest import small_config
 from tests.training.explanation.planted import braf_not_colorectal
-from training import cross_validate_cohort, explain_drugs
-from training._cv import assign_folds
+from training.explanation import explain_drugs
+from training.fitting import assign_folds, cross_validate_cohort
 
 
 def test_held_out_shap_matches_cross_validation_and_finds_braf(tmp_path: Path) -> None:

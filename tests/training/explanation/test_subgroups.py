@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from models import MIN_CELL, Condition, SubgroupRule, wilson_interval
-from training.explanation import (
+from training.fitting import (
     best_rules,
     candidate_rules,
     describe,
@@ -11,7 +11,7 @@ from training.explanation import (
     rule_carriers,
     select,
 )
-from training.explanation._subgroups import _Carriers, _held_out
+from training.fitting._subgroups import _Carriers, _held_out
 
 
 def planted(

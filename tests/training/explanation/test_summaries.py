@@ -8,8 +8,7 @@ from features import DRUG_PREFIX, load_drug_knowledge
 from models import ResponderModel
 from tests.training.conftest import small_config
 from tests.training.explanation.planted import braf_not_colorectal, in_subgroup
-from training import train_bundle
-from training.explanation import MIN_CARRIERS, carrier_counts, carrier_frame
+from training.fitting import MIN_CARRIERS, carrier_counts, carrier_frame, train_bundle
 
 
 def test_carrier_counts_are_right_and_omit_cells_under_five() -> None:

@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from training.explanation import _writing
-from training.explanation._writing import is_explain_output, write_explanations
+from training.explanation import _writing, is_explain_output, write_explanations
 
 CONTEXT = {"data": "test", "seed": 0}
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from mlflow.exceptions import MlflowException
 
-from training._config import TrackingConfig
-from training._lineage import SHORT_HASH
-from training._tracking import client_for
+from training.config import TrackingConfig
+from training.registry._lineage import SHORT_HASH
+from training.registry._runs import client_for
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@
 2. Find the champion's training cohort through its ``data_hash`` tag
    (``find_cohort``, e.g. `training.data.read_cohort_version` on the store) and
    log the drift report of the new cohort against it.
-3. Compare both on the episodes the champion never saw (`training.holdout_frame`:
+3. Compare both on the episodes the champion never saw (`holdout_frame`:
    the champion scores them with its registered bundle, the challenger with its
    grouped out-of-fold predictions, so neither trained on them) and apply the
-   gate (`training.apply_gate`).
+   gate (`apply_gate`).
 4. Register the challenger (the alias moves come last, so a crash anywhere
    leaves the champion untouched), then, under the promotion lock, re-read the
    champion: passed and unchanged -> the challenger becomes ``champion`` and the
@@ -29,33 +29,32 @@ import mlflow
 from mlflow.entities import Metric
 
 from features import DrugKnowledge
-from models import ResponderModel
-from training._config import Config
-from training._drift import drift_report
-from training._drift_tracking import log_drift
-from training._gate import GateResult, HoldOutMetrics, apply_gate, refuse
-from training._holdout import compare_holdout, holdout_frame
-from training._lineage import SHORT_HASH
-from training._lock import promotion_lock
-from training._model_card import summarise_cohort
-from training._pipeline import (
+from models import ResponderModel, alias_version
+from training.config import Config
+from training.data import Cohort
+from training.fitting import (
     CrossValidation,
     cross_validate_cohort,
     fit_bundle,
     select_drugs,
 )
-from training._tracking import (
+from training.registry import (
     CHALLENGER,
     CHAMPION,
-    alias_version,
+    SHORT_HASH,
     client_for,
     log_training,
     move_alias,
+    promotion_lock,
     register_version,
     set_champion,
-    training_run,
+    summarise_cohort,
+    tracked_run,
 )
-from training.data import Cohort
+from training.retraining._drift import drift_report
+from training.retraining._drift_tracking import log_drift
+from training.retraining._gate import GateResult, HoldOutMetrics, apply_gate, refuse
+from training.retraining._holdout import compare_holdout, holdout_frame
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +110,7 @@ def retrain(
         "data_source": source,
         "compared_with": str(compared_with),
     }
-    with training_run(config, tags=tags) as run_id:
+    with tracked_run(config, kind="retrain", tags=tags) as run_id:
         drugs = select_drugs(cohort, config=config)
         cv = cross_validate_cohort(
             cohort, config=config, drugs=drugs, knowledge=knowledge

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from features import DRUG_PREFIX, Profile, encode_pairs
+from features import DRUG_PREFIX, Profile
 from models import (
     MIN_CELL,
     Carriers,
@@ -31,14 +30,8 @@ from models import (
     ResponderModel,
 )
 from training.data import Cohort
-from training.explanation._subgroups import (
-    RULE_FEATURES,
-    discover_subgroups,
-    rule_carriers,
-)
-
-if TYPE_CHECKING:
-    from training._pipeline import CrossValidation
+from training.fitting._cross_validation import CrossValidation
+from training.fitting._subgroups import RULE_FEATURES, discover_subgroups, rule_carriers
 
 MIN_CARRIERS = MIN_CELL  # fewer carriers of a feature: the cell is not stored
 TOP_FEATURES = 10
@@ -144,16 +137,15 @@ def summarise_explanations(
     episodes = served_episodes(model, cohort, cv)
     X = model.vectorizer.transform(profiles)
     names = model.metadata.feature_names
-    row_of = pd.Series(np.arange(len(profiles)), index=[p.sample_id for p in profiles])
 
     def summarise(item: tuple[str, pd.DataFrame]) -> DrugExplanation:
         drug, group = item
-        rows = row_of[group["sample_id"]].to_numpy()
+        rows = cohort.rows(group["sample_id"])
         # TreeSHAP costs most of a drug's time: a seeded sample of episodes
         # ranks the top features as well as all of them.
         some = np.random.default_rng(seed).permutation(rows)[:MAX_SHAP_EPISODES]
-        design = _design(model, drug, X[some], [profiles[r] for r in some])
-        contributions = model.explain([], design={drug: design})[drug]
+        design = model.design([profiles[r] for r in some], drugs=[drug], X=X[some])
+        contributions = model.explain([], design=design)[drug]
         return summarise_drug(
             carrier_frame(X[rows], names),
             group["responded"].to_numpy(),
@@ -181,31 +173,52 @@ def served_episodes(
     """The model's drugs' episodes with their fold and the out-of-fold
     probability of the model serving the drug (``predicted``; NaN: unscored)."""
     treatments = cohort.treatments[cohort.treatments["drug"].isin(model.drugs)]
-    oof = cv.oof[["sample_id", "drug", "fold", "per_drug", "pooled"]]
+    served = {d: i.served_by for d, i in model.metadata.drugs.items()}
+    oof = cv.oof[["sample_id", "drug", "fold"]].assign(predicted=cv.predictions(served))
     frame = treatments[["sample_id", "drug", "responded"]].merge(
         oof, on=["sample_id", "drug"], how="left", validate="one_to_one"
     )
-    pooled = frame["drug"].map(
-        {d: i.served_by == "pooled" for d, i in model.metadata.drugs.items()}
-    )
-    frame["predicted"] = frame["pooled"].where(pooled, frame["per_drug"])
     frame["fold"] = frame["fold"].fillna(-1).astype(int)
-    return frame.drop(columns=["per_drug", "pooled"])
+    return frame
 
 
-def _design(
-    model: ResponderModel, drug: str, X: np.ndarray, profiles: Sequence[Profile]
-) -> np.ndarray:
-    # A drug's own booster scores the profile features; the pooled one pairs them
-    # with the drug's identity and target-match flags.
-    if drug in model.boosters:
-        return X
-    vocabulary = [
-        name.removeprefix(DRUG_PREFIX)
-        for name in model.metadata.pooled_feature_names
-        if name.startswith(DRUG_PREFIX)
-    ]
-    return encode_pairs(
-        X, profiles, [drug] * len(profiles), drug_vocabulary=vocabulary,
-        knowledge=model.knowledge,
-    )  # fmt: skip
+def top_shap_features(
+    model: ResponderModel,
+    profiles: Sequence[Profile],
+    treatments: pd.DataFrame,
+    *,
+    k: int = 5,
+) -> dict[str, list[tuple[str, float]]]:
+    """Per drug, the k features with the largest mean |SHAP| over its episodes."""
+    treated = treatments[treatments["drug"].isin(list(model.metadata.drugs))]
+    strength = _mean_abs_shap(model, profiles, treated)
+    top = {}
+    for drug, values in strength.items():
+        names = model.feature_names(drug)
+        order = np.argsort(-values)[:k]
+        top[drug] = [(names[i], float(values[i])) for i in order]
+    return top
+
+
+def _mean_abs_shap(
+    model: ResponderModel,
+    profiles: Sequence[Profile],
+    treated: pd.DataFrame,
+    *,
+    chunk: int = 200,
+) -> dict[str, np.ndarray]:
+    # One pass explains every drug for a chunk of profiles; explaining each drug's
+    # profiles separately would explain all drugs each time (quadratic in drugs).
+    by_id = {p.sample_id: p for p in profiles}
+    ids = list(dict.fromkeys(treated["sample_id"]))
+    drugs_of = treated.groupby("sample_id")["drug"].agg(list)
+    totals: dict[str, np.ndarray] = {}
+    for start in range(0, len(ids), chunk):
+        batch = ids[start : start + chunk]
+        contributions = model.explain([by_id[s] for s in batch])
+        for row, sample_id in enumerate(batch):
+            for drug in drugs_of[sample_id]:
+                values = np.abs(contributions[drug][row, :-1]).astype(float)
+                totals[drug] = totals.get(drug, 0.0) + values
+    counts = treated.groupby("drug").size()
+    return {drug: totals[drug] / counts[drug] for drug in sorted(totals)}

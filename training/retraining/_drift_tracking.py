@@ -14,7 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from mlflow.entities import Metric
 
-from training._drift import DriftReport
+from training.retraining._drift import DriftReport
 
 ARTIFACT_PATH = "drift"
 _TOP_FEATURES = 15

@@ -1,4 +1,5 @@
-"""MLflow tracking and registry: one run per training, one version per bundle."""
+"""The registry: one version per bundle, the aliases that name the champion, the
+previous champion and the last challenger, and the audit log of every move."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ import json
 import logging
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -16,17 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
-import numpy as np
-import pandas as pd
-from matplotlib.figure import Figure
-from mlflow.entities import Metric, Param
 from mlflow.exceptions import MlflowException
 
-from models import FORMAT_VERSION, ResponderModel, redact_credentials
-from training._config import Config, TrackingConfig
-from training._lineage import lineage_tags
-from training._lock import promotion_lock
-from training._model_card import MODEL_CARD, model_card, registry_description
+from models import FORMAT_VERSION, ResponderModel, alias_version
+from training.config import Config, TrackingConfig
+from training.registry._lineage import lineage_tags
+from training.registry._lock import promotion_lock
+from training.registry._model_card import MODEL_CARD, model_card, registry_description
+from training.registry._runs import client_for
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +39,6 @@ AUDIT_PREFIX = "audit/"  # registered-model tags, one per alias move
 TRAINED = "trained by rediscover train"  # why `train` makes its version champion
 
 
-def client_for(tracking: TrackingConfig) -> mlflow.MlflowClient:
-    """A client bound to the configured store (no global MLflow state)."""
-    return mlflow.MlflowClient(tracking_uri=tracking.uri, registry_uri=tracking.uri)
-
-
 def champion_version(tracking: TrackingConfig) -> str | None:
     """The registry version the ``champion`` alias points at, or None."""
     return alias_version(client_for(tracking), tracking.registered_model, CHAMPION)
@@ -59,95 +51,6 @@ def champion_is_current(tracking: TrackingConfig, version: str) -> bool:
     """
     mv = client_for(tracking).get_model_version(tracking.registered_model, version)
     return mv.tags.get(BUNDLE_FORMAT_TAG) == str(FORMAT_VERSION)
-
-
-def alias_version(client: mlflow.MlflowClient, name: str, alias: str) -> str | None:
-    """The version ``name@alias`` points at, or None (no such model or alias)."""
-    try:
-        return str(client.get_model_version_by_alias(name, alias).version)
-    except MlflowException:
-        return None
-
-
-def ensure_experiment(client: mlflow.MlflowClient, tracking: TrackingConfig) -> str:
-    """The configured experiment's id; created, with its artifact folder, if new."""
-    experiment = client.get_experiment_by_name(tracking.experiment)
-    if experiment is not None:
-        return str(experiment.experiment_id)
-    return str(
-        client.create_experiment(
-            tracking.experiment,
-            artifact_location=tracking.artifact_root.resolve().as_uri(),
-        )
-    )
-
-
-@contextmanager
-def training_run(config: Config, *, tags: dict[str, str]) -> Iterator[str]:
-    """Open an MLflow run with the resolved config logged; yield its id.
-
-    The run is marked FAILED if the body raises, so a crash is visible in the UI.
-    """
-    client = client_for(config.tracking)
-    experiment_id = ensure_experiment(client, config.tracking)
-    run = client.create_run(experiment_id, tags=tags, run_name="train")
-    run_id = run.info.run_id
-    client.log_batch(run_id, params=run_params(config))
-    try:
-        yield run_id
-    except BaseException:
-        client.set_terminated(run_id, "FAILED")
-        raise
-    client.set_terminated(run_id, "FINISHED")
-
-
-def log_training(
-    config: Config, run_id: str, model: ResponderModel, *, seconds: float
-) -> None:
-    """Log summary metrics, the per-drug CV table and an AUROC histogram."""
-    client = client_for(config.tracking)
-    table = cv_table(model)
-    auroc = table["auroc"].dropna()
-    summary = {
-        "n_drugs": len(table),
-        "cv_auroc_median": float(auroc.median()),
-        "cv_auroc_min": float(auroc.min()),
-        "cv_auroc_max": float(auroc.max()),
-        "cv_brier_median": float(table["brier"].median()),
-        "training_seconds": seconds,
-    }
-    client.log_batch(run_id, metrics=[Metric(k, v, 0, 0) for k, v in summary.items()])
-    client.set_tag(run_id, "data_hash", model.metadata.data_hash)
-    with tempfile.TemporaryDirectory() as tmp:
-        table.to_csv(Path(tmp) / "cv_metrics.csv", index=False)
-        _plot_auroc(auroc.to_numpy(), Path(tmp) / "cv_auroc.png")
-        client.log_artifacts(run_id, tmp)
-
-
-def cv_table(model: ResponderModel) -> pd.DataFrame:
-    """One row per drug: training counts and out-of-fold metrics (aggregates only)."""
-    rows = []
-    for drug, info in sorted(model.metadata.drugs.items()):
-        low, high = info.cv.auroc_ci or (np.nan, np.nan)
-        rows.append(
-            {
-                "drug": drug,
-                "served_by": info.served_by,
-                "n_samples": info.n_training_samples,
-                "n_responders": info.n_responders,
-                "prevalence": info.cv.prevalence,
-                "auroc": info.cv.auroc,
-                "auroc_ci_low": low,
-                "auroc_ci_high": high,
-                "auprc": info.cv.auprc,
-                "brier": info.cv.brier,
-                "auroc_per_drug": info.cv_per_drug.auroc if info.cv_per_drug else None,
-                "auroc_pooled": info.cv_pooled.auroc if info.cv_pooled else None,
-                "brier_per_drug": info.cv_per_drug.brier if info.cv_per_drug else None,
-                "brier_pooled": info.cv_pooled.brier if info.cv_pooled else None,
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def register_bundle(
@@ -186,7 +89,7 @@ def register_version(
     The model card is logged next to the bundle (``model_card.md``; outside it, so
     the bundle's checksums stay its own) and its summary becomes the version's
     description. The version carries the data hash and source, the lineage tags
-    (`training.lineage_tags`) and ``tags``.
+    (`training.registry.lineage_tags`) and ``tags``.
     """
     client = client_for(config.tracking)
     name = config.tracking.registered_model
@@ -382,33 +285,3 @@ def _check_version(client: mlflow.MlflowClient, name: str, version: str) -> None
         raise ValueError(
             f"{name} has no version {version!r}; registered versions: {known}"
         ) from None
-
-
-def run_params(config: Config) -> list[Param]:
-    """The resolved config as MLflow params, store credentials blanked.
-
-    A store URI may carry a password (``postgresql://user:secret@host/db``).
-    """
-    flat = _flatten(config.model_dump(mode="json"))
-    return [Param(key, redact_credentials(str(value))) for key, value in flat]
-
-
-def _flatten(tree: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            yield from _flatten(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}", value
-
-
-def _plot_auroc(auroc: np.ndarray, path: Path) -> None:
-    # A bare Figure needs no pyplot backend, so this works on a headless server.
-    figure = Figure(figsize=(6, 4))
-    axis = figure.subplots()
-    axis.hist(auroc, bins=np.linspace(0.3, 1.0, 29).tolist(), color="#4477aa")
-    axis.axvline(0.5, color="grey", linestyle="--", label="chance")
-    axis.axvline(float(np.median(auroc)), color="#cc3311", label="median")
-    axis.set(xlabel="cross-validated AUROC", ylabel="drugs", title="Per-drug CV AUROC")
-    axis.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)

@@ -24,13 +24,13 @@ import numpy as np
 import pandas as pd
 
 from models import BundleMetadata, ResponderModel
-from training._gate import DrugComparison, Estimate, HoldOutMetrics
-from training._pipeline import CrossValidation
 from training.data import Cohort
+from training.evaluation import auroc, bootstrap_weights, brier, percentile_interval
+from training.fitting import CrossValidation
 
 # The evaluation package's grouped resampler and interval rule, so the gate's
 # intervals mean what `rediscover evaluate`'s do.
-from training.evaluation import auroc, bootstrap_weights, brier, percentile_interval
+from training.retraining._gate import DrugComparison, Estimate, HoldOutMetrics
 
 MIN_REPORTED = 5  # per-drug rows from fewer episodes are not reported
 Statistic = Callable[[np.ndarray], np.ndarray]  # bootstrap weights -> one per row
@@ -60,7 +60,7 @@ def holdout_frame(
     new = new_episodes(oof, reference.treatments)
     served_by = {d: i.served_by for d, i in challenger.metadata.drugs.items()}
     kind = kind_chosen_without(oof, new, served_by=served_by)
-    own = np.where(oof["drug"].map(kind) == "pooled", oof["pooled"], oof["per_drug"])
+    own = cv.predictions(kind).to_numpy()
     keep = (
         new
         & oof["drug"].isin(champion.drugs).to_numpy()

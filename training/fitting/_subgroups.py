@@ -56,7 +56,9 @@ class _Carriers:
     column: dict[str, int]
 
     @classmethod
-    def of(cls, carriers: pd.DataFrame) -> _Carriers:
+    def of(cls, carriers: pd.DataFrame | _Carriers) -> _Carriers:
+        if isinstance(carriers, _Carriers):
+            return carriers
         names = [str(c) for c in carriers.columns]
         return cls(carriers.to_numpy(dtype=bool), {n: i for i, n in enumerate(names)})
 
@@ -95,24 +97,6 @@ def rule_carriers(
 def select(carriers: pd.DataFrame, conditions: Conditions) -> np.ndarray:
     """Which episodes (rows of the boolean ``carriers`` frame) a rule selects."""
     return _Carriers.of(carriers).select(conditions)
-
-
-def tree_rules(
-    carriers: pd.DataFrame,
-    predicted: np.ndarray,
-    *,
-    max_depth: int = MAX_DEPTH,
-    min_selected: int = MIN_SELECTED,
-    seed: int = 0,
-) -> list[Conditions]:
-    """The path to every non-root node of a shallow tree fitted to ``predicted``.
-
-    Episodes without a prediction (NaN) are left out of the fit.
-    """
-    return _tree_rules(
-        _Carriers.of(carriers), predicted, max_depth=max_depth,
-        min_selected=min_selected, seed=seed,
-    )  # fmt: skip
 
 
 def _tree_rules(
@@ -160,7 +144,7 @@ def _tree_rules(
 
 
 def candidate_rules(
-    carriers: pd.DataFrame,
+    carriers: pd.DataFrame | _Carriers,
     predicted: np.ndarray,
     *,
     features: Sequence[str] = (),
@@ -169,21 +153,7 @@ def candidate_rules(
     seed: int = 0,
 ) -> list[Conditions]:
     """Tree paths, then "X" and "not X" for the tree's features and ``features``."""
-    return _candidates(
-        _Carriers.of(carriers), predicted, features=features, max_depth=max_depth,
-        min_selected=min_selected, seed=seed,
-    )  # fmt: skip
-
-
-def _candidates(
-    carriers: _Carriers,
-    predicted: np.ndarray,
-    *,
-    features: Sequence[str],
-    max_depth: int,
-    min_selected: int,
-    seed: int,
-) -> list[Conditions]:
+    carriers = _Carriers.of(carriers)
     paths = _tree_rules(
         carriers, predicted, max_depth=max_depth, min_selected=min_selected, seed=seed
     )
@@ -195,14 +165,6 @@ def _candidates(
         if f in carriers.column
         for present in (True, False)
     ]
-
-
-def judge(
-    carriers: pd.DataFrame, responded: np.ndarray, conditions: Conditions
-) -> SubgroupRule:
-    """A rule's observed counts, rate with its Wilson interval, and rate outside."""
-    selected = select(carriers, conditions)
-    return _rules([conditions], selected[None, :], np.asarray(responded))[0]
 
 
 def _rules(
@@ -229,7 +191,7 @@ def _rules(
 
 
 def best_rules(
-    carriers: pd.DataFrame,
+    carriers: pd.DataFrame | _Carriers,
     responded: np.ndarray,
     candidates: Sequence[Conditions],
     *,
@@ -246,20 +208,7 @@ def best_rules(
     rate with its interval's lower bound; ties in the lower bound go to the
     shorter, then the larger rule.
     """
-    return _best(
-        _Carriers.of(carriers), np.asarray(responded), candidates,
-        max_rules=max_rules, min_selected=min_selected,
-    )  # fmt: skip
-
-
-def _best(
-    carriers: _Carriers,
-    responded: np.ndarray,
-    candidates: Sequence[Conditions],
-    *,
-    max_rules: int,
-    min_selected: int,
-) -> list[SubgroupRule]:
+    carriers, responded = _Carriers.of(carriers), np.asarray(responded)
     distinct: dict[bytes, tuple[Conditions, np.ndarray]] = {}
     for candidate in sorted(candidates, key=len):
         mask = carriers.select(candidate)
@@ -330,11 +279,11 @@ def discover_subgroups(
 
     def search(rows: np.ndarray) -> list[SubgroupRule]:
         part = table.rows(rows)
-        found = _candidates(
+        found = candidate_rules(
             part, predicted[rows], features=features, max_depth=max_depth,
             min_selected=min_selected, seed=seed,
         )  # fmt: skip
-        return _best(
+        return best_rules(
             part, responded[rows], found, max_rules=max_rules,
             min_selected=min_selected,
         )  # fmt: skip

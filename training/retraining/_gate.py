@@ -1,9 +1,9 @@
 """The promotion gate: may a retrained challenger replace the champion?
 
-A pure function of metrics (`apply_gate`): `training.compare_holdout` measures
+A pure function of metrics (`apply_gate`): `compare_holdout` measures
 champion and challenger on the same episodes, the episodes the champion never
 saw, and the gate checks them against the thresholds in ``mlflow.yml``
-(``gate:``, `training.GateConfig`). Every check is reported, passed or not, so a
+(``gate:``, `training.config.GateConfig`). Every check is reported, passed or not, so a
 refusal says all of what was wrong.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from training._config import GateConfig
+from training.config import GateConfig
 
 Interval = tuple[float, float]
 # Margins are inclusive; differences of rounded metrics should not fail by 1e-17.
@@ -59,7 +59,7 @@ class DrugComparison:
 @dataclass(frozen=True)
 class HoldOutMetrics:
     """Champion and challenger on the same hold-out episodes (see
-    `training.compare_holdout`); deltas are challenger minus champion."""
+    `compare_holdout`); deltas are challenger minus champion."""
 
     n: int
     events: int
@@ -72,7 +72,7 @@ class HoldOutMetrics:
     drugs: tuple[DrugComparison, ...]
     # The champion's AUROC with its calibrated probabilities, and the AUROC those
     # probabilities should reach if the new outcomes follow them
-    # (`training.expected_auroc`).
+    # (`training.retraining.expected_auroc`).
     consistency_auroc: Estimate
     consistency_expected: float | None
     # Median per-drug CV AUROC over the drugs both models have.

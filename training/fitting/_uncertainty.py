@@ -1,7 +1,7 @@
 """Fit calibration, conformal sets, score bins and the profile domain on the
 out-of-fold predictions of cross-validation (so every step stays cross-fitted).
 
-Rules (defaults of :class:`training.UncertaintyConfig`):
+Rules (defaults of :class:`training.config.UncertaintyConfig`):
 
 calibration
     Per drug, on its served model's out-of-fold probabilities: isotonic with at least
@@ -32,14 +32,14 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
-from features import Profile, canonical_tumour_type, event_tokens
+from features import Profile, event_tokens
 from models import (
     Calibrator,
     ConformalThresholds,
@@ -50,12 +50,9 @@ from models import (
     UncertaintyModel,
     logit,
 )
-from training._config import UncertaintyConfig
-from training._pooled import choose_served
+from training.config import UncertaintyConfig
 from training.data import Cohort
-
-if TYPE_CHECKING:  # _pipeline imports this module
-    from training._pipeline import CrossValidation
+from training.fitting._cross_validation import CrossValidation
 
 
 def calibration_method(
@@ -176,15 +173,10 @@ def fit_domain(
 def episode_frame(cv: CrossValidation, cohort: Cohort) -> pd.DataFrame:
     """Held-out episodes with the served model's raw probability (``raw``), its kind
     (``served_by``) and the canonical tumour type; episodes never scored are dropped."""
-    served = choose_served(cv.cv_own, cv.cv_pooled)
-    kind = cv.oof["drug"].map(served)
-    tumour_type = {
-        p.sample_id: canonical_tumour_type(p.tumour_type) for p in cohort.profiles
-    }
     return cv.oof.assign(
-        served_by=kind,
-        raw=cv.oof["pooled"].where(kind.eq("pooled"), cv.oof["per_drug"]),
-        tumour_type=cv.oof["sample_id"].map(tumour_type),
+        served_by=cv.oof["drug"].map(cv.served),
+        raw=cv.predictions(),
+        tumour_type=cv.oof["sample_id"].map(cohort.tumour_type),
     ).dropna(subset=["raw", "served_by"])
 
 

@@ -9,19 +9,16 @@ not a fully nested split; the boosters themselves never saw the episode they sco
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from models import UncertaintyModel
-from training._config import UncertaintyConfig
-from training._uncertainty import episode_frame, fit_episodes
+from training.config import UncertaintyConfig
 from training.data import Cohort
-
-if TYPE_CHECKING:
-    from training._pipeline import CrossValidation
+from training.fitting import CrossValidation, episode_frame, fit_episodes
 
 
 def held_out_uncertainty(

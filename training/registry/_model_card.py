@@ -15,7 +15,7 @@ import numpy as np
 
 from features import canonical_tumour_type
 from models import CvMetrics, ResponderModel
-from training._config import Config
+from training.config import Config
 from training.data import Cohort
 
 MODEL_CARD = "model_card.md"

@@ -14,14 +14,14 @@ import xgboost as xgb
 from tqdm.auto import tqdm
 
 from features import Profile, ProfileVectorizer
-from training._config import TrainingConfig, XGBoostConfig
+from training.config import TrainingConfig, XGBoostConfig
 
 logger = logging.getLogger(__name__)
 
 
 class Trainer(Protocol):
     """Fits one booster: :func:`fit_booster` in this process, or
-    :class:`training.DaskTrainer` on a Dask cluster. Every fit of a training run
+    :class:`training.fitting.DaskTrainer` on a Dask cluster. Every fit of a training run
     goes through one trainer, so the CV loop exists once."""
 
     def __call__(

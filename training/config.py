@@ -89,7 +89,8 @@ class ServingConfig(_Section):
 
 
 class GateConfig(_Section):
-    """When ``rediscover retrain`` may replace the champion (`training.apply_gate`).
+    """When ``rediscover retrain`` may replace the champion (`apply_gate` in
+    :mod:`training.retraining`).
 
     Champion and challenger are compared on the episodes the champion never saw;
     margins are in the metric's units. The hold-out comparisons (``auroc_margin``,

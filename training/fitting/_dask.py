@@ -1,8 +1,8 @@
 """Fit boosters on a Dask cluster with XGBoost's own Dask interface.
 
-:class:`DaskTrainer` is a :class:`training._fit.Trainer`: the CV loop, the final
+:class:`DaskTrainer` is a :class:`training.fitting.Trainer`: the CV loop, the final
 fit and the pooled model call it exactly where they would call
-:func:`training.fit_booster`, with the same parameters and seed.
+:func:`training.fitting.fit_booster`, with the same parameters and seed.
 
 Dask is imported inside the call: the local path never pays for it.
 """
@@ -16,8 +16,8 @@ import numpy as np
 import xgboost as xgb
 
 from models import partition_rows
-from training._config import XGBoostConfig
-from training._fit import booster_params
+from training.config import XGBoostConfig
+from training.fitting._boosters import booster_params
 
 if TYPE_CHECKING:
     from distributed import Client

@@ -14,9 +14,8 @@ import xgboost as xgb
 from tqdm.auto import tqdm
 
 from features import DrugKnowledge, Profile, encode_pairs
-from models import CvMetrics
-from training._config import TrainingConfig, XGBoostConfig
-from training._fit import Trainer, fit_booster
+from training.config import TrainingConfig, XGBoostConfig
+from training.fitting._boosters import Trainer, fit_booster
 
 
 def pair_block(
@@ -59,23 +58,3 @@ def cross_validate_pooled(
         )
         oof[held_out] = booster.predict(xgb.DMatrix(design[held_out], missing=np.nan))
     return oof
-
-
-def choose_served(
-    own: dict[str, CvMetrics], pooled: dict[str, CvMetrics]
-) -> dict[str, str]:
-    """Per drug, the model with the lower cross-validated Brier score.
-
-    Brier is a proper score defined even for a drug whose held-out episodes are all
-    one outcome (where AUROC is not), so every drug gets a decision.
-    """
-    served = {}
-    for drug in sorted(set(own) | set(pooled)):
-        if drug not in pooled:
-            served[drug] = "per-drug"
-        elif drug not in own:
-            served[drug] = "pooled"
-        else:
-            better = pooled[drug].brier < own[drug].brier
-            served[drug] = "pooled" if better else "per-drug"
-    return served

@@ -1,0 +1,160 @@
+"""Train the bundle from a cohort: select drugs, cross-validate, choose, fit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib.metadata import version
+
+import numpy as np
+import pandas as pd
+
+from features import DrugKnowledge, ProfileVectorizer, pair_feature_names
+from models import BundleMetadata, DrugInfo, ResponderModel
+from training.config import Config
+from training.data import Cohort
+from training.fitting._boosters import Trainer, fit_booster, fit_final, trainable_drugs
+from training.fitting._cross_validation import (
+    CrossValidation,
+    cross_validate_cohort,
+    episodes,
+    pooled_params,
+    pooled_wanted,
+)
+from training.fitting._pooled import pair_block
+from training.fitting._summaries import summarise_explanations
+from training.fitting._uncertainty import fit_uncertainty
+
+logger = logging.getLogger(__name__)
+
+
+def select_drugs(
+    cohort: Cohort, *, config: Config, only: Sequence[str] | None = None
+) -> list[str]:
+    """Drugs to train: enough data for a model, optionally restricted to ``only``."""
+    treatments = cohort.treatments
+    if only is not None:
+        unknown = sorted(set(only) - set(cohort.drugs))
+        if unknown:
+            raise ValueError(
+                f"--drugs names drugs not in the cohort: {unknown}; "
+                f"known drugs include {list(cohort.drugs[:5])}"
+            )
+        treatments = treatments[treatments["drug"].isin(only)]
+    drugs = set(trainable_drugs(treatments, settings=config.training))
+    if pooled_wanted(
+        treatments, pooled=config.pooled, min_samples=config.training.min_samples
+    ):
+        counts = treatments.groupby("drug").size()
+        drugs |= set(counts.index[counts >= config.pooled.min_samples])
+    if not drugs:
+        raise ValueError("no drug has enough labelled samples to train a model")
+    logger.info(
+        "%d of %d drugs have enough data", len(drugs), treatments["drug"].nunique()
+    )
+    return sorted(drugs)
+
+
+def train_bundle(
+    cohort: Cohort,
+    *,
+    config: Config,
+    drugs: Sequence[str],
+    data_source: str,
+    knowledge: DrugKnowledge,
+    trainer: Trainer = fit_booster,
+) -> ResponderModel:
+    """Cross-validate per-drug and pooled models on shared folds, keep the better
+    per drug, then fit the chosen models on all data (each fit by ``trainer``)."""
+    cv = cross_validate_cohort(
+        cohort, config=config, drugs=drugs, knowledge=knowledge, trainer=trainer
+    )
+    return fit_bundle(
+        cohort,
+        cv,
+        config=config,
+        drugs=drugs,
+        data_source=data_source,
+        knowledge=knowledge,
+        trainer=trainer,
+    )
+
+
+def fit_bundle(
+    cohort: Cohort,
+    cv: CrossValidation,
+    *,
+    config: Config,
+    drugs: Sequence[str],
+    data_source: str,
+    knowledge: DrugKnowledge,
+    trainer: Trainer = fit_booster,
+) -> ResponderModel:
+    """Fit, on all data, the model that cross-validation chose for each drug."""
+    served = cv.served
+    treatments = cohort.treatments[cohort.treatments["drug"].isin(drugs)]
+    profiles = list(cohort.profiles)
+    rows = cohort.rows(treatments["sample_id"])
+    vectorizer = ProfileVectorizer(min_count=config.features.min_count).fit(profiles)
+    X = vectorizer.transform(profiles)
+    per_drug = [d for d, how in served.items() if how == "per-drug"]
+    boosters = fit_final(
+        X, episodes(treatments, rows, per_drug),
+        settings=config.training, params=config.xgboost, trainer=trainer,
+    )  # fmt: skip
+    vocabulary = sorted(treatments["drug"].unique())
+    pooled = None
+    if len(per_drug) < len(served):
+        block = pair_block(
+            profiles, rows, treatments["drug"].tolist(),
+            vocabulary=vocabulary, knowledge=knowledge,
+        )  # fmt: skip
+        pooled = trainer(
+            np.hstack([X[rows], block]), treatments["responded"].to_numpy(),
+            params=pooled_params(config), seed=config.training.seed,
+        )  # fmt: skip
+    names = list(vectorizer.get_feature_names_out())
+    metadata = BundleMetadata(
+        package_version=version("rediscover"),
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        data_source=data_source,
+        data_hash=cohort.data_hash(),
+        feature_names=names,
+        pooled_feature_names=pair_feature_names(names, vocabulary) if pooled else [],
+        drugs=_drug_infos(cohort, treatments, cv),
+    )
+    uncertainty = fit_uncertainty(cv, cohort, settings=config.uncertainty)
+    model = ResponderModel(
+        vectorizer, boosters, metadata=metadata, knowledge=knowledge,
+        uncertainty=uncertainty, pooled=pooled,
+    )  # fmt: skip
+    # Summaries need the fitted model (its SHAP values), so they are added last.
+    model.explanations = summarise_explanations(
+        model, cohort, cv, seed=config.training.seed, n_jobs=config.training.n_jobs
+    )
+    return model
+
+
+def _drug_infos(
+    cohort: Cohort, treatments: pd.DataFrame, cv: CrossValidation
+) -> dict[str, DrugInfo]:
+    infos = {}
+    for drug, group in treatments.groupby("drug"):
+        how = cv.served[str(drug)]
+        own, pooled = cv.cv_per_drug.get(str(drug)), cv.cv_pooled.get(str(drug))
+        chosen = own if how == "per-drug" else pooled
+        assert chosen is not None  # served only names kinds that were scored
+        infos[str(drug)] = DrugInfo(
+            n_training_samples=len(group),
+            n_responders=int(group["responded"].sum()),
+            tumour_types=sorted(set(cohort.tumour_type[group["sample_id"]])),
+            label_rule=str(group["label_rule"].iloc[0])
+            if "label_rule" in group
+            else "given",
+            served_by=how,
+            cv=chosen,
+            cv_per_drug=own,
+            cv_pooled=pooled,
+        )
+    return infos
