@@ -306,6 +306,23 @@ class DrugKnowledge(BaseModel):
         )
         return best, on_label
 
+    def biomarker_score(self, profile: Profile, drug: str) -> float:
+        """The drug's known biomarker alone, as a score (higher: more likely to
+        respond): the profile's value of the drug's numeric signature (TMB for a
+        checkpoint inhibitor, HRD score) where the drug has one and the profile
+        measured it; otherwise 4 - the best matching class + 1 (class 1 -> 4, class
+        4 -> 1), 0 when nothing matches."""
+        key = self.resolve(drug)
+        if key is None:
+            return 0.0
+        for rule in self.entries[key].rules:
+            if rule.signature in ("tmb_mut_per_mb", "hrd_score"):
+                value = getattr(profile, rule.signature)
+                if value is not None:
+                    return float(value)
+        found = self._best_hit(profile, key)
+        return 0.0 if found is None else float(5 - found[0].matching_class)
+
     def target_match(self, profile: Profile, drug: str) -> dict[str, float]:
         """Indicator features (0.0 / 1.0) of how a profile matches a drug.
 

@@ -7,7 +7,6 @@ from models._dask_scoring import (
     explain_on_dask,
     partition_rows,
     rank_drugs_on_dask,
-    score_on_dask,
 )
 from models._domain import ProfileDomain, gene_token
 from models._explanations import (
@@ -25,8 +24,11 @@ from models._metadata import (
     BundleMetadata,
     CvMetrics,
     DrugInfo,
+    Endpoint,
+    Population,
     ServedBy,
 )
+from models._offset import Offsets, TumourTypeRates
 from models._patient import (
     KeyAlteration,
     PatientExplanation,
@@ -34,7 +36,13 @@ from models._patient import (
     WaterfallStep,
     explain_patient,
 )
-from models._ranking import DrugScore, FeatureContribution, rank_drugs
+from models._ranking import (
+    RANK_BY,
+    DrugScore,
+    FeatureContribution,
+    RankBy,
+    rank_drugs,
+)
 from models._registry import (
     alias_version,
     load_registered_bundle,
@@ -46,6 +54,7 @@ __all__ = [
     "FORMAT_VERSION",
     "INTERVAL_LEVEL",
     "MIN_CELL",
+    "RANK_BY",
     "Assessment",
     "BundleIntegrityError",
     "BundleMetadata",
@@ -58,17 +67,22 @@ __all__ = [
     "DrugInfo",
     "DrugScore",
     "DrugUncertainty",
+    "Endpoint",
     "ExplanationSet",
     "FeatureContribution",
     "FeatureImportance",
     "GroupThresholds",
     "KeyAlteration",
+    "Offsets",
     "PatientExplanation",
+    "Population",
     "ProfileDomain",
+    "RankBy",
     "ResponderModel",
     "ScoreBins",
     "ServedBy",
     "SubgroupRule",
+    "TumourTypeRates",
     "UncertaintyModel",
     "UnknownDrugError",
     "WaterfallStep",
@@ -83,7 +97,6 @@ __all__ = [
     "rank_drugs",
     "rank_drugs_on_dask",
     "redact_credentials",
-    "score_on_dask",
     "verify_bundle",
     "wilson_interval",
 ]

@@ -8,6 +8,7 @@ On disk a bundle is a folder::
     pooled.ubj             the pooled booster, when any drug is served by it
     uncertainty.json       calibrators, conformal thresholds, score bins, domain
     explanations.json      per-drug importances, carrier counts, subgroup rules
+    offsets.json           per-drug response rate by tumour type (the base margin)
     metadata.json          BundleMetadata (drugs, counts, CV metrics, data hash, ...)
     checksums.json         SHA-256 of every file above
 
@@ -29,6 +30,7 @@ from typing import TypeVar
 import numpy as np
 import xgboost as xgb
 from pydantic import BaseModel
+from scipy.special import expit
 
 from features import (
     DRUG_PREFIX,
@@ -37,9 +39,11 @@ from features import (
     ProfileVectorizer,
     canonical_tumour_type,
     encode_pairs,
+    pair_feature_names,
 )
 from models._explanations import DrugExplanation, ExplanationSet
 from models._metadata import FORMAT_VERSION, BundleMetadata
+from models._offset import Offsets
 from models._uncertainty import UncertaintyModel
 
 logger = logging.getLogger(__name__)
@@ -51,6 +55,7 @@ KNOWLEDGE = "knowledge.json"
 POOLED = "pooled.ubj"
 UNCERTAINTY = "uncertainty.json"
 EXPLANATIONS = "explanations.json"
+OFFSETS = "offsets.json"
 
 _Schema = TypeVar("_Schema", bound=BaseModel)
 
@@ -67,9 +72,12 @@ def _sha256(path: Path) -> str:
 class ResponderModel:
     """Per-drug XGBoost responder models sharing one fitted profile vectorizer.
 
-    Drugs with enough data of their own are scored by their own booster; the rest
-    (and those where cross-validation preferred it) by one pooled booster over
-    profile x drug rows (see :func:`features.encode_pairs`).
+    Every drug starts from its response rate in the profile's tumour type
+    (``offsets``, given to XGBoost as the base margin); its own booster, or one
+    pooled booster over profile x drug rows (see :func:`features.encode_pairs`),
+    adds what the genome says, each reading the profile features and the drug's
+    target-match flags. A drug whose boosters did not beat that rate in
+    cross-validation is served by the rate alone (``served_by`` ``rate``).
 
     Parameters
     ----------
@@ -85,6 +93,8 @@ class ResponderModel:
     uncertainty
         Calibrators, conformal thresholds, score bins and the training profiles'
         domain, fitted on out-of-fold predictions.
+    offsets
+        Every drug's shrunk response rate per tumour type.
     pooled
         The pooled booster, required when any drug is served ``pooled``.
     explanations
@@ -99,6 +109,7 @@ class ResponderModel:
         metadata: BundleMetadata,
         knowledge: DrugKnowledge,
         uncertainty: UncertaintyModel,
+        offsets: Offsets,
         pooled: xgb.Booster | None = None,
         explanations: ExplanationSet | None = None,
     ) -> None:
@@ -110,8 +121,14 @@ class ResponderModel:
                 "per-drug boosters and metadata disagree on drugs: "
                 f"{sorted(per_drug ^ set(boosters))}"
             )
-        if len(per_drug) < len(metadata.drugs) and pooled is None:
+        served = {info.served_by for info in metadata.drugs.values()}
+        if "pooled" in served and pooled is None:
             raise ValueError("drugs served by the pooled model need a pooled booster")
+        if set(offsets.drugs) != set(metadata.drugs):
+            raise ValueError(
+                "offsets and metadata disagree on drugs: "
+                f"{sorted(set(offsets.drugs) ^ set(metadata.drugs))}"
+            )
         disagree = sorted(
             drug
             for drug, known in uncertainty.drugs.items()
@@ -125,6 +142,7 @@ class ResponderModel:
         self.metadata = metadata
         self.knowledge = knowledge
         self.uncertainty = uncertainty
+        self.offsets = offsets
         self.pooled = pooled
         self.explanations = explanations or ExplanationSet()
         self._drug_vocabulary = [
@@ -139,10 +157,14 @@ class ResponderModel:
         return sorted(self.metadata.drugs)
 
     def feature_names(self, drug: str) -> list[str]:
-        """Columns of the matrix the drug's booster scores."""
-        if drug in self.boosters:
-            return self.metadata.feature_names
-        return self.metadata.pooled_feature_names
+        """Columns of the matrix the drug's booster scores (none for a drug served
+        by its rate)."""
+        served_by = self.metadata.drugs[drug].served_by
+        if served_by == "pooled":
+            return self.metadata.pooled_feature_names
+        if served_by == "rate":
+            return []
+        return pair_feature_names(self.metadata.feature_names, ())
 
     def design(
         self,
@@ -155,43 +177,51 @@ class ResponderModel:
         profiles); ``X`` is the profiles' vectorized matrix when already built."""
         if X is None:
             X = self.vectorizer.transform(profiles)
-        return {
-            drug: X
-            if drug in self.boosters
-            else encode_pairs(
-                X,
-                profiles,
-                [drug] * len(profiles),
-                drug_vocabulary=self._drug_vocabulary,
+        out = {}
+        for drug in self.drugs if drugs is None else drugs:
+            served_by = self.metadata.drugs[drug].served_by
+            if served_by == "rate":
+                out[drug] = np.zeros((len(profiles), 0), dtype=np.float32)
+                continue
+            vocabulary = self._drug_vocabulary if served_by == "pooled" else ()
+            out[drug] = encode_pairs(
+                X, profiles, [drug] * len(profiles), drug_vocabulary=vocabulary,
                 knowledge=self.knowledge,
-            )
-            for drug in (self.drugs if drugs is None else drugs)
-        }
+            )  # fmt: skip
+        return out
+
+    def base_rate(self, profiles: Sequence[Profile], drug: str) -> np.ndarray:
+        """The drug's response rate in each profile's tumour type: where its score
+        starts before the genome moves it."""
+        types = [canonical_tumour_type(p.tumour_type) for p in profiles]
+        return self.offsets.drugs[drug].rate(types)
 
     def _predict(
-        self, design: dict[str, np.ndarray], **options: bool
+        self,
+        profiles: Sequence[Profile],
+        design: dict[str, np.ndarray],
+        **options: bool,
     ) -> dict[str, np.ndarray]:
-        matrices: dict[int, xgb.DMatrix] = {}  # per-drug boosters share one matrix
+        types = [canonical_tumour_type(p.tumour_type) for p in profiles]
         out = {}
         for drug, X in design.items():
-            if id(X) not in matrices:
-                matrices[id(X)] = xgb.DMatrix(
-                    # Columns are checked once at load (vectorizer == metadata);
-                    # naming them here would cost a string decode per drug per call.
-                    X,
-                    missing=np.nan,
-                )
+            margin = self.offsets.drugs[drug].margin(types)
             booster = self.boosters.get(drug, self.pooled)
-            assert booster is not None  # __init__ refuses pooled drugs without it
-            out[drug] = booster.predict(
-                matrices[id(X)], validate_features=False, **options
-            )
+            if self.metadata.drugs[drug].served_by == "rate" or booster is None:
+                out[drug] = (
+                    margin[:, None] if options.get("pred_contribs") else expit(margin)
+                )
+                continue
+            # Columns are checked once at load (vectorizer == metadata); naming
+            # them here would cost a string decode per drug per call.
+            matrix = xgb.DMatrix(X, base_margin=margin, missing=np.nan)
+            out[drug] = booster.predict(matrix, validate_features=False, **options)
         return out
 
     def score(self, profiles: Sequence[Profile]) -> dict[str, np.ndarray]:
         """The boosters' raw (uncalibrated) probability of response, per drug, one
         value per profile; :func:`models.rank_drugs` gives the calibrated ones."""
-        return self._predict(self.design(profiles))
+        return self._predict(profiles, self.design(profiles))
 
     def calibrate(self, drug: str, raw: np.ndarray) -> np.ndarray:
         """The drug's calibrated probabilities for raw booster probabilities."""
@@ -214,7 +244,7 @@ class ResponderModel:
         """
         if design is None:
             design = self.design(profiles)
-        return self._predict(design, pred_contribs=True)
+        return self._predict(profiles, design, pred_contribs=True)
 
     def explanation(self, drug: str) -> DrugExplanation | None:
         """The drug's aggregate explanation, or None if training stored none."""
@@ -256,6 +286,7 @@ class ResponderModel:
         (folder / KNOWLEDGE).write_text(self.knowledge.model_dump_json())
         (folder / UNCERTAINTY).write_text(self.uncertainty.model_dump_json())
         (folder / EXPLANATIONS).write_text(self.explanations.model_dump_json())
+        (folder / OFFSETS).write_text(self.offsets.model_dump_json())
         checksums = {
             p.relative_to(folder).as_posix(): _sha256(p)
             for p in sorted(folder.rglob("*"))
@@ -287,10 +318,12 @@ class ResponderModel:
         pooled = _read_booster(path / POOLED) if (path / POOLED).is_file() else None
         uncertainty = _read_json(path / UNCERTAINTY, UncertaintyModel)
         explanations = _read_json(path / EXPLANATIONS, ExplanationSet)
+        offsets = _read_json(path / OFFSETS, Offsets)
         try:
             return cls(
                 vectorizer, boosters, metadata=metadata, knowledge=knowledge,
-                uncertainty=uncertainty, pooled=pooled, explanations=explanations,
+                uncertainty=uncertainty, offsets=offsets, pooled=pooled,
+                explanations=explanations,
             )  # fmt: skip
         except ValueError as exc:
             raise BundleIntegrityError(

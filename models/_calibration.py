@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy.special import expit
 
 # Raw probabilities are clipped this far from 0 and 1 before taking the logit.
 _EPS = 1e-6
@@ -72,5 +73,5 @@ class Calibrator(BaseModel):
         if self.method == "isotonic":
             return np.interp(raw, self.x, self.y)
         if self.method == "sigmoid":
-            return 1.0 / (1.0 + np.exp(-(self.a * logit(raw) + self.b)))
+            return expit(self.a * logit(raw) + self.b)
         return raw.copy()

@@ -11,14 +11,12 @@ never pay for it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from functools import partial
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-import xgboost as xgb
 
-from features import Profile
+from features import Profile, canonical_tumour_type
 from models._bundle import ResponderModel
 from models._ranking import DrugScore, rank_drugs
 
@@ -67,55 +65,35 @@ def partition_rows(
 
 def explain_on_dask(
     model: ResponderModel,
+    profiles: Sequence[Profile],
     design: dict[str, np.ndarray],
     *,
     client: Client,
     rows_per_partition: int = ROWS_PER_PARTITION,
 ) -> dict[str, np.ndarray]:
     """:meth:`ResponderModel.explain` by ``xgboost.dask.predict``: TreeSHAP
-    contributions per drug, shape (n_profiles, n_features + 1), base value last."""
+    contributions per drug, shape (n_profiles, n_features + 1), base value last
+    (each drug's tumour-type offset included, as in the local path)."""
     from xgboost import dask as dxgb
 
-    predict = partial(dxgb.predict, client, pred_contribs=True, validate_features=False)
-    return _predict(model, design, client, predict, rows_per_partition)
-
-
-def score_on_dask(
-    model: ResponderModel,
-    profiles: Sequence[Profile],
-    *,
-    client: Client,
-    rows_per_partition: int = ROWS_PER_PARTITION,
-) -> dict[str, np.ndarray]:
-    """:meth:`ResponderModel.score` by ``xgboost.dask.inplace_predict``: the raw
-    probability of response per drug, one value per profile."""
-    from xgboost import dask as dxgb
-
-    predict = partial(dxgb.inplace_predict, client, validate_features=False)
-    design = model.design(profiles)
-    return _predict(model, design, client, predict, rows_per_partition)
-
-
-def _predict(
-    model: ResponderModel,
-    design: dict[str, np.ndarray],
-    client: Client,
-    predict: Callable[[xgb.Booster, da.Array], da.Array],
-    rows_per_partition: int,
-) -> dict[str, np.ndarray]:
-    shared: dict[int, da.Array] = {}  # per-drug boosters share one design matrix
-    lazy = {}
+    types = [canonical_tumour_type(p.tumour_type) for p in profiles]
+    lazy, out = {}, {}
     for drug, X in design.items():
-        if id(X) not in shared:
-            (shared[id(X)],) = partition_rows(
-                client, X, rows_per_partition=rows_per_partition
-            )
+        margin = model.offsets.drugs[drug].margin(types)
         booster = model.boosters.get(drug, model.pooled)
-        assert booster is not None  # a bundle refuses pooled drugs without it
-        lazy[drug] = predict(booster, shared[id(X)])
+        if model.metadata.drugs[drug].served_by == "rate" or booster is None:
+            out[drug] = margin[:, None]
+            continue
+        features, offsets = partition_rows(
+            client, X, margin, rows_per_partition=rows_per_partition
+        )
+        matrix = dxgb.DaskDMatrix(client, features, base_margin=offsets, missing=np.nan)
+        lazy[drug] = dxgb.predict(
+            client, booster, matrix, pred_contribs=True, validate_features=False
+        )
     # One graph for all drugs: the workers predict every block in parallel.
     computed = client.gather(client.compute(list(lazy.values())))
-    return dict(zip(lazy, computed, strict=True))
+    return {**out, **dict(zip(lazy, computed, strict=True))}
 
 
 def rank_drugs_on_dask(
@@ -140,7 +118,8 @@ class _DaskExplained(ResponderModel):
         super().__init__(
             model.vectorizer, model.boosters, metadata=model.metadata,
             knowledge=model.knowledge, uncertainty=model.uncertainty,
-            pooled=model.pooled, explanations=model.explanations,
+            offsets=model.offsets, pooled=model.pooled,
+            explanations=model.explanations,
         )  # fmt: skip
         self._client = client
         self._rows_per_partition = rows_per_partition
@@ -153,6 +132,7 @@ class _DaskExplained(ResponderModel):
     ) -> dict[str, np.ndarray]:
         return explain_on_dask(
             self,
+            profiles,
             self.design(profiles) if design is None else design,
             client=self._client,
             rows_per_partition=self._rows_per_partition,

@@ -7,9 +7,18 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 # 2: drug knowledge and the pooled booster in the bundle; 3: uncertainty.json;
-# 4: explanations.json
-FORMAT_VERSION = 4
-ServedBy = Literal["per-drug", "pooled"]
+# 4: explanations.json; 5: offsets.json (tumour-type rates as the boosters'
+# base margin), target-match columns in per-drug boosters, drugs served by rate
+FORMAT_VERSION = 5
+# Whom the outcomes were measured in, and what they measure. A cell-line label
+# (ln IC50 below the drug's threshold) is not a patient's response.
+Population = Literal["cell_line", "patient"]
+Endpoint = Literal[
+    "ic50_sensitivity", "activity_area_sensitivity", "clinical_benefit",
+    "objective_response",
+]  # fmt: skip
+# rate: the drug's shrunk tumour-type rate alone (no genomic signal learned)
+ServedBy = Literal["rate", "per-drug", "pooled"]
 
 
 class CvMetrics(BaseModel):
@@ -39,6 +48,9 @@ class DrugInfo(BaseModel):
         default="per-drug", description="Which model scores this drug."
     )
     cv: CvMetrics = Field(description="Cross-validated metrics of the served model.")
+    cv_rate: CvMetrics | None = Field(
+        default=None, description="The drug's shrunk tumour-type rate alone."
+    )
     cv_per_drug: CvMetrics | None = Field(
         default=None, description="The drug's own model, when it had enough data."
     )
@@ -57,6 +69,8 @@ class BundleMetadata(BaseModel):
     created_at: str
     data_source: str
     data_hash: str
+    population: Population = Field(description="Whom the outcomes were measured in.")
+    endpoint: Endpoint = Field(description="What ``responded`` means.")
     feature_names: list[str] = Field(description="Profile features (vectorizer).")
     pooled_feature_names: list[str] = Field(
         default_factory=list,

@@ -2,8 +2,9 @@
 
 The booster's TreeSHAP contributions live in log-odds; a reader thinks in
 probabilities.  :func:`explain_patient` converts them **sequentially**: features are
-taken in order of decreasing |SHAP|, starting from the drug's base value (the mean
-training margin), and each feature's step is
+taken in order of decreasing |SHAP|, starting from the drug's base value (its
+response rate in the profile's tumour type, moved by the trees' mean over training
+samples), and each feature's step is
 
     Δp = sigmoid(running log-odds + φ) - sigmoid(running log-odds)
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from scipy.special import expit
 
 from features import Match, Profile, event_tokens
 from models._bundle import ResponderModel
@@ -68,11 +70,16 @@ class PatientExplanation:
 
     ``score`` is the drug's entry of :func:`models.rank_drugs` (calibrated
     probability, interval, conformal set, domain flag, matched biomarker, rank);
-    ``steps`` the SHAP waterfall from ``base_probability`` to ``raw_probability``
-    (see the module docstring); ``summary`` the drug's stored global explanation.
+    ``base_rate`` the drug's response rate in the profile's tumour type (the
+    boosters' offset); ``base_probability`` the SHAP base value (that rate moved
+    by the trees' average over training samples); ``steps`` the SHAP waterfall
+    from ``base_probability`` to ``raw_probability`` (see the module docstring),
+    empty for a drug served by its rate (no genomic signal learned); ``summary``
+    the drug's stored global explanation.
     """
 
     drug: str
+    base_rate: float
     base_probability: float
     raw_probability: float
     steps: tuple[WaterfallStep, ...]
@@ -116,8 +123,9 @@ def explain_patient(
     summary = model.explanation(drug)
     return PatientExplanation(
         drug=drug,
-        base_probability=_sigmoid(base),
-        raw_probability=steps[-1].end if steps else _sigmoid(base),
+        base_rate=score.base_rate,
+        base_probability=float(expit(base)),
+        raw_probability=steps[-1].end if steps else float(expit(base)),
         steps=steps,
         score=score,
         key_alteration=_key_alteration(
@@ -147,10 +155,6 @@ def _resolve_drug(model: ResponderModel, drug: str) -> str:
     )
 
 
-def _sigmoid(margin: float) -> float:
-    return float(1.0 / (1.0 + np.exp(-margin)))
-
-
 def _waterfall(
     shap: np.ndarray,
     values: np.ndarray,
@@ -171,8 +175,8 @@ def _waterfall(
         bars.append((f"other {len(rest)} {noun}", None, float(shap[rest].sum())))
     steps, margin = [], base
     for feature, value, phi in bars:
-        start, margin = _sigmoid(margin), margin + phi
-        steps.append(WaterfallStep(feature, value, phi, start, _sigmoid(margin)))
+        start, margin = float(expit(margin)), margin + phi
+        steps.append(WaterfallStep(feature, value, phi, start, float(expit(margin))))
     return tuple(steps)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from features import load_drug_knowledge
 from rediscover._data_commands import load_cohort
 from training.config import Config
 from training.explanation import (
@@ -74,7 +75,9 @@ def run_explain(args: argparse.Namespace, config: Config) -> int:
     )
     cohort = cohort.subset(drugs=drugs)
     print(f"explaining {len(drugs)} drugs ({source}): {', '.join(drugs)}")
-    reports = explain_drugs(cohort, config=config, drugs=drugs)
+    reports = explain_drugs(
+        cohort, config=config, drugs=drugs, knowledge=load_drug_knowledge()
+    )
     settings = config.training
     context = {
         "data": source, "drugs": len(drugs), "cv_folds": settings.cv_folds,

@@ -215,7 +215,7 @@ def _report_paths(args: argparse.Namespace) -> tuple[Path, Path]:
 def _print_evaluation(document: dict[str, Any], evaluation: Evaluation) -> None:
     frame = evaluation.predictions
     kinds = [c for c in ("per_drug", "pooled") if frame[c].notna().any()]
-    columns = ["model", *kinds, *evaluation.columns[1:]]
+    columns = ["model", *kinds, *evaluation.columns[1:], "biomarker"]
     table = auroc_table(frame, columns)
     print("AUROC of held-out predictions (model = the kind CV chose per drug)")
     print(f"{'drug':<24}{'n':>5}{'resp':>6} {'served':<9}"
@@ -230,6 +230,35 @@ def _print_evaluation(document: dict[str, Any], evaluation: Evaluation) -> None:
         top = document["top_shap"].get(drug, [])
         print("    top SHAP: " + ", ".join(f"{n} ({v:.2f})" for n, v in top))
     _print_spread(document)
+    _print_paired(document)
+    _print_ranking(document)
+
+
+def _print_paired(document: dict[str, Any]) -> None:
+    for baseline, paired in document["paired"].items():
+        print(
+            f"  model vs {baseline}, per drug (paired, bootstrap 95% CI): median "
+            f"AUROC difference {_cell(paired['median_delta'])} over "
+            f"{paired['drugs']} drugs; CI above 0 for {paired['ci_above_0']}, "
+            f"below 0 for {paired['ci_below_0']}"
+        )
+
+
+def _print_ranking(document: dict[str, Any]) -> None:
+    ranking = document["ranking"]
+    if not ranking["rules"]:
+        return
+    print(
+        f"\nranking rules on {ranking['samples']} held-out samples (top "
+        f"{ranking['k']} drugs each; mean responder share "
+        f"{ranking['base_rate']:.3f}):"
+    )
+    for rule, values in ranking["rules"].items():
+        z = values["relative_sensitivity_at_k"]
+        print(
+            f"  {rule:<12} precision@{ranking['k']} {values['precision_at_k']:.3f}"
+            + ("" if z is None else f"  mean ln IC50 z-score {z:+.3f}")
+        )
 
 
 def _print_spread(document: dict[str, Any]) -> None:

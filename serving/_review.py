@@ -87,6 +87,12 @@ def explain_response(
     )
     fields = {f.name: getattr(explained, f.name) for f in dataclasses.fields(explained)}
     return ExplainResponse.model_validate(
-        {**fields, "model_version": model_version, "request_id": request_id},
+        {
+            **fields,
+            "population": model.metadata.population,
+            "endpoint": model.metadata.endpoint,
+            "model_version": model_version,
+            "request_id": request_id,
+        },
         from_attributes=True,
     )

@@ -8,11 +8,12 @@ profile never ends up echoed in a response body or a log line.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from features import Profile
+from models import Endpoint, Population, RankBy
 
 _EXAMPLE_PROFILE = {
     "sample_id": "S-0001",
@@ -31,6 +32,16 @@ _TOP_K = Field(
 )
 
 
+_RANK_BY: Any = Field(
+    default="evidence",
+    description="How drugs are ordered: `evidence` (DRUP matching class first, "
+    "1 best, unmatched last; then calibrated probability), `probability` "
+    "(calibrated probability alone) or `lift` (probability minus the drug's rate "
+    "in the tumour type). See the README, 'How drugs are ranked'.",
+    examples=["evidence"],
+)
+
+
 class ScoreRequest(BaseModel):
     """One tumour profile to rank drugs for."""
 
@@ -40,6 +51,7 @@ class ScoreRequest(BaseModel):
         description="The tumour's biomarker profile.", examples=[_EXAMPLE_PROFILE]
     )
     top_k: int = _TOP_K
+    rank_by: RankBy = _RANK_BY
 
 
 class ScoreBatchRequest(BaseModel):
@@ -54,6 +66,7 @@ class ScoreBatchRequest(BaseModel):
         examples=[[_EXAMPLE_PROFILE]],
     )
     top_k: int = _TOP_K
+    rank_by: RankBy = _RANK_BY
 
 
 class FeatureContributionOut(BaseModel):
@@ -112,12 +125,29 @@ class DrugScoreOut(BaseModel):
     probability: float = Field(
         ge=0,
         le=1,
-        description="Calibrated probability of response: the model's probability "
-        "mapped through a calibrator fitted on cross-validated (held-out) "
-        "predictions (isotonic with plenty of data, sigmoid otherwise; shared by "
-        "the drugs of one model kind when a drug has too few). Drugs are ranked "
-        "by it.",
+        description="Calibrated probability of the bundle's endpoint (for a "
+        "cell-line bundle: that cell lines like this tumour are sensitive, not a "
+        "patient's response; see `population` and `endpoint` of the response): "
+        "the model's probability mapped through a calibrator fitted on "
+        "cross-validated (held-out) predictions (isotonic with plenty of data, "
+        "sigmoid otherwise; shared by the drugs of one model kind when a drug has "
+        "too few).",
         examples=[0.81],
+    )
+    base_rate: float = Field(
+        ge=0,
+        le=1,
+        description="The drug's response rate in this tumour type in the training "
+        "data, shrunk across tumour types (empirical Bayes; the drug's overall rate "
+        "for a type with fewer than 5 episodes): where the model's score starts.",
+        examples=[0.35],
+    )
+    lift: float = Field(
+        ge=-1,
+        le=1,
+        description="probability - base_rate: what the genome adds to the tumour "
+        "type's rate for this drug.",
+        examples=[0.46],
     )
     raw_probability: float = Field(
         ge=0,
@@ -157,7 +187,7 @@ class DrugScoreOut(BaseModel):
     )
     rank: int = Field(
         ge=1,
-        description="1 = most likely to respond (highest calibrated probability).",
+        description="Position in the list ordered by the request's `rank_by`.",
         examples=[1],
     )
     n_training_samples: int = Field(
@@ -168,9 +198,11 @@ class DrugScoreOut(BaseModel):
         "false means the score borrows from other tumour types.",
         examples=[True],
     )
-    served_by: Literal["per-drug", "pooled"] = Field(
-        description="Which model scored the drug: its own, or the pooled model that "
-        "borrows strength across drugs (chosen per drug by cross-validation).",
+    served_by: Literal["rate", "per-drug", "pooled"] = Field(
+        description="Which model scored the drug (chosen per drug by "
+        "cross-validated Brier score): its own, the pooled model that borrows "
+        "strength across drugs, or `rate`: the tumour type's rate alone, because "
+        "no model beat it (no genomic signal learned).",
         examples=["per-drug"],
     )
     matched_biomarker: BiomarkerMatchOut | None = Field(
@@ -201,6 +233,16 @@ class _Scored(BaseModel):
         description="Registry version of the model bundle that scored the request.",
         examples=["7"],
     )
+    population: Population = Field(
+        description="Whom the model's training outcomes were measured in.",
+        examples=["cell_line"],
+    )
+    endpoint: Endpoint = Field(
+        description="What a response is for this model: `ic50_sensitivity` (ln "
+        "IC50 below the drug's threshold in a cell line), `clinical_benefit` "
+        "(CR/PR or SD >= 16 weeks), `objective_response` (CR/PR).",
+        examples=["ic50_sensitivity"],
+    )
     request_id: str = Field(
         description="Opaque id of this request, also in the server log.",
         examples=["3f2b9c0e8d1a4b6c9e7f5a2d1c0b9a8e"],
@@ -211,7 +253,7 @@ class ScoreResponse(_Scored):
     """Every drug ranked for one profile, most likely responder first."""
 
     results: list[DrugScoreOut] = Field(
-        description="All drugs, sorted by calibrated probability, descending."
+        description="All drugs, in the request's `rank_by` order."
     )
 
 
@@ -219,8 +261,7 @@ class ScoreBatchResponse(_Scored):
     """One ranked drug list per submitted profile, in submission order."""
 
     results: list[list[DrugScoreOut]] = Field(
-        description="Per profile, all drugs sorted by calibrated probability, "
-        "descending."
+        description="Per profile, all drugs in the request's `rank_by` order."
     )
 
 
@@ -487,11 +528,20 @@ class ExplainResponse(_Scored):
     """Why one drug scored as it did for one profile."""
 
     drug: str = Field(description="The drug explained.", examples=["dabrafenib"])
+    base_rate: float = Field(
+        ge=0,
+        le=1,
+        description="The drug's response rate in this tumour type (shrunk across "
+        "types): the model starts from it, and the waterfall shows what the genome "
+        "adds.",
+        examples=[0.18],
+    )
     base_probability: float = Field(
         ge=0,
         le=1,
-        description="The model's base value (mean training log-odds) as a "
-        "probability: where the waterfall starts.",
+        description="The model's base value as a probability: the tumour type's "
+        "rate moved by the trees' average over training samples; where the "
+        "waterfall starts.",
         examples=[0.2],
     )
     raw_probability: float = Field(

@@ -40,7 +40,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from features import Profile
-from models import DrugScore, ResponderModel, load_registered_bundle, rank_drugs
+from models import (
+    DrugScore,
+    RankBy,
+    ResponderModel,
+    load_registered_bundle,
+    rank_drugs,
+)
 from serving._errors import masked_failures
 from serving._reload import ModelSlot, ServedBundle
 from serving._review import explain_response, review_routes
@@ -218,11 +224,14 @@ class Rediscover:
         loaded = self._require_model()
         request_id = uuid.uuid4().hex
         ranked = _rank(
-            loaded, [request.profile], top_k=request.top_k, request_id=request_id
-        )
+            loaded, [request.profile], top_k=request.top_k,
+            rank_by=request.rank_by, request_id=request_id,
+        )  # fmt: skip
         return ScoreResponse(
             model_version=loaded.version,
             request_id=request_id,
+            population=loaded.model.metadata.population,
+            endpoint=loaded.model.metadata.endpoint,
             results=_public(ranked[0]),
         )
 
@@ -232,11 +241,14 @@ class Rediscover:
         loaded = self._require_model()
         request_id = uuid.uuid4().hex
         ranked = _rank(
-            loaded, request.profiles, top_k=request.top_k, request_id=request_id
-        )
+            loaded, request.profiles, top_k=request.top_k,
+            rank_by=request.rank_by, request_id=request_id,
+        )  # fmt: skip
         return ScoreBatchResponse(
             model_version=loaded.version,
             request_id=request_id,
+            population=loaded.model.metadata.population,
+            endpoint=loaded.model.metadata.endpoint,
             results=[_public(scores) for scores in ranked],
         )
 
@@ -254,11 +266,16 @@ class Rediscover:
 
 
 def _rank(
-    loaded: ServedBundle, profiles: Sequence[Profile], *, top_k: int, request_id: str
+    loaded: ServedBundle,
+    profiles: Sequence[Profile],
+    *,
+    top_k: int,
+    rank_by: RankBy,
+    request_id: str,
 ) -> list[list[DrugScore]]:
     started = time.perf_counter()
     with masked_failures("scoring", request_id=request_id):
-        ranked = rank_drugs(loaded.model, profiles, top_k=top_k)
+        ranked = rank_drugs(loaded.model, profiles, top_k=top_k, rank_by=rank_by)
     logger.info(
         "request_id=%s scored profiles=%d top_k=%d model_version=%s in %.1f ms",
         request_id,

@@ -9,9 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy
+import xgboost as xgb
 
-from features import Alteration, Profile, canonical_tumour_type
-from models import UncertaintyModel
+from features import (
+    Alteration,
+    DrugKnowledge,
+    Profile,
+    ProfileVectorizer,
+    canonical_tumour_type,
+    encode_pairs,
+)
+from models import Offsets, TumourTypeRates, UncertaintyModel, logit
 from training.config import UncertaintyConfig
 from training.data import Cohort, write_cohort
 from training.fitting import fit_episodes
@@ -164,3 +172,31 @@ def in_sample_uncertainty(
         ignore_index=True,
     )
     return fit_episodes(frame, profiles, settings=UncertaintyConfig())
+
+
+def fit_drug_boosters(
+    vectorizer: ProfileVectorizer,
+    profiles: list[Profile],
+    outcomes: Mapping[str, np.ndarray],
+    *,
+    knowledge: DrugKnowledge,
+    params: Mapping[str, object],
+    rounds: int,
+) -> tuple[dict[str, xgb.Booster], dict[str, np.ndarray], Offsets]:
+    """Per-drug boosters of a hand-built bundle, fitted on what a bundle scores:
+    profile features plus the drug's target-match flags, from the drug's overall
+    rate (the offset, here the same for every tumour type). Returns the boosters,
+    their in-sample probabilities and the offsets."""
+    X = vectorizer.transform(profiles)
+    boosters, raw, rates = {}, {}, {}
+    for drug, y in outcomes.items():
+        design = encode_pairs(
+            X, profiles, [drug] * len(profiles), drug_vocabulary=(),
+            knowledge=knowledge,
+        )  # fmt: skip
+        rates[drug] = TumourTypeRates(pooled=float(np.mean(y)))
+        margin = np.full(len(y), float(logit(rates[drug].pooled)))
+        matrix = xgb.DMatrix(design, label=np.asarray(y, float), base_margin=margin)
+        boosters[drug] = xgb.train(dict(params), matrix, num_boost_round=rounds)
+        raw[drug] = boosters[drug].predict(matrix)
+    return boosters, raw, Offsets(drugs=rates)

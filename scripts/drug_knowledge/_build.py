@@ -18,7 +18,13 @@ from features import (
 )
 
 from ._civic import CivicItem, _item_order, civic_items, merge_item
-from ._curated_drugs import CURATED_DRUGS, CURATED_SOURCE, EXTRA_SYNONYMS
+from ._curated_drugs import (
+    CLASS_SOURCE,
+    CURATED_DRUGS,
+    CURATED_SOURCE,
+    DRUG_CLASSES,
+    EXTRA_SYNONYMS,
+)
 from ._gdsc import gdsc_entries
 from ._rules import curated_rules
 
@@ -36,21 +42,24 @@ CIVIC_SOURCE = KNOWLEDGE_SOURCES[1]
 
 
 def curated_entries(known: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Entry fields of the DRUP drugs that are not in ``known``."""
+    """Entry fields of the DRUP drugs that are not in ``known``, and of the
+    immune checkpoint drug classes."""
     missing = [drug for drug in DRUP_DRUGS if drug not in set(known)]
     unexplained = sorted(set(missing) - set(CURATED_DRUGS))
     if unexplained:
         raise ValueError(f"DRUP drugs neither in GDSC nor curated: {unexplained}")
+    curated = [(d, CURATED_DRUGS[d], CURATED_SOURCE) for d in missing]
+    curated += [(d, c, CLASS_SOURCE) for d, c in DRUG_CLASSES.items()]
     return {
         drug: {
-            "synonyms": list(CURATED_DRUGS[drug][0]),
-            "targets": list(CURATED_DRUGS[drug][1]),
+            "synonyms": list(synonyms),
+            "targets": list(targets),
             "unmapped_targets": [],
-            "pathway": CURATED_DRUGS[drug][2],
+            "pathway": pathway,
             "gdsc_drug_ids": [],
-            "sources": [CURATED_SOURCE],
+            "sources": [source],
         }
-        for drug in missing
+        for drug, (synonyms, targets, pathway), source in curated
     }
 
 

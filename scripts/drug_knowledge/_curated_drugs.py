@@ -73,6 +73,23 @@ CURATED_DRUGS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "alpelisib": (("Piqray", "BYL719"), ("PIK3CA",), "PI3K/MTOR signaling"),
 }
 
+# Immune checkpoint drug classes, as patient cohorts that pool several antibodies
+# name their treatment (e.g. the pooled 973-patient ICI cohort): the targets of the
+# class's members, so the class takes the same TMB and MSI rules they do.
+CLASS_SOURCE = "curated: immune checkpoint drug class; targets of its members' labels"
+DRUG_CLASSES: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
+    "anti-pd-1": (("anti-PD1",), ("PDCD1",), "Immune checkpoint"),
+    "anti-pd-l1": (("anti-PDL1",), ("CD274",), "Immune checkpoint"),
+    "anti-pd-1/pd-l1": ((), ("PDCD1", "CD274"), "Immune checkpoint"),
+    "anti-ctla-4": (("anti-CTLA4",), ("CTLA4",), "Immune checkpoint"),
+    "anti-ctla-4+anti-pd-1": (
+        ("anti-ctla-4 then anti-pd-1",), ("CTLA4", "PDCD1"), "Immune checkpoint",
+    ),
+    "anti-ctla-4+anti-pd-1/pd-l1": (
+        (), ("CTLA4", "PDCD1", "CD274"), "Immune checkpoint",
+    ),
+}  # fmt: skip
+
 # Brand names the GDSC list lacks, and CIViC's names for GDSC compounds.
 EXTRA_SYNONYMS: dict[str, tuple[str, ...]] = {
     "afatinib": ("Giotrif",),

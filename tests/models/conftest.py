@@ -2,24 +2,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import xgboost as xgb
 
 from features import Profile, ProfileVectorizer, load_drug_knowledge
 from models import BundleMetadata, CvMetrics, DrugInfo, ResponderModel
-from tests.conftest import in_sample_uncertainty
+from tests.conftest import fit_drug_boosters, in_sample_uncertainty
 
 
 def build_model(profiles: list[Profile], responded: np.ndarray) -> ResponderModel:
     """A real two-drug bundle: 'dabrafenib' follows the planted BRAF signal."""
     vectorizer = ProfileVectorizer(min_count=1).fit(profiles)
-    X = vectorizer.transform(profiles)
     names = list(vectorizer.get_feature_names_out())
     labels = {"dabrafenib": responded, "noise": np.arange(len(responded)) % 2}
     params = {"objective": "binary:logistic", "max_depth": 2, "seed": 0, "nthread": 1}
-    boosters = {
-        drug: xgb.train(params, xgb.DMatrix(X, label=y, feature_names=names), 20)
-        for drug, y in labels.items()
-    }
+    knowledge = load_drug_knowledge()
+    boosters, raw, offsets = fit_drug_boosters(
+        vectorizer, profiles, labels, knowledge=knowledge, params=params, rounds=20
+    )
     info = DrugInfo(
         n_training_samples=len(profiles),
         n_responders=int(responded.sum()),
@@ -32,19 +30,18 @@ def build_model(profiles: list[Profile], responded: np.ndarray) -> ResponderMode
         created_at="2026-01-01T00:00:00+00:00",
         data_source="planted",
         data_hash="0" * 64,
+        population="patient",
+        endpoint="clinical_benefit",
         feature_names=names,
         drugs=dict.fromkeys(labels, info),
     )
-    raw = {
-        drug: booster.predict(xgb.DMatrix(X, feature_names=names))
-        for drug, booster in boosters.items()
-    }
     return ResponderModel(
         vectorizer,
         boosters,
         metadata=metadata,
-        knowledge=load_drug_knowledge(),
+        knowledge=knowledge,
         uncertainty=in_sample_uncertainty(profiles, labels, raw),
+        offsets=offsets,
     )
 
 

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import xgboost as xgb
 
 from features import (
     Alteration,
@@ -36,7 +35,7 @@ from models import (
     SubgroupRule,
     wilson_interval,
 )
-from tests.conftest import in_sample_uncertainty
+from tests.conftest import fit_drug_boosters, in_sample_uncertainty
 
 TUMOUR_TYPES = (
     "melanoma",
@@ -109,18 +108,18 @@ def build_review_model(*, n_profiles: int = 400, seed: int = 0) -> ReviewFixture
     names = [str(n) for n in vectorizer.get_feature_names_out()]
     params = {"objective": "binary:logistic", "max_depth": 2, "eta": 0.3, "seed": 0}
     params["nthread"] = 1
-    train = xgb.DMatrix(X, feature_names=names)
-    boosters, raw = {}, {}
-    for drug, y in outcomes.items():
-        train.set_label(y.astype(float))
-        boosters[drug] = xgb.train(params, train, num_boost_round=25)
-        raw[drug] = boosters[drug].predict(train)
+    knowledge = load_drug_knowledge()
+    boosters, raw, offsets = fit_drug_boosters(
+        vectorizer, profiles, outcomes, knowledge=knowledge, params=params, rounds=25
+    )
     tumour_types = sorted({canonical_tumour_type(p.tumour_type) for p in profiles})
     metadata = BundleMetadata(
         package_version="test",
         created_at="2026-01-01T00:00:00+00:00",
         data_source="synthetic review cohort",
         data_hash=hashlib.sha256(X.tobytes()).hexdigest(),
+        population="patient",
+        endpoint="clinical_benefit",
         feature_names=names,
         drugs={
             drug: DrugInfo(
@@ -137,8 +136,9 @@ def build_review_model(*, n_profiles: int = 400, seed: int = 0) -> ReviewFixture
         vectorizer,
         boosters,
         metadata=metadata,
-        knowledge=load_drug_knowledge(),
+        knowledge=knowledge,
         uncertainty=in_sample_uncertainty(profiles, outcomes, raw),
+        offsets=offsets,
     )
     explanations = summarise_training(bare, profiles, outcomes)
     model = ResponderModel(
@@ -147,6 +147,7 @@ def build_review_model(*, n_profiles: int = 400, seed: int = 0) -> ReviewFixture
         metadata=metadata,
         knowledge=bare.knowledge,
         uncertainty=bare.uncertainty,
+        offsets=offsets,
         explanations=explanations,
     )
     return ReviewFixture(model, profiles, outcomes)
@@ -168,7 +169,8 @@ def summarise_training(
     drugs = {}
     for drug, y in outcomes.items():
         y = np.asarray(y, dtype=bool)
-        importance = np.abs(contributions[drug][:, :-1]).mean(axis=0)
+        # Profile columns only: the drug's target-match flags follow them.
+        importance = np.abs(contributions[drug][:, : len(names)]).mean(axis=0)
         top = np.argsort(-importance, kind="stable")[:n_top]
         carriers = {
             names[j]: Carriers(

@@ -42,6 +42,7 @@ def _with_summary(model: ResponderModel, summary: ExplanationSet) -> ResponderMo
         metadata=model.metadata,
         knowledge=model.knowledge,
         uncertainty=model.uncertainty,
+        offsets=model.offsets,
         explanations=summary,
     )
 

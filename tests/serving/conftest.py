@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import xgboost as xgb
 
 from features import (
     Alteration,
@@ -21,7 +20,7 @@ from features import (
     load_drug_knowledge,
 )
 from models import BundleMetadata, CvMetrics, DrugInfo, ResponderModel
-from tests.conftest import in_sample_uncertainty
+from tests.conftest import fit_drug_boosters, in_sample_uncertainty
 
 TUMOUR_TYPES = ("melanoma", "colorectal", "lung adenocarcinoma", "breast", "cml")
 OTHER_GENES = ("TP53", "KRAS", "PIK3CA", "APC", "PTEN")
@@ -60,12 +59,6 @@ def _labels(rng: np.random.Generator, profiles: list[Profile]) -> dict[str, Any]
     }
 
 
-def _train_booster(features: np.ndarray, labels: np.ndarray, names: list[str]) -> Any:
-    matrix = xgb.DMatrix(features, label=labels.astype(float), feature_names=names)
-    params = {"objective": "binary:logistic", "max_depth": 2, "eta": 0.3, "seed": 0}
-    return xgb.train(params, matrix, num_boost_round=30)
-
-
 def build_bundle(path: Path, *, n_profiles: int = 200, seed: int = 0) -> Path:
     """Train a three-drug bundle on seeded synthetic profiles and save it to ``path``.
 
@@ -78,11 +71,14 @@ def build_bundle(path: Path, *, n_profiles: int = 200, seed: int = 0) -> Path:
     features = vectorizer.transform(profiles)
     names = [str(n) for n in vectorizer.get_feature_names_out()]
     tumour_types = sorted({canonical_tumour_type(p.tumour_type) for p in profiles})
-    boosters, drugs, raw = {}, {}, {}
+    drugs = {}
     outcomes = _labels(rng, profiles)
+    knowledge = load_drug_knowledge()
+    params = {"objective": "binary:logistic", "max_depth": 2, "eta": 0.3, "seed": 0}
+    boosters, raw, offsets = fit_drug_boosters(
+        vectorizer, profiles, outcomes, knowledge=knowledge, params=params, rounds=30
+    )
     for drug, labels in outcomes.items():
-        boosters[drug] = _train_booster(features, labels, names)
-        raw[drug] = boosters[drug].predict(xgb.DMatrix(features, feature_names=names))
         drugs[drug] = DrugInfo(
             n_training_samples=n_profiles,
             n_responders=int(labels.sum()),
@@ -101,10 +97,11 @@ def build_bundle(path: Path, *, n_profiles: int = 200, seed: int = 0) -> Path:
         created_at=datetime(2026, 1, 1, tzinfo=UTC).isoformat(),
         data_source="synthetic",
         data_hash=hashlib.sha256(features.tobytes()).hexdigest(),
+        population="patient",
+        endpoint="clinical_benefit",
         feature_names=names,
         drugs=drugs,
     )
-    knowledge = load_drug_knowledge()
     uncertainty = in_sample_uncertainty(profiles, outcomes, raw)
     model = ResponderModel(
         vectorizer,
@@ -112,6 +109,7 @@ def build_bundle(path: Path, *, n_profiles: int = 200, seed: int = 0) -> Path:
         metadata=metadata,
         knowledge=knowledge,
         uncertainty=uncertainty,
+        offsets=offsets,
     )
     return model.save(path)
 

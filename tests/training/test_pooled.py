@@ -28,7 +28,9 @@ def test_served_prefers_the_lower_brier_score() -> None:
             "pooled": [0.9, 0.8, np.nan, 0.6],
         }
     )
-    cv = CrossValidation(oof=oof, cv_per_drug=own, cv_pooled=pooled)
+    rate = {d: metrics(0.25) for d in "abcd"}
+    oof["rate"] = 0.3
+    cv = CrossValidation(oof=oof, cv_rate=rate, cv_per_drug=own, cv_pooled=pooled)
     assert cv.served == {
         "a": "pooled",
         "b": "per-drug",

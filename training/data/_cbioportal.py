@@ -131,7 +131,9 @@ def import_study(folder: Path, *, mapping: StudyMapping | None = None) -> Import
         sample_column=mapping.treatments.sample,
         log=log,
     )
-    cohort = Cohort(profiles=kept, treatments=treatments)
+    cohort = Cohort(
+        profiles=kept, treatments=treatments, endpoint=mapping.response.label_rule
+    )
     _count_cohort(cohort, log)
     result = ImportResult(cohort, log.rejected, dict(sorted(log.counts.items())))
     _log_result(folder, result)

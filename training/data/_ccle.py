@@ -64,7 +64,10 @@ def load_ccle(
     treatments = _to_cosmic_ids(treatments, lines, profiles)
     known = set(treatments["sample_id"])
     kept = tuple(p for p in profiles if p.sample_id in known)
-    cohort = Cohort(profiles=kept, treatments=treatments)
+    cohort = Cohort(
+        profiles=kept, treatments=treatments, population="cell_line",
+        endpoint="activity_area_sensitivity",
+    )  # fmt: skip
     logger.info(
         "CCLE: %d GDSC-profiled lines, %d drugs, %d treatment rows, responder "
         "rate %.3f (ActArea z > %.2f)",

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from features import Profile, canonical_tumour_type
+from models import Endpoint, Population
 
 REQUIRED_TREATMENT_COLUMNS: tuple[str, ...] = ("sample_id", "drug", "responded")
 
@@ -29,10 +30,16 @@ class Cohort:
         One row per treatment episode: `sample_id` (str), `drug` (lower-case generic
         name), `responded` (0/1); optional `ln_ic50`, `start_date`, `cohort_id` and
         loader-specific columns. Stored as a copy with `responded` as int64.
+    population, endpoint
+        Whom the outcomes were measured in (``cell_line`` or ``patient``) and
+        what ``responded`` means (e.g. ``ic50_sensitivity``, ``clinical_benefit``);
+        a bundle trained on the cohort says so in every score.
     """
 
     profiles: tuple[Profile, ...]
     treatments: pd.DataFrame
+    population: Population = "patient"
+    endpoint: Endpoint = "clinical_benefit"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "profiles", tuple(self.profiles))
@@ -95,7 +102,10 @@ class Cohort:
             wanted = set(samples)
             keep &= self.treatments["sample_id"].isin(wanted)
             profiles = tuple(p for p in profiles if p.sample_id in wanted)
-        return Cohort(profiles=profiles, treatments=self.treatments[keep])
+        return Cohort(
+            profiles=profiles, treatments=self.treatments[keep],
+            population=self.population, endpoint=self.endpoint,
+        )  # fmt: skip
 
     def data_hash(self) -> str:
         """SHA-256 of the content, independent of profile, row and column order."""

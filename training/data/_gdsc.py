@@ -115,7 +115,10 @@ def load_gdsc(
     treatments = label_responders(
         treatments, tables.thresholds, rule=label_rule, zscore_cutoff=zscore_cutoff
     )
-    cohort = Cohort(profiles=profiles, treatments=treatments)
+    cohort = Cohort(
+        profiles=profiles, treatments=treatments, population="cell_line",
+        endpoint="ic50_sensitivity",
+    )  # fmt: skip
     logger.info(
         "GDSC v17: %d profiles, %d drugs, %d treatment rows, responder rate %.3f, "
         "label rules %s (%.1f s)",

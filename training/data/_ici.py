@@ -32,6 +32,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from features import Profile, canonical_tumour_type
+from models import Endpoint
 from training.data._cbioportal import ImportResult
 from training.data._cohort import Cohort
 from training.data._study_files import Rejection, RejectionLog, Table, read_table
@@ -144,7 +145,10 @@ def import_ici_pooled(folder: Path) -> ImportResult:
             "cohort_id": frame["Reference"],
         }
     )
-    return _result(table, ok, _pooled_tumour_types(frame), tmb, treatments, log)
+    return _result(
+        table, ok, _pooled_tumour_types(frame), tmb, treatments, log,
+        endpoint="objective_response",
+    )  # fmt: skip
 
 
 _POOLED_COLUMNS = (
@@ -210,7 +214,10 @@ def import_liu2019(folder: Path) -> ImportResult:
         }
     )
     tumour_types = pd.Series("melanoma", index=frame.index)
-    return _result(table, ok, tumour_types, tmb, treatments, log)
+    return _result(
+        table, ok, tumour_types, tmb, treatments, log,
+        endpoint=LIU2019_RESPONSE.label_rule,
+    )  # fmt: skip
 
 
 _LIU_COLUMNS = ("Sample ID", "nonsyn_muts", "BR", "PFS", "Tx")
@@ -259,6 +266,8 @@ def _result(
     tmb: pd.Series,
     treatments: pd.DataFrame,
     log: RejectionLog,
+    *,
+    endpoint: Endpoint,
 ) -> ImportResult:
     ok = log.keep(table, ok, tumour_types.isna(), None, "no tumour type")
     profiles = []
@@ -286,7 +295,10 @@ def _result(
                 )
             )
     kept = treatments[ok].astype({"responded": "int64"}).reset_index(drop=True)
-    cohort = Cohort(profiles=tuple(profiles), treatments=kept)
+    cohort = Cohort(
+        profiles=tuple(profiles), treatments=kept,
+        endpoint=endpoint,
+    )  # fmt: skip
     log.counts["kept"] = len(kept)
     log.counts["responders"] = int(kept["responded"].sum())
     log.counts["rejected"] = len(log.rejected)

@@ -42,6 +42,8 @@ def slice_by_date(
     return Cohort(
         profiles=tuple(p for p in cohort.profiles if p.sample_id in samples),
         treatments=treatments,
+        population=cohort.population,
+        endpoint=cohort.endpoint,
     )
 
 

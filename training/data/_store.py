@@ -25,11 +25,13 @@ import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, get_args
 
 import pandas as pd
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from features import Profile
+from models import Endpoint, Population
 from training.data._cohort import Cohort
 
 logger = logging.getLogger(__name__)
@@ -123,7 +125,11 @@ def read_cohort(folder: Path) -> Cohort:
         folder / TREATMENTS_FILE, recorded.get("treatment_dtypes", {})
     )
     try:
-        cohort = Cohort(profiles=profiles, treatments=treatments)
+        cohort = Cohort(
+            profiles=profiles, treatments=treatments,
+            population=_recorded(recorded, "population", Population, "patient"),
+            endpoint=_recorded(recorded, "endpoint", Endpoint, "clinical_benefit"),
+        )  # fmt: skip
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{folder / TREATMENTS_FILE}: {exc}") from exc
     expected = recorded.get("data_hash")
@@ -134,6 +140,16 @@ def read_cohort(folder: Path) -> Cohort:
             "after writing; write the folder again with write_cohort"
         )
     return cohort
+
+
+def _recorded(record: Mapping[str, object], key: str, kind: Any, default: str) -> Any:
+    # Folders written before the field existed hold patients' clinical benefit.
+    value = record.get(key, default)
+    try:
+        return TypeAdapter(kind).validate_python(value)
+    except ValidationError:
+        accepted = ", ".join(get_args(kind))
+        raise ValueError(f"{METADATA_FILE}: {key} must be one of {accepted}") from None
 
 
 def is_cohort_store(path: Path) -> bool:
@@ -218,6 +234,8 @@ def _write_files(
         "source": source,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "data_hash": cohort.data_hash(),
+        "population": cohort.population,
+        "endpoint": cohort.endpoint,
         "counts": {
             "profiles": len(cohort.profiles),
             "treatments": len(cohort.treatments),

@@ -184,7 +184,7 @@ class ResponseRule(BaseModel):
         return self.responder + self.stable + self.non_responder + self.not_evaluable
 
     @property
-    def label_rule(self) -> str:
+    def label_rule(self) -> Literal["clinical_benefit", "objective_response"]:
         """Name of the label this rule makes, stored with each treatment row."""
         return "clinical_benefit" if self.stable else "objective_response"
 

@@ -235,6 +235,13 @@ def _merge(
 ) -> _Merge:
     folder = store / VERSIONS_FOLDER / previous
     stored = read_cohort(folder)
+    stored_label = (stored.population, stored.endpoint)
+    if (new.population, new.endpoint) != stored_label:
+        raise CohortConflictError(
+            f"the new data's outcomes are {new.endpoint} in {new.population}s but "
+            f"stored version {previous} holds {stored.endpoint} in "
+            f"{stored.population}s; a store holds one endpoint"
+        )
     _check_profiles_agree(stored.profiles, new.profiles, version=previous)
     added, n_duplicates = _new_episodes(
         stored.treatments, new.treatments, version=previous
@@ -244,6 +251,8 @@ def _merge(
     cohort = Cohort(
         profiles=(*stored.profiles, *profiles),
         treatments=_concat_treatments(stored.treatments, added),
+        population=stored.population,
+        endpoint=stored.endpoint,
     )
     truth = _merge_truth(read_truth(folder), new_truth, cohort=cohort)
     return _Merge(cohort, truth, len(profiles), len(added), n_duplicates)

@@ -1,7 +1,7 @@
 """Judge a model honestly: splits, baselines fitted on the same folds, metrics with
 bootstrap intervals, measured uncertainty and the evaluation report."""
 
-from training.evaluation._baselines import fit_baselines, shrunk_rates
+from training.evaluation._baselines import fit_baselines
 from training.evaluation._biology import (
     ASSOCIATIONS,
     Association,
@@ -19,9 +19,11 @@ from training.evaluation._bootstrap import (
     percentile_interval,
 )
 from training.evaluation._held_out_shap import (
+    DrugFolds,
     HeldOutShap,
     feature_groups,
     fold_design,
+    group_membership,
     held_out_shap,
     ranking_stability,
     shap_ranking,
@@ -32,8 +34,10 @@ from training.evaluation._metrics import (
     reliability_curve,
     score_episodes,
 )
+from training.evaluation._panel import PanelRow, load_panel, run_panel
 from training.evaluation._plots import curves_png
 from training.evaluation._protocol import Evaluation, auroc_table, evaluate_folds
+from training.evaluation._ranking import paired_auroc, ranking_metrics
 from training.evaluation._report import (
     REPORT_CSS,
     format_estimate,
@@ -59,8 +63,10 @@ __all__ = [
     "SPLITS",
     "TRAIN_ONLY",
     "Association",
+    "DrugFolds",
     "Evaluation",
     "HeldOutShap",
+    "PanelRow",
     "association_table",
     "auprc",
     "auroc",
@@ -79,20 +85,24 @@ __all__ = [
     "fit_baselines",
     "fold_design",
     "format_estimate",
+    "group_membership",
     "grouped_folds",
     "held_out_shap",
     "held_out_uncertainty",
     "html_table",
+    "load_panel",
     "net_benefit",
+    "paired_auroc",
     "percentile_interval",
     "plain",
     "plotted_drugs",
+    "ranking_metrics",
     "ranking_stability",
     "reliability_curve",
     "run_metrics",
+    "run_panel",
     "score_episodes",
     "shap_ranking",
-    "shrunk_rates",
     "summarise_uncertainty",
     "temporal_folds",
     "tumour_type_folds",

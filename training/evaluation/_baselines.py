@@ -2,10 +2,14 @@
 
 - ``rule``: the matching rule in use today, treat every biomarker-matched sample
   (1 = matched, 0 = not; `features.DrugKnowledge.match`); nothing is fitted.
+- ``biomarker``: the drug's known biomarker alone, a score not a probability
+  (TMB for a checkpoint inhibitor, else the best DRUP matching class;
+  `features.DrugKnowledge.biomarker_score`); nothing is fitted.
 - ``rate``: the drug's response rate in the training fold (the training fold's
   overall rate for a drug it does not hold).
 - ``rate_shrunk``: the drug's rate per tumour type, shrunk towards the drug's
-  rate by beta-binomial empirical Bayes (`shrunk_rates`); a tumour type the
+  rate by beta-binomial empirical Bayes (`training.fitting.fit_rates`, the
+  offset the boosters start from); a tumour type the
   training fold lacks gets the drug's rate.
 - ``logistic``: L2-regularised logistic regression on the fold's own
   `features.ProfileVectorizer` features (median-imputed with missing indicators,
@@ -22,7 +26,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -34,9 +37,11 @@ from threadpoolctl import threadpool_limits
 
 from features import DrugKnowledge, Profile, canonical_tumour_type
 from training.config import TrainingConfig
-from training.fitting import fold_matrices, trainable_drugs
+from training.fitting import fit_rates, fold_matrices, trainable_drugs
 
-BASELINES: tuple[str, ...] = ("rule", "rate", "rate_shrunk", "logistic")
+BASELINES: tuple[str, ...] = (
+    "rule", "biomarker", "rate", "rate_shrunk", "logistic"
+)  # fmt: skip
 # Fixed, not tuned per fold: of 0.003-0.1, 0.01 gave 25 random GDSC drugs the best
 # held-out AUROC and a calibration slope near 1 (a choice made on that data).
 LOGISTIC_C = 0.01
@@ -51,6 +56,16 @@ def matching_rule(
     return np.array(
         [knowledge.match(by_id[s], d) is not None for s, d in pairs], dtype=float
     )
+
+
+def known_biomarker(
+    oof: pd.DataFrame, profiles: Sequence[Profile], knowledge: DrugKnowledge
+) -> np.ndarray:
+    """The drug's known biomarker alone (`features.DrugKnowledge.biomarker_score`):
+    TMB for a checkpoint inhibitor, the matching class otherwise; nothing fitted."""
+    by_id = {p.sample_id: p for p in profiles}
+    pairs = zip(oof["sample_id"], oof["drug"], strict=True)
+    return np.array([knowledge.biomarker_score(by_id[s], d) for s, d in pairs])
 
 
 def fit_baselines(
@@ -89,6 +104,9 @@ def fit_baselines(
     out = pd.DataFrame(np.nan, index=oof.index, columns=list(BASELINES))
     fold = frame["fold"].to_numpy()
     out.loc[fold >= 0, "rule"] = matching_rule(oof[fold >= 0], profiles, knowledge)
+    out.loc[fold >= 0, "biomarker"] = known_biomarker(
+        oof[fold >= 0], profiles, knowledge
+    )
     fold_of = folds.reindex([p.sample_id for p in profiles]).fillna(-1).to_numpy()
     matrices = fold_matrices(
         profiles, fold_of, n_folds=int(fold_of.max()) + 1, min_count=min_count
@@ -113,51 +131,15 @@ def fit_baselines(
 def _rates(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
     overall = float(train["responded"].mean())
     rate = test["drug"].map(train.groupby("drug")["responded"].mean())
-    counts = train.groupby(["drug", "tumour_type"])["responded"].agg(["sum", "size"])
-    trained = set(counts.index.get_level_values("drug"))
     shrunk = pd.Series(overall, index=test.index)
+    trained = train.groupby("drug")
     for drug, group in test.groupby("drug"):
-        if drug not in trained:
+        if drug not in trained.groups:
             continue
-        seen = counts.loc[drug]
-        table = shrunk_rates(seen["sum"].to_numpy(), seen["size"].to_numpy())
-        posterior = pd.Series(table.posterior, index=seen.index)
-        shrunk[group.index] = group["tumour_type"].map(posterior).fillna(table.mean)
+        seen = trained.get_group(drug)
+        rates = fit_rates(seen["tumour_type"].tolist(), seen["responded"].to_numpy())
+        shrunk[group.index] = rates.rate(group["tumour_type"].tolist())
     return pd.DataFrame({"rate": rate.fillna(overall), "rate_shrunk": shrunk})
-
-
-@dataclass(frozen=True)
-class ShrunkRates:
-    """Posterior mean rate per group, and the prior (pooled) mean and strength."""
-
-    posterior: np.ndarray
-    mean: float
-    concentration: float  # a + b of the beta prior; inf = complete pooling
-
-
-def shrunk_rates(events: np.ndarray, totals: np.ndarray) -> ShrunkRates:
-    """Beta-binomial empirical Bayes rates of several groups (method of moments).
-
-    The prior mean is the pooled rate m = sum(events) / sum(totals), so a group
-    with no data gets exactly the pooled rate. The intra-class correlation rho =
-    1 / (a + b + 1) comes from the binomial-weighted between-group dispersion
-    (Kleinman 1973): E[sum n_i (p_i - m)^2] = m (1 - m) [(k - 1) + rho (N -
-    sum n_i^2 / N)]; rho <= 0 pools completely, rho >= 1 leaves the raw rates.
-    Posterior mean of group i: (a + y_i) / (a + b + n_i) with a + b = 1/rho - 1.
-    """
-    events, totals = np.asarray(events, float), np.asarray(totals, float)
-    n = totals.sum()
-    mean = events.sum() / n
-    spread = n - (totals**2).sum() / n
-    if mean in (0.0, 1.0) or spread <= 0:
-        return ShrunkRates(np.full(len(totals), mean), float(mean), np.inf)
-    dispersion = (totals * (events / totals - mean) ** 2).sum() / (mean * (1 - mean))
-    rho = (dispersion - (len(totals) - 1)) / spread
-    if rho <= 0:
-        return ShrunkRates(np.full(len(totals), mean), float(mean), np.inf)
-    concentration = 1 / min(rho, 1 - 1e-9) - 1
-    posterior = (concentration * mean + events) / (concentration + totals)
-    return ShrunkRates(posterior, float(mean), float(concentration))
 
 
 def _standardised(X: np.ndarray, *, fit_rows: np.ndarray) -> np.ndarray:

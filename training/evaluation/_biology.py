@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from features import DrugKnowledge
 from training.config import Config
 from training.data import Cohort
 from training.evaluation._held_out_shap import (
@@ -175,6 +176,7 @@ def check_associations(
     cohort: Cohort,
     *,
     config: Config,
+    knowledge: DrugKnowledge,
     associations: Sequence[Association] = ASSOCIATIONS,
     top_k: int = 5,
     folds: pd.Series | None = None,
@@ -204,7 +206,9 @@ def check_associations(
             f"none of the associations' drugs is in the cohort ({skipped[:5]}...); "
             f"its drugs include {list(cohort.drugs[:5])}"
         )
-    results = held_out_shap(cohort, config=config, drugs=drugs, folds=folds)
+    results = held_out_shap(
+        cohort, config=config, drugs=drugs, knowledge=knowledge, folds=folds
+    )
     rankings = {
         d: shap_ranking(r, top_k=top_k).set_index("feature") for d, r in results.items()
     }

@@ -22,10 +22,16 @@ import pandas as pd
 import xgboost as xgb
 from scipy.stats import kendalltau, spearmanr
 
-from features import Profile, ProfileVectorizer
+from features import (
+    MATCH_FEATURE_NAMES,
+    DrugKnowledge,
+    Profile,
+    ProfileVectorizer,
+    encode_pairs,
+)
 from training.config import Config
 from training.data import Cohort
-from training.fitting import assign_folds, fit_booster
+from training.fitting import assign_folds, fit_booster, fit_rates
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +72,38 @@ class _Fold:
 
 
 @dataclass(frozen=True)
+class DrugFolds:
+    """One drug's episodes laid out as its own booster reads them: profile
+    features, then the drug's target-match flags; its tumour-type rates (the
+    offset) are fitted per fold."""
+
+    episodes: pd.DataFrame  # sample_id, responded, fold
+    tumour_types: np.ndarray  # canonical, per episode
+    X: np.ndarray  # full encoding (only to name, group and count columns)
+    names: list[str]
+    folded: list[tuple[np.ndarray, dict[str, int]]]  # per fold: matrix, columns
+
+    def fit_fold(
+        self, fold: int, *, config: Config
+    ) -> tuple[np.ndarray, xgb.Booster, xgb.DMatrix] | None:
+        """Fit the drug's booster without ``fold`` (offset included); return the
+        held-out mask, the booster and its held-out matrix, or None when the fold
+        has nothing to score or nothing to learn from."""
+        y = self.episodes["responded"].to_numpy()
+        held = self.episodes["fold"].to_numpy() == fold
+        if not held.any() or len(np.unique(y[~held])) < 2:
+            return None
+        X = self.folded[fold][0]
+        rates = fit_rates(self.tumour_types[~held], y[~held])
+        margin = rates.margin(list(self.tumour_types))
+        booster = fit_booster(
+            X[~held], y[~held], params=config.xgboost, seed=config.training.seed,
+            base_margin=margin[~held],
+        )  # fmt: skip
+        return held, booster, xgb.DMatrix(X[held], base_margin=margin[held])
+
+
+@dataclass(frozen=True)
 class FoldDesign:
     """A cohort's episodes of some drugs, laid out for held-out explanation.
 
@@ -74,12 +112,40 @@ class FoldDesign:
     every profile, only to name, group and count columns (never to score).
     """
 
+    cohort: Cohort
     treatments: pd.DataFrame
     fold_of: np.ndarray  # per profile: its held-out fold, -1 train only
-    row_of: pd.Series  # sample id -> profile row
     encodings: list[_Fold]
     X: np.ndarray
     names: list[str]
+    knowledge: DrugKnowledge
+
+    def drug(self, drug: str) -> DrugFolds:
+        """One drug's episodes and matrices, as its booster reads them."""
+        mine = self.treatments[self.treatments["drug"] == drug]
+        episodes = mine[["sample_id", "responded"]].reset_index(drop=True)
+        rows = self.cohort.rows(episodes["sample_id"])
+        episodes["fold"] = self.fold_of[rows].astype(int)
+        profiles = [self.cohort.profiles[r] for r in rows]
+        flags = encode_pairs(
+            np.zeros((len(rows), 0)), profiles, [drug] * len(rows),
+            drug_vocabulary=(), knowledge=self.knowledge,
+        )  # fmt: skip
+        match = {n: i for i, n in enumerate(MATCH_FEATURE_NAMES)}
+        folded = [
+            (
+                np.hstack([e.X[rows], flags]),
+                {**e.columns, **{n: len(e.columns) + i for n, i in match.items()}},
+            )
+            for e in self.encodings
+        ]
+        return DrugFolds(
+            episodes=episodes,
+            tumour_types=self.cohort.tumour_type.iloc[rows].to_numpy(),
+            X=np.hstack([self.X[rows], flags]),
+            names=[*self.names, *MATCH_FEATURE_NAMES],
+            folded=folded,
+        )
 
 
 def fold_design(
@@ -87,6 +153,7 @@ def fold_design(
     *,
     config: Config,
     drugs: Sequence[str],
+    knowledge: DrugKnowledge,
     folds: pd.Series | None = None,
 ) -> FoldDesign:
     """Folds (grouped stratified k-fold by default, as in training), per-fold
@@ -102,12 +169,13 @@ def fold_design(
     min_count = config.features.min_count
     full = ProfileVectorizer(min_count=min_count).fit(profiles)
     return FoldDesign(
+        cohort=cohort,
         treatments=treatments,
         fold_of=fold_of,
-        row_of=pd.Series(np.arange(len(profiles)), index=ids),
         encodings=_fold_encodings(profiles, fold_of, min_count=min_count),
         X=full.transform(profiles),
         names=list(full.get_feature_names_out()),
+        knowledge=knowledge,
     )
 
 
@@ -116,6 +184,7 @@ def held_out_shap(
     *,
     config: Config,
     drugs: Sequence[str],
+    knowledge: DrugKnowledge,
     folds: pd.Series | None = None,
 ) -> dict[str, HeldOutShap]:
     """Per drug, TreeSHAP on held-out grouped folds, aggregated per feature group.
@@ -124,17 +193,12 @@ def held_out_shap(
     :func:`training.fitting.cross_validate_cohort`; by default grouped stratified k-fold
     over the given drugs' episodes.
     """
-    design = fold_design(cohort, config=config, drugs=drugs, folds=folds)
-    treatments = design.treatments
+    design = fold_design(
+        cohort, config=config, drugs=drugs, knowledge=knowledge, folds=folds
+    )
 
     def explain(drug: str) -> HeldOutShap:
-        episodes = treatments[treatments["drug"] == drug]
-        rows = design.row_of[episodes["sample_id"]].to_numpy()
-        return _explain_drug(
-            drug, rows, episodes["responded"].to_numpy(), design.fold_of[rows],
-            encodings=design.encodings, X_full=design.X[rows], names=design.names,
-            config=config,
-        )  # fmt: skip
+        return _explain_drug(drug, design.drug(drug), config=config)
 
     with ThreadPoolExecutor(max_workers=config.training.n_jobs) as pool:
         return dict(zip(drugs, pool.map(explain, drugs), strict=True))
@@ -166,17 +230,10 @@ def feature_groups(X: np.ndarray, names: Sequence[str]) -> dict[str, tuple[str, 
     return {" = ".join(members): members for members in groups}
 
 
-def _explain_drug(
-    drug: str,
-    rows: np.ndarray,
-    y: np.ndarray,
-    fold_of: np.ndarray,
-    *,
-    encodings: Sequence[_Fold],
-    X_full: np.ndarray,
-    names: list[str],
-    config: Config,
-) -> HeldOutShap:
+def _explain_drug(drug: str, folds: DrugFolds, *, config: Config) -> HeldOutShap:
+    X_full, names = folds.X, folds.names
+    y = folds.episodes["responded"].to_numpy()
+    fold_of = folds.episodes["fold"].to_numpy()
     members = feature_groups(X_full, names)
     labels = list(members)
     full_column = {n: i for i, n in enumerate(names)}
@@ -186,21 +243,17 @@ def _explain_drug(
             for ms in members.values()
         ]
     )
-    abs_sum = np.full((len(labels), len(encodings)), np.nan)
-    n_held = np.zeros(len(encodings))
+    abs_sum = np.full((len(labels), len(folds.folded)), np.nan)
+    n_held = np.zeros(len(folds.folded))
     carrier_sum = np.zeros(len(labels))
-    for fold, encoding in enumerate(encodings):
-        held = fold_of == fold
-        if not held.any() or len(np.unique(y[~held])) < 2:
+    for fold, (_, columns) in enumerate(folds.folded):
+        fitted = folds.fit_fold(fold, config=config)
+        if fitted is None:
             logger.info("%s: fold %d has nothing to learn from or score", drug, fold)
             continue
-        booster = fit_booster(
-            encoding.X[rows[~held]], y[~held],
-            params=config.xgboost, seed=config.training.seed,
-        )  # fmt: skip
-        held_X = xgb.DMatrix(encoding.X[rows[held]], missing=np.nan)
+        held, booster, held_X = fitted
         contributions = booster.predict(held_X, pred_contribs=True)[:, :-1]
-        grouped = contributions @ _membership(encoding.columns, members)
+        grouped = contributions @ group_membership(columns, members)
         abs_sum[:, fold] = np.abs(grouped).sum(axis=0)
         n_held[fold] = held.sum()
         carrier_sum += (grouped * carries[held]).sum(axis=0)
@@ -236,7 +289,7 @@ def _rate_difference(carries: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.where((n_carrying > 0) & (n_not > 0), carrying - not_carrying, np.nan)
 
 
-def _membership(
+def group_membership(
     columns: dict[str, int], members: dict[str, tuple[str, ...]]
 ) -> np.ndarray:
     # (fold columns x groups) 0/1 matrix; a fold's vocabulary is a subset of the

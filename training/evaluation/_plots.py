@@ -18,6 +18,7 @@ COLOURS = {
     "rate_shrunk": "#009988",
     "rate": "#999933",
     "rule": "#ee7733",
+    "biomarker": "#ee3377",
     "truth": "#555555",
     "treat_all": "#aaaaaa",
 }
@@ -27,6 +28,7 @@ LABELS = {
     "rate_shrunk": "response rate, shrunk by tumour type",
     "rate": "response rate",
     "rule": "matching rule",
+    "biomarker": "known biomarker alone",
     "truth": "true probability",
     "treat_all": "treat all",
 }

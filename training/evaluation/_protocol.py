@@ -17,6 +17,7 @@ from training.config import Config
 from training.data import Cohort
 from training.evaluation._baselines import BASELINES, fit_baselines
 from training.evaluation._metrics import score_subsets, summarise_groups
+from training.evaluation._ranking import paired_auroc, ranking_metrics
 from training.fitting import (
     CrossValidation,
     Trainer,
@@ -77,6 +78,17 @@ def evaluate_folds(
         frame, columns, n_bootstrap=config.training.n_bootstrap,
         seed=config.training.seed, n_jobs=config.training.n_jobs,
     )  # fmt: skip
+    metrics["ranking"] = ranking_metrics(frame, cohort, knowledge=knowledge)
+    metrics["paired"] = {
+        baseline: paired_auroc(
+            frame,
+            "model",
+            baseline,
+            n_bootstrap=config.training.n_bootstrap,
+            seed=config.training.seed,
+        )
+        for baseline in ("rate_shrunk", "biomarker")
+    }
     fitted = frame.groupby("drug")["logistic_fitted"].mean()
     for drug, share in fitted.items():
         metrics["drugs"][str(drug)]["logistic_fitted"] = float(share)

@@ -29,11 +29,17 @@ import xgboost as xgb
 from scipy.special import expit
 from tqdm.auto import tqdm
 
-from models import SubgroupRule
+from features import DrugKnowledge
+from models import SubgroupRule, logit
 from training.config import Config
 from training.data import Cohort
-from training.evaluation import feature_groups, fold_design, score_episodes
-from training.evaluation._held_out_shap import _membership
+from training.evaluation import (
+    DrugFolds,
+    feature_groups,
+    fold_design,
+    group_membership,
+    score_episodes,
+)
 from training.fitting import (
     MIN_SELECTED,
     binary_columns,
@@ -112,6 +118,7 @@ def explain_drugs(
     *,
     config: Config,
     drugs: Sequence[str],
+    knowledge: DrugKnowledge,
     folds: pd.Series | None = None,
 ) -> list[DrugReport]:
     """Held-out explanation of each drug's own model (see the module docstring).
@@ -119,20 +126,12 @@ def explain_drugs(
     ``folds`` maps sample id -> held-out fold (-1: train only); by default
     grouped stratified k-fold over the drugs' episodes, as in training.
     """
-    design = fold_design(cohort, config=config, drugs=drugs, folds=folds)
-    treatments = design.treatments
+    design = fold_design(
+        cohort, config=config, drugs=drugs, knowledge=knowledge, folds=folds
+    )
 
     def explain(drug: str) -> DrugReport:
-        episodes = treatments.loc[
-            treatments["drug"] == drug, ["sample_id", "responded"]
-        ].reset_index(drop=True)
-        rows = design.row_of[episodes["sample_id"]].to_numpy()
-        episodes["fold"] = design.fold_of[rows].astype(int)
-        folded = [(e.X[rows], e.columns) for e in design.encodings]
-        return explain_drug(
-            episodes, drug=drug, X=design.X[rows], names=design.names,
-            folded=folded, config=config,
-        )  # fmt: skip
+        return explain_drug(design.drug(drug), drug=drug, config=config)
 
     with ThreadPoolExecutor(max_workers=config.training.n_jobs) as pool:
         return list(
@@ -142,21 +141,12 @@ def explain_drugs(
         )
 
 
-def explain_drug(
-    episodes: pd.DataFrame,
-    *,
-    drug: str,
-    X: np.ndarray,
-    names: list[str],
-    folded: Sequence[tuple[np.ndarray, dict[str, int]]],
-    config: Config,
-) -> DrugReport:
-    """One drug: ``episodes`` (sample_id, responded, fold), ``X`` its rows of the
-    full vectorizer's matrix, ``folded`` each fold's (matrix rows, columns)."""
+def explain_drug(folds: DrugFolds, *, drug: str, config: Config) -> DrugReport:
+    """One drug's report from its episodes and matrices (:class:`DrugFolds`)."""
+    episodes, X, names = folds.episodes, folds.X, folds.names
     y = episodes["responded"].to_numpy()
     members = feature_groups(X, names)
-    shap, probability = _held_out(folded, y, episodes["fold"].to_numpy(),
-                                  members=members, config=config)  # fmt: skip
+    shap, probability = _held_out(folds, members=members, config=config)
     episodes = episodes.assign(probability=probability)
     scored = ~np.isnan(probability)
     importance = pd.Series(
@@ -180,26 +170,18 @@ def explain_drug(
 
 
 def _held_out(
-    folded: Sequence[tuple[np.ndarray, dict[str, int]]],
-    y: np.ndarray,
-    fold_of: np.ndarray,
-    *,
-    members: dict[str, tuple[str, ...]],
-    config: Config,
+    folds: DrugFolds, *, members: dict[str, tuple[str, ...]], config: Config
 ) -> tuple[np.ndarray, np.ndarray]:
-    shap = np.full((len(y), len(members)), np.nan)
-    probability = np.full(len(y), np.nan)
-    for fold, (X, columns) in enumerate(folded):
-        held = fold_of == fold
-        if not held.any() or held.all():  # as in cross-validation
+    n = len(folds.episodes)
+    shap = np.full((n, len(members)), np.nan)
+    probability = np.full(n, np.nan)
+    for fold, (_, columns) in enumerate(folds.folded):
+        fitted = folds.fit_fold(fold, config=config)
+        if fitted is None:  # as in cross-validation
             continue
-        booster = fit_booster(
-            X[~held], y[~held], params=config.xgboost, seed=config.training.seed
-        )
-        contributions = booster.predict(
-            xgb.DMatrix(X[held], missing=np.nan), pred_contribs=True
-        )
-        shap[held] = contributions[:, :-1] @ _membership(columns, members)
+        held, booster, matrix = fitted
+        contributions = booster.predict(matrix, pred_contribs=True)
+        shap[held] = contributions[:, :-1] @ group_membership(columns, members)
         probability[held] = expit(contributions.sum(axis=1))
     return shap, probability
 
@@ -230,7 +212,12 @@ def _interactions(
         return None
     groups = markers + contexts
     design = X[:, [first[g] for g in groups]]
-    booster = fit_booster(design, y, params=config.xgboost, seed=config.training.seed)
+    # A descriptive model of marker x context: tumour types are features here, so
+    # it starts from the drug's overall rate, not from the tumour-type offset.
+    booster = fit_booster(
+        design, y, params=config.xgboost, seed=config.training.seed,
+        base_margin=np.full(len(y), logit(y.mean())),
+    )  # fmt: skip
     values = booster.predict(
         xgb.DMatrix(design, missing=np.nan), pred_interactions=True
     )[:, :-1, :-1]

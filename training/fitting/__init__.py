@@ -12,6 +12,7 @@ from training.fitting._cross_validation import CrossValidation, cross_validate_c
 from training.fitting._dask import DaskTrainer
 from training.fitting._folds import assign_folds
 from training.fitting._pipeline import fit_bundle, select_drugs, train_bundle
+from training.fitting._rates import fit_rates, shrunk_rates
 from training.fitting._subgroups import (
     MIN_SELECTED,
     best_rules,
@@ -61,11 +62,13 @@ __all__ = [
     "fit_calibrator",
     "fit_domain",
     "fit_episodes",
+    "fit_rates",
     "fit_uncertainty",
     "fold_matrices",
     "rule_carriers",
     "select",
     "select_drugs",
+    "shrunk_rates",
     "top_shap_features",
     "train_bundle",
     "trainable_drugs",

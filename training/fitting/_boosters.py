@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
 
@@ -25,7 +26,13 @@ class Trainer(Protocol):
     goes through one trainer, so the CV loop exists once."""
 
     def __call__(
-        self, X: np.ndarray, y: np.ndarray, *, params: XGBoostConfig, seed: int
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        params: XGBoostConfig,
+        seed: int,
+        base_margin: np.ndarray,
     ) -> xgb.Booster: ...
 
 
@@ -47,10 +54,17 @@ def booster_params(params: XGBoostConfig, *, seed: int) -> dict[str, Any]:
 
 
 def fit_booster(
-    X: np.ndarray, y: np.ndarray, *, params: XGBoostConfig, seed: int
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    params: XGBoostConfig,
+    seed: int,
+    base_margin: np.ndarray,
 ) -> xgb.Booster:
-    """Fit one binary:logistic booster with the configured hyper-parameters."""
-    matrix = xgb.DMatrix(X, label=y, missing=np.nan)
+    """Fit one binary:logistic booster with the configured hyper-parameters,
+    starting each row from ``base_margin`` (the log-odds of its tumour type's rate
+    for the drug, :class:`models.TumourTypeRates`)."""
+    matrix = xgb.DMatrix(X, label=y, base_margin=base_margin, missing=np.nan)
     return xgb.train(
         booster_params(params, seed=seed), matrix, num_boost_round=params.n_estimators
     )
@@ -80,76 +94,102 @@ def fold_matrices(
     return matrices
 
 
+@dataclass(frozen=True)
+class Episodes:
+    """The treatment episodes a run fits on, as arrays in episode order."""
+
+    rows: np.ndarray  # the episode's profile row
+    y: np.ndarray  # responded (0/1)
+    fold: np.ndarray  # the fold that holds it out, -1: never held out
+    flags: np.ndarray  # its drug's target-match flags for its profile (n, k)
+    drug: np.ndarray  # its drug
+
+    def positions(self, drug: str) -> np.ndarray:
+        """The episodes of one drug."""
+        return np.flatnonzero(self.drug == drug)
+
+    def design(self, X: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """A per-drug booster's matrix: the profile features, then the drug's
+        target-match flags (exempt from the vectorizer's ``min_count``)."""
+        return np.hstack([X[self.rows[positions]], self.flags[positions]])
+
+
 def cross_validate(
     matrices: Sequence[np.ndarray],
-    fold_of: np.ndarray,
-    episodes: dict[str, tuple[np.ndarray, np.ndarray]],
+    episodes: Episodes,
+    drugs: Sequence[str],
     *,
+    margins: Sequence[np.ndarray],
     settings: TrainingConfig,
     params: XGBoostConfig,
     trainer: Trainer = fit_booster,
-) -> dict[str, np.ndarray]:
-    """Out-of-fold probabilities of each drug's own model, in episode order.
+) -> np.ndarray:
+    """Out-of-fold probabilities of each drug's own model, in episode order (NaN
+    for episodes of other drugs or never held out).
 
-    ``episodes`` maps a drug to (profile row of each episode, outcome); ``fold_of``
-    gives each profile row's fold and ``matrices[k]`` the features for fold ``k``.
+    ``matrices[k]`` holds the profile features of fold ``k``'s vectorizer and
+    ``margins[k]`` every episode's offset (log-odds) fitted without fold ``k``.
     """
-    oof = {drug: np.full(len(y), np.nan) for drug, (_, y) in episodes.items()}
-    with (
-        tqdm(
-            total=len(matrices) * len(episodes), desc="per-drug CV", unit="fit"
-        ) as bar,
-        ThreadPoolExecutor(max_workers=settings.n_jobs) as pool,
-    ):
-        for fold, X in enumerate(matrices):
-            step = partial(
-                _fit_predict,
-                X=X,
-                in_fold=fold_of == fold,
-                params=params,
-                seed=settings.seed,
-                trainer=trainer,
-            )
-            results = pool.map(step, episodes.values())
-            for drug, (held_out, predicted) in zip(episodes, results, strict=True):
-                oof[drug][held_out] = predicted
-                bar.update()
+    oof = np.full(len(episodes.y), np.nan)
+    tasks = [(k, episodes.positions(d)) for k in range(len(matrices)) for d in drugs]
+    step = partial(
+        _fit_predict, matrices=matrices, episodes=episodes, margins=margins,
+        params=params, seed=settings.seed, trainer=trainer,
+    )  # fmt: skip
+    with ThreadPoolExecutor(max_workers=settings.n_jobs) as pool:
+        results = pool.map(step, tasks)
+        for held_out, predicted in tqdm(
+            results, total=len(tasks), desc="per-drug CV", unit="fit"
+        ):
+            oof[held_out] = predicted
     return oof
 
 
 def _fit_predict(
-    task: tuple[np.ndarray, np.ndarray],
+    task: tuple[int, np.ndarray],
     *,
-    X: np.ndarray,
-    in_fold: np.ndarray,
+    matrices: Sequence[np.ndarray],
+    episodes: Episodes,
+    margins: Sequence[np.ndarray],
     params: XGBoostConfig,
     seed: int,
     trainer: Trainer,
 ) -> tuple[np.ndarray, np.ndarray]:
-    rows, y = task
-    held_out = in_fold[rows]
-    if not held_out.any() or held_out.all():  # nothing to score, or to learn from
-        return held_out, np.full(int(held_out.sum()), np.nan)
-    booster = trainer(X[rows[~held_out]], y[~held_out], params=params, seed=seed)
-    return held_out, booster.predict(xgb.DMatrix(X[rows[held_out]], missing=np.nan))
+    fold, positions = task
+    held = episodes.fold[positions] == fold
+    train, test = positions[~held], positions[held]
+    if not len(test) or not len(train):  # nothing to score, or to learn from
+        return test, np.full(len(test), np.nan)
+    X, margin = matrices[fold], margins[fold]
+    booster = trainer(
+        episodes.design(X, train), episodes.y[train], params=params, seed=seed,
+        base_margin=margin[train],
+    )  # fmt: skip
+    matrix = xgb.DMatrix(
+        episodes.design(X, test), base_margin=margin[test], missing=np.nan
+    )
+    return test, booster.predict(matrix)
 
 
 def fit_final(
     X: np.ndarray,
-    episodes: dict[str, tuple[np.ndarray, np.ndarray]],
+    episodes: Episodes,
+    drugs: Sequence[str],
     *,
+    margin: np.ndarray,
     settings: TrainingConfig,
     params: XGBoostConfig,
     trainer: Trainer = fit_booster,
 ) -> dict[str, xgb.Booster]:
-    """Fit every drug's own booster on all its labelled samples."""
+    """Fit every drug's own booster on all its labelled episodes."""
 
-    def fit(task: tuple[np.ndarray, np.ndarray]) -> xgb.Booster:
-        rows, y = task
-        return trainer(X[rows], y, params=params, seed=settings.seed)
+    def fit(drug: str) -> xgb.Booster:
+        mine = episodes.positions(drug)
+        return trainer(
+            episodes.design(X, mine), episodes.y[mine], params=params,
+            seed=settings.seed, base_margin=margin[mine],
+        )  # fmt: skip
 
     with ThreadPoolExecutor(max_workers=settings.n_jobs) as pool:
-        boosters = tqdm(
-            pool.map(fit, episodes.values()), total=len(episodes), desc="per-drug fit"
-        )
-        return dict(zip(episodes, boosters, strict=True))
+        boosters = tqdm(pool.map(fit, drugs), total=len(drugs), desc="per-drug fit")
+        return dict(zip(drugs, boosters, strict=True))

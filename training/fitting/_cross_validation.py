@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 
 from features import DrugKnowledge
-from models import CvMetrics, ServedBy
+from models import CvMetrics, ServedBy, logit
 from training.config import Config, PooledConfig, TrainingConfig, XGBoostConfig
 from training.data import Cohort
 from training.fitting._boosters import (
+    Episodes,
     Trainer,
     cross_validate,
     fit_booster,
@@ -23,6 +24,7 @@ from training.fitting._boosters import (
 )
 from training.fitting._folds import assign_folds, score_out_of_fold
 from training.fitting._pooled import cross_validate_pooled, pair_block
+from training.fitting._rates import episode_rates
 
 
 def pooled_wanted(
@@ -34,33 +36,51 @@ def pooled_wanted(
     return bool(treatments.groupby("drug").size().median() < min_samples)
 
 
+# The out-of-fold column of each model kind.
+COLUMNS: dict[ServedBy, str] = {
+    "rate": "rate",
+    "per-drug": "per_drug",
+    "pooled": "pooled",
+}
+
+
 @dataclass(frozen=True)
 class CrossValidation:
-    """Out-of-fold probabilities of both model kinds, one row per episode."""
+    """Out-of-fold probabilities of every model kind, one row per episode."""
 
-    # sample_id, drug, responded, fold (-1: never held out), per_drug, pooled
-    # (NaN: not fitted)
+    # sample_id, drug, responded, fold (-1: never held out), and per kind its
+    # probability (NaN: not fitted): rate (the drug's shrunk rate in the tumour
+    # type, which the boosters start from), per_drug, pooled
     oof: pd.DataFrame
+    cv_rate: dict[str, CvMetrics]
     cv_per_drug: dict[str, CvMetrics]
     cv_pooled: dict[str, CvMetrics]
 
     @cached_property
     def served(self) -> dict[str, ServedBy]:
-        """Per drug, the model kind that serves it: the one with the lower
-        cross-validated Brier score (a proper score, defined even where a drug's
-        held-out episodes are all one outcome, so every drug gets a decision)."""
+        """Per drug, the model kind that serves it: the lowest cross-validated
+        Brier score (a proper score, defined even where a drug's held-out episodes
+        are all one outcome), ties going to the simpler kind. ``rate`` serves a
+        drug whose boosters did not beat its tumour-type rate: no genomic signal
+        was learned for it."""
+        scored: dict[ServedBy, dict[str, CvMetrics]] = {
+            "rate": self.cv_rate, "per-drug": self.cv_per_drug,
+            "pooled": self.cv_pooled,
+        }  # fmt: skip
         served: dict[str, ServedBy] = {}
-        for drug in sorted(set(self.cv_per_drug) | set(self.cv_pooled)):
-            own, pooled = self.cv_per_drug.get(drug), self.cv_pooled.get(drug)
-            better = own is None or (pooled is not None and pooled.brier < own.brier)
-            served[drug] = "pooled" if better else "per-drug"
+        for drug in sorted(set().union(*scored.values())):
+            candidates = [(m[drug].brier, k) for k, m in scored.items() if drug in m]
+            served[drug] = min(candidates, key=lambda c: c[0])[1]
         return served
 
     def predictions(self, served: Mapping[str, str] | None = None) -> pd.Series:
         """Each episode's out-of-fold probability from the model kind serving its
         drug (``served``, by default :attr:`served`); NaN where never scored."""
         kind = self.oof["drug"].map(self.served if served is None else served)
-        return self.oof["pooled"].where(kind.eq("pooled"), self.oof["per_drug"])
+        out = pd.Series(np.nan, index=self.oof.index)
+        for name, column in COLUMNS.items():
+            out = out.where(kind.ne(name), self.oof[column])
+        return out
 
 
 def cross_validate_cohort(
@@ -72,57 +92,94 @@ def cross_validate_cohort(
     folds: pd.Series | None = None,
     trainer: Trainer = fit_booster,
 ) -> CrossValidation:
-    """Cross-validation of per-drug and pooled models on the same folds.
+    """Cross-validation of the rate, per-drug and pooled models on the same folds.
 
     ``folds`` maps each sample id to the fold (0, 1, ...) in which it is held out,
     or -1 for samples that are only ever trained on (e.g. before a temporal cut);
-    by default, grouped stratified k-fold from the config. ``trainer`` fits each
-    booster (here, or on a Dask cluster with :class:`training.fitting.DaskTrainer`).
+    by default, grouped stratified k-fold from the config. In each fold the
+    vectorizer and every drug's tumour-type rates (the boosters' offset) are
+    fitted on the training episodes only. ``trainer`` fits each booster (here, or
+    on a Dask cluster with :class:`training.fitting.DaskTrainer`).
     """
     settings = config.training
     treatments = cohort.treatments[cohort.treatments["drug"].isin(drugs)]
-    profiles = list(cohort.profiles)
-    rows = cohort.rows(treatments["sample_id"])
+    treatments = treatments.reset_index(drop=True)
     if folds is None:
         folds = assign_folds(treatments, n_splits=settings.cv_folds, seed=settings.seed)
     # Profiles without episodes (fold -1) are never held out.
-    fold_of = folds.reindex([p.sample_id for p in profiles]).fillna(-1).to_numpy()
+    ids = [p.sample_id for p in cohort.profiles]
+    fold_of = folds.reindex(ids).fillna(-1).to_numpy().astype(int)
+    n_folds = int(fold_of.max()) + 1
     matrices = fold_matrices(
-        profiles,
-        fold_of,
-        n_folds=int(fold_of.max()) + 1,
+        list(cohort.profiles), fold_of, n_folds=n_folds,
         min_count=config.features.min_count,
-    )
-    own = episodes(treatments, rows, trainable_drugs(treatments, settings=settings))
-    oof = treatments[["sample_id", "drug", "responded"]].reset_index(drop=True)
-    oof["fold"] = fold_of[rows].astype(int)
-    oof["per_drug"] = np.nan
-    drug_of = oof["drug"].to_numpy()
-    predicted = cross_validate(
-        matrices, fold_of, own, settings=settings, params=config.xgboost,
-        trainer=trainer,
     )  # fmt: skip
-    for drug, probabilities in predicted.items():
-        oof.loc[drug_of == drug, "per_drug"] = probabilities
+    episodes = episodes_of(cohort, treatments, fold_of=fold_of, knowledge=knowledge)
+    types = cohort.tumour_type[treatments["sample_id"]].to_numpy()
+    oof = treatments[["sample_id", "drug", "responded"]].assign(fold=episodes.fold)
+    oof["rate"] = np.nan
+    margins = []
+    for k in range(n_folds):
+        _, rate = episode_rates(
+            episodes.drug, types, episodes.y, fit=episodes.fold != k
+        )
+        oof.loc[episodes.fold == k, "rate"] = rate[episodes.fold == k]
+        margins.append(logit(rate))
+    own = trainable_drugs(treatments, settings=settings)
+    oof["per_drug"] = cross_validate(
+        matrices, episodes, own, margins=margins, settings=settings,
+        params=config.xgboost, trainer=trainer,
+    )  # fmt: skip
     oof["pooled"] = np.nan
     # Drugs too small for a model of their own (select_drugs keeps them when the
     # whole cohort wants pooling) can only be served pooled.
-    if len(own) < len(set(drug_of)) or pooled_wanted(
+    if len(own) < treatments["drug"].nunique() or pooled_wanted(
         treatments, pooled=config.pooled, min_samples=settings.min_samples
     ):
-        block = pair_block(
-            profiles, rows, treatments["drug"].tolist(),
-            vocabulary=sorted(set(drug_of)), knowledge=knowledge,
-        )  # fmt: skip
         oof["pooled"] = cross_validate_pooled(
-            matrices, fold_of, treatments, rows=rows, block=block,
-            settings=settings, params=pooled_params(config), trainer=trainer,
+            matrices, episodes, block=pooled_block(cohort, treatments, knowledge),
+            margins=margins, settings=settings, params=pooled_params(config),
+            trainer=trainer,
         )  # fmt: skip
     return CrossValidation(
         oof=oof,
-        cv_per_drug=_metrics(oof, "per_drug", settings=settings),
-        cv_pooled=_metrics(oof, "pooled", settings=settings),
+        **{
+            f"cv_{column}": _metrics(oof, column, settings=settings)
+            for column in COLUMNS.values()
+        },
     )
+
+
+def episodes_of(
+    cohort: Cohort,
+    treatments: pd.DataFrame,
+    *,
+    fold_of: np.ndarray,
+    knowledge: DrugKnowledge,
+) -> Episodes:
+    """The treatments as :class:`Episodes` (``fold_of``: each profile's fold)."""
+    rows = cohort.rows(treatments["sample_id"])
+    drugs = treatments["drug"].tolist()
+    return Episodes(
+        rows=rows,
+        y=treatments["responded"].to_numpy(),
+        fold=fold_of[rows],
+        flags=pair_block(
+            list(cohort.profiles), rows, drugs, vocabulary=(), knowledge=knowledge
+        ),
+        drug=np.asarray(drugs, dtype=object),
+    )
+
+
+def pooled_block(
+    cohort: Cohort, treatments: pd.DataFrame, knowledge: DrugKnowledge
+) -> np.ndarray:
+    """The pooled model's drug identity and target-match columns per episode."""
+    return pair_block(
+        list(cohort.profiles), cohort.rows(treatments["sample_id"]),
+        treatments["drug"].tolist(), vocabulary=sorted(treatments["drug"].unique()),
+        knowledge=knowledge,
+    )  # fmt: skip
 
 
 def _metrics(
@@ -143,11 +200,3 @@ def _metrics(
 def pooled_params(config: Config) -> XGBoostConfig:
     # One booster, so it may use every worker thread the drugs would have used.
     return config.xgboost.model_copy(update={"nthread": config.training.n_jobs})
-
-
-def episodes(
-    treatments: pd.DataFrame, rows: np.ndarray, drugs: Sequence[str]
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    drug_of = treatments["drug"].to_numpy()
-    y = treatments["responded"].to_numpy()
-    return {drug: (rows[drug_of == drug], y[drug_of == drug]) for drug in drugs}

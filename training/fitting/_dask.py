@@ -39,12 +39,20 @@ class DaskTrainer:
     client: Client
 
     def __call__(
-        self, X: np.ndarray, y: np.ndarray, *, params: XGBoostConfig, seed: int
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        params: XGBoostConfig,
+        seed: int,
+        base_margin: np.ndarray,
     ) -> xgb.Booster:
         from xgboost import dask as dxgb
 
-        features, labels = partition_rows(self.client, X, y)
-        matrix = dxgb.DaskDMatrix(self.client, features, labels, missing=np.nan)
+        features, labels, margin = partition_rows(self.client, X, y, base_margin)
+        matrix = dxgb.DaskDMatrix(
+            self.client, features, labels, base_margin=margin, missing=np.nan
+        )
         settings = booster_params(params, seed=seed)
         # Each worker trains with its own thread count (`dask worker --nthreads`).
         del settings["nthread"]

@@ -11,18 +11,19 @@ import numpy as np
 import pandas as pd
 
 from features import DrugKnowledge, ProfileVectorizer, pair_feature_names
-from models import BundleMetadata, DrugInfo, ResponderModel
+from models import BundleMetadata, DrugInfo, Offsets, ResponderModel, logit
 from training.config import Config
 from training.data import Cohort
 from training.fitting._boosters import Trainer, fit_booster, fit_final, trainable_drugs
 from training.fitting._cross_validation import (
     CrossValidation,
     cross_validate_cohort,
-    episodes,
+    episodes_of,
+    pooled_block,
     pooled_params,
     pooled_wanted,
 )
-from training.fitting._pooled import pair_block
+from training.fitting._rates import episode_rates
 from training.fitting._summaries import summarise_explanations
 from training.fitting._uncertainty import fit_uncertainty
 
@@ -94,25 +95,31 @@ def fit_bundle(
     """Fit, on all data, the model that cross-validation chose for each drug."""
     served = cv.served
     treatments = cohort.treatments[cohort.treatments["drug"].isin(drugs)]
+    treatments = treatments.reset_index(drop=True)
     profiles = list(cohort.profiles)
-    rows = cohort.rows(treatments["sample_id"])
     vectorizer = ProfileVectorizer(min_count=config.features.min_count).fit(profiles)
     X = vectorizer.transform(profiles)
+    episodes = episodes_of(
+        cohort, treatments, fold_of=np.full(len(profiles), -1), knowledge=knowledge
+    )
+    types = cohort.tumour_type[treatments["sample_id"]].to_numpy()
+    rates, rate = episode_rates(
+        episodes.drug, types, episodes.y, fit=np.ones(len(types), dtype=bool)
+    )
     per_drug = [d for d, how in served.items() if how == "per-drug"]
     boosters = fit_final(
-        X, episodes(treatments, rows, per_drug),
-        settings=config.training, params=config.xgboost, trainer=trainer,
+        X, episodes, per_drug, margin=logit(rate), settings=config.training,
+        params=config.xgboost, trainer=trainer,
     )  # fmt: skip
     vocabulary = sorted(treatments["drug"].unique())
     pooled = None
-    if len(per_drug) < len(served):
-        block = pair_block(
-            profiles, rows, treatments["drug"].tolist(),
-            vocabulary=vocabulary, knowledge=knowledge,
-        )  # fmt: skip
+    if "pooled" in served.values():
+        design = np.hstack(
+            [X[episodes.rows], pooled_block(cohort, treatments, knowledge)]
+        )
         pooled = trainer(
-            np.hstack([X[rows], block]), treatments["responded"].to_numpy(),
-            params=pooled_params(config), seed=config.training.seed,
+            design, episodes.y, params=pooled_params(config),
+            seed=config.training.seed, base_margin=logit(rate),
         )  # fmt: skip
     names = list(vectorizer.get_feature_names_out())
     metadata = BundleMetadata(
@@ -120,6 +127,8 @@ def fit_bundle(
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         data_source=data_source,
         data_hash=cohort.data_hash(),
+        population=cohort.population,
+        endpoint=cohort.endpoint,
         feature_names=names,
         pooled_feature_names=pair_feature_names(names, vocabulary) if pooled else [],
         drugs=_drug_infos(cohort, treatments, cv),
@@ -127,7 +136,7 @@ def fit_bundle(
     uncertainty = fit_uncertainty(cv, cohort, settings=config.uncertainty)
     model = ResponderModel(
         vectorizer, boosters, metadata=metadata, knowledge=knowledge,
-        uncertainty=uncertainty, pooled=pooled,
+        uncertainty=uncertainty, offsets=Offsets(drugs=rates), pooled=pooled,
     )  # fmt: skip
     # Summaries need the fitted model (its SHAP values), so they are added last.
     model.explanations = summarise_explanations(
@@ -143,7 +152,8 @@ def _drug_infos(
     for drug, group in treatments.groupby("drug"):
         how = cv.served[str(drug)]
         own, pooled = cv.cv_per_drug.get(str(drug)), cv.cv_pooled.get(str(drug))
-        chosen = own if how == "per-drug" else pooled
+        rate = cv.cv_rate[str(drug)]
+        chosen = {"rate": rate, "per-drug": own, "pooled": pooled}[how]
         assert chosen is not None  # served only names kinds that were scored
         infos[str(drug)] = DrugInfo(
             n_training_samples=len(group),
@@ -154,6 +164,7 @@ def _drug_infos(
             else "given",
             served_by=how,
             cv=chosen,
+            cv_rate=rate,
             cv_per_drug=own,
             cv_pooled=pooled,
         )

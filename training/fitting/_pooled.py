@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 import xgboost as xgb
 from tqdm.auto import tqdm
 
 from features import DrugKnowledge, Profile, encode_pairs
 from training.config import TrainingConfig, XGBoostConfig
-from training.fitting._boosters import Trainer, fit_booster
+from training.fitting._boosters import Episodes, Trainer, fit_booster
 
 
 def pair_block(
@@ -36,25 +35,27 @@ def pair_block(
 
 def cross_validate_pooled(
     matrices: Sequence[np.ndarray],
-    fold_of: np.ndarray,
-    treatments: pd.DataFrame,
+    episodes: Episodes,
     *,
-    rows: np.ndarray,
     block: np.ndarray,
+    margins: Sequence[np.ndarray],
     settings: TrainingConfig,
     params: XGBoostConfig,
     trainer: Trainer = fit_booster,
 ) -> np.ndarray:
-    """Out-of-fold probabilities of the pooled model, one per treatment row."""
-    y = treatments["responded"].to_numpy()
-    oof = np.full(len(y), np.nan)
+    """Out-of-fold probabilities of the pooled model, one per episode."""
+    oof = np.full(len(episodes.y), np.nan)
     for fold, X in enumerate(tqdm(matrices, desc="pooled CV", unit="fold")):
-        held_out = fold_of[rows] == fold
+        held_out = episodes.fold == fold
         if not held_out.any():
             continue
-        design = np.hstack([X[rows], block])
+        design = np.hstack([X[episodes.rows], block])
         booster = trainer(
-            design[~held_out], y[~held_out], params=params, seed=settings.seed
+            design[~held_out], episodes.y[~held_out], params=params,
+            seed=settings.seed, base_margin=margins[fold][~held_out],
+        )  # fmt: skip
+        matrix = xgb.DMatrix(
+            design[held_out], base_margin=margins[fold][held_out], missing=np.nan
         )
-        oof[held_out] = booster.predict(xgb.DMatrix(design[held_out], missing=np.nan))
+        oof[held_out] = booster.predict(matrix)
     return oof

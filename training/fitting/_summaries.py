@@ -84,6 +84,8 @@ def top_features(
 ) -> tuple[FeatureImportance, ...]:
     """The ``k`` features with the largest nonzero mean |SHAP| (base value and
     the pooled model's drug-identity columns left out)."""
+    if not len(names) or not len(contributions):  # served by its rate: no features
+        return ()
     strength = np.abs(contributions[:, : len(names)]).mean(axis=0)
     order = [
         i for i in np.argsort(-strength, kind="stable")

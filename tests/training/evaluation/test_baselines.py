@@ -7,7 +7,8 @@ from features import load_drug_knowledge
 from tests.training.evaluation.synthetic import NOISE, SIGNAL, planted_cohort
 from training.config import Config
 from training.data import Cohort
-from training.evaluation import fit_baselines, grouped_folds, shrunk_rates
+from training.evaluation import fit_baselines, grouped_folds
+from training.fitting import shrunk_rates
 
 KNOWLEDGE = load_drug_knowledge()
 SETTINGS = Config().training.model_copy(update={"min_samples": 50, "n_jobs": 1})

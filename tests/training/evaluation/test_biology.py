@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features import ProfileVectorizer
+from features import ProfileVectorizer, load_drug_knowledge
 from tests.training.conftest import small_config
 from tests.training.test_train import planted_cohort
 from training.config import Config
@@ -21,6 +21,8 @@ from training.evaluation import (
     ranking_stability,
     shap_ranking,
 )
+
+KNOWLEDGE = load_drug_knowledge()
 
 
 def quick_config(tmp_path: Path) -> Config:
@@ -46,8 +48,9 @@ def test_planted_biomarker_tops_the_held_out_ranking_in_every_fold(
 ) -> None:
     cohort = planted_cohort()
     results = held_out_shap(
-        cohort, config=quick_config(tmp_path), drugs=["braf inhibitor", "placebo"]
-    )
+        cohort, config=quick_config(tmp_path), drugs=["braf inhibitor", "placebo"],
+        knowledge=KNOWLEDGE,
+    )  # fmt: skip
     signal = shap_ranking(results["braf inhibitor"], top_k=1)
     top = signal.iloc[0]
     # Every planted BRAF mutation is V600E, so the hotspot column is the same one.
@@ -92,7 +95,7 @@ def test_associations_are_ranked_and_judged(tmp_path: Path) -> None:
     ]
     table = check_associations(
         planted_cohort(), config=quick_config(tmp_path), associations=associations,
-        top_k=1,
+        top_k=1, knowledge=KNOWLEDGE,
     )  # fmt: skip
     assert list(table["feature"]) == list(
         ["mutation BRAF", "amplification ERBB2", "fusion BCR-ABL1"]
@@ -122,7 +125,7 @@ def test_gdsc_models_recover_the_literature_biomarkers(
     assert {a.feature for a in ASSOCIATIONS} <= set(columns.get_feature_names_out())
 
     started = time.perf_counter()
-    table = check_associations(gdsc, config=config, top_k=5)
+    table = check_associations(gdsc, config=config, top_k=5, knowledge=KNOWLEDGE)
     assert time.perf_counter() - started < 60
 
     # Strong a priori (large effect, >= 50 carriers): BRAF -> BRAF and MEK
@@ -143,5 +146,8 @@ def test_an_association_table_without_cohort_drugs_is_refused(tmp_path: Path) ->
     aspirin = Association("aspirin", "mutation BRAF", "positive", "sensitivity", "x")
     with pytest.raises(ValueError, match="aspirin"):
         check_associations(
-            planted_cohort(), config=quick_config(tmp_path), associations=[aspirin]
+            planted_cohort(),
+            config=quick_config(tmp_path),
+            associations=[aspirin],
+            knowledge=KNOWLEDGE,
         )

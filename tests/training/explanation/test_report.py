@@ -15,7 +15,13 @@ def test_held_out_shap_matches_cross_validation_and_finds_braf(tmp_path: Path) -
     config = small_config(tmp_path, min_samples=50)
     drugs = list(cohort.drugs)
     folds = assign_folds(cohort.treatments, n_splits=3, seed=0)
-    (braf, placebo) = explain_drugs(cohort, config=config, drugs=drugs, folds=folds)
+    (braf, placebo) = explain_drugs(
+        cohort,
+        config=config,
+        drugs=drugs,
+        knowledge=load_drug_knowledge(),
+        folds=folds,
+    )
     cv = cross_validate_cohort(
         cohort, config=config, drugs=drugs, knowledge=load_drug_knowledge(),
         folds=folds,

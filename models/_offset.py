@@ -1,0 +1,47 @@
+"""Each drug's response rate per tumour type: the offset its boosters start from.
+
+A drug's trees explain what the genome adds to the rate its label shows in the
+profile's tumour type, not the tumour type itself: the rate (shrunk across tumour
+types by empirical Bayes, fitted inside every training fold) is given to XGBoost
+as ``base_margin``, so the SHAP base value is that rate's log-odds and the
+features move the score from there. Aggregates only: a tumour type is listed only
+when it held at least `MIN_CELL` of the drug's episodes; rarer types, and types
+the drug never saw, get the drug's pooled rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from models._calibration import logit
+
+
+class TumourTypeRates(BaseModel):
+    """One drug's shrunk response rate per tumour type, and its pooled rate."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pooled: float = Field(ge=0, le=1, description="The drug's rate over all types.")
+    rates: dict[str, float] = Field(
+        default_factory=dict,
+        description="Canonical tumour type -> shrunk rate (types with enough data).",
+    )
+
+    def rate(self, tumour_types: Sequence[str]) -> np.ndarray:
+        """The rate for each canonical tumour type (pooled where not listed)."""
+        return np.array([self.rates.get(t, self.pooled) for t in tumour_types])
+
+    def margin(self, tumour_types: Sequence[str]) -> np.ndarray:
+        """The rates' log-odds: the boosters' ``base_margin``."""
+        return logit(self.rate(tumour_types))
+
+
+class Offsets(BaseModel):
+    """Every drug's :class:`TumourTypeRates` (``offsets.json`` in the bundle)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    drugs: dict[str, TumourTypeRates] = Field(default_factory=dict)
