@@ -143,6 +143,16 @@ def test_tmb_threshold_is_10_mut_per_mb(knowledge: DrugKnowledge) -> None:
     assert (match.matching_class, match.alteration) == (3, "tmb 10 mut/Mb")
 
 
+@pytest.mark.parametrize(
+    "drug", ["anti-pd-1", "anti-pd-l1", "anti-ctla-4", "anti-ctla-4 then anti-pd-1"]
+)
+def test_checkpoint_classes_follow_tmb(knowledge: DrugKnowledge, drug: str) -> None:
+    """The drug-class names of the pooled checkpoint cohorts resolve like nivolumab."""
+    assert drug in knowledge
+    match = knowledge.match(profile("lung", tmb_mut_per_mb=12), drug)
+    assert match is not None and match.alteration == "tmb 12 mut/Mb"
+
+
 @pytest.mark.parametrize("drug", ["imatinib", "nilotinib", "dasatinib"])
 def test_bcr_abl1_fusion_is_class_1_either_way_round(
     knowledge: DrugKnowledge, drug: str
@@ -220,10 +230,10 @@ def test_lookup_by_synonym_and_case(
 def test_unknown_drug(knowledge: DrugKnowledge) -> None:
     with pytest.raises(KeyError, match="vemurafinib"):
         knowledge["vemurafinib"]
-    assert "anti-pd-1" not in knowledge
+    assert "anti-lag-3" not in knowledge
     # cohorts may name drugs the table lacks: no known biomarker, no crash
-    assert knowledge.match(profile("skin", BRAF_V600E), "anti-pd-1") is None
-    assert set(knowledge.target_match(profile("skin"), "anti-pd-1").values()) == {0.0}
+    assert knowledge.match(profile("skin", BRAF_V600E), "anti-lag-3") is None
+    assert set(knowledge.target_match(profile("skin"), "anti-lag-3").values()) == {0.0}
 
 
 def test_a_synonym_shared_by_two_drugs_is_refused() -> None:

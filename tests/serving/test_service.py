@@ -271,7 +271,14 @@ def test_http_score_ranks_and_explains(
     response = client.post("/score", json={"profile": braf_melanoma, "top_k": 5})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"model_version", "request_id", "results"}
+    assert set(body) == {
+        "model_version",
+        "request_id",
+        "population",
+        "endpoint",
+        "results",
+    }
+    assert (body["population"], body["endpoint"]) == ("patient", "clinical_benefit")
     results = body["results"]
     assert results[0]["drug"] == "dabrafenib"
     assert results[0]["tumour_type_seen"] is True

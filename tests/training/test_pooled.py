@@ -23,21 +23,24 @@ def test_served_prefers_the_lower_brier_score() -> None:
     pooled = {"a": metrics(0.15), "b": metrics(0.12), "d": metrics(0.3)}
     oof = pd.DataFrame(
         {
-            "drug": ["a", "b", "c", "d"],
-            "per_drug": [0.1, 0.2, 0.3, np.nan],
-            "pooled": [0.9, 0.8, np.nan, 0.6],
+            "drug": ["a", "b", "c", "d", "e"],
+            "per_drug": [0.1, 0.2, 0.3, np.nan, 0.5],
+            "pooled": [0.9, 0.8, np.nan, 0.6, np.nan],
+            "rate": 0.3,
         }
     )
-    rate = {d: metrics(0.25) for d in "abcd"}
-    oof["rate"] = 0.3
+    # No model beats the tumour-type rate for "e"; a tie goes to the simpler rate.
+    rate = {d: metrics(0.35) for d in "abcd"} | {"e": metrics(0.2)}
+    own["e"] = metrics(0.2)
     cv = CrossValidation(oof=oof, cv_rate=rate, cv_per_drug=own, cv_pooled=pooled)
     assert cv.served == {
         "a": "pooled",
         "b": "per-drug",
         "c": "per-drug",
         "d": "pooled",
+        "e": "rate",
     }
-    assert cv.predictions().tolist() == [0.9, 0.2, 0.3, 0.6]
+    assert cv.predictions().tolist() == [0.9, 0.2, 0.3, 0.6, 0.3]
 
 
 def braf_cohort() -> Cohort:

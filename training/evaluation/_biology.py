@@ -195,7 +195,11 @@ def check_associations(
     ``fold_ranks``, the agreement of the drug's whole ranking across folds
     (``drug_spearman``, ``drug_kendall``, ``drug_jaccard_top_k``; see
     :func:`ranking_stability`) and ``group`` (the columns identical to the feature
-    on the drug's samples, ranked as one).
+    on the drug's samples, ranked as one). A biomarker the drug's knowledge
+    encodes can be learnt from the knowledge flag instead of its own column
+    (``match class 2`` for BRAF, NRAS and KRAS on a MEK inhibitor):
+    ``knowledge_rank`` is the best rank of a flag set on >= 90% of its carriers
+    and ``recovered_with_knowledge`` counts either.
     """
     known = [a for a in associations if a.drug in set(cohort.drugs)]
     if skipped := sorted({a.drug for a in associations} - {a.drug for a in known}):
@@ -215,12 +219,15 @@ def check_associations(
     stability = {d: ranking_stability(r, top_k=top_k) for d, r in results.items()}
     rows = []
     for association in known:
-        group = results[association.drug].group_of(association.feature)
+        result, ranking = results[association.drug], rankings[association.drug]
+        group = result.group_of(association.feature)
+        flags = list(result.flagged_by.get(group or "", ()))
         rows.append(
             {
                 **asdict(association),
                 "group": group or association.feature,
-                **_locate(rankings[association.drug], group),
+                **_locate(ranking, group),
+                "knowledge_rank": ranking.loc[flags, "rank"].min() if flags else np.nan,
                 **{
                     f"drug_{name}": stability[association.drug][name]
                     for name in ("spearman", "kendall", "jaccard_top_k")
@@ -230,6 +237,7 @@ def check_associations(
     table = pd.DataFrame(rows)
     recovered = table["rank"] <= top_k
     table.insert(list(table.columns).index("rank") + 1, "recovered", recovered)
+    table["recovered_with_knowledge"] = recovered | (table["knowledge_rank"] <= top_k)
     table["as_expected"] = recovered.where(table["expected"] == "positive", ~recovered)
     sign = table["effect"].map({"sensitivity": 1.0, "resistance": -1.0})
     table["n_carriers"] = table["n_carriers"].fillna(0).astype(int)

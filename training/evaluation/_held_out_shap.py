@@ -48,12 +48,16 @@ class HeldOutShap:
     carriers minus non-carriers: is there a signal in the data to find?).
     ``fold_mean_abs`` has the same rows and one column per fold (NaN for a fold
     that could not be fitted); ``members`` maps each group to its columns.
+    ``flagged_by`` maps a group to the knowledge-flag groups (target match, match
+    class, ...) set on at least 90% of its carriers: the drug's knowledge encodes
+    that biomarker, and the booster may learn it from the flag instead.
     """
 
     drug: str
     groups: pd.DataFrame
     fold_mean_abs: pd.DataFrame
     members: dict[str, tuple[str, ...]]
+    flagged_by: dict[str, tuple[str, ...]]
 
     def group_of(self, feature: str) -> str | None:
         """The group label holding a vectorizer column name, or None."""
@@ -276,8 +280,28 @@ def _explain_drug(drug: str, folds: DrugFolds, *, config: Config) -> HeldOutShap
     )
     return HeldOutShap(
         drug=drug, groups=groups, fold_mean_abs=fold_mean_abs.loc[groups.index],
-        members=members,
+        members=members, flagged_by=_flagged_by(carries, members),
     )  # fmt: skip
+
+
+def _flagged_by(
+    carries: np.ndarray, members: dict[str, tuple[str, ...]], *, cover: float = 0.9
+) -> dict[str, tuple[str, ...]]:
+    labels = list(members)
+    flags = [
+        i
+        for i, ms in enumerate(members.values())
+        if set(ms) & set(MATCH_FEATURE_NAMES) and not set(ms) - set(MATCH_FEATURE_NAMES)
+    ]
+    n_carriers = carries.sum(axis=0)
+    both = carries.T.astype(np.int64) @ carries[:, flags].astype(np.int64)
+    out = {}
+    for g, label in enumerate(labels):
+        covering = [labels[f] for j, f in enumerate(flags) if f != g and n_carriers[g]
+                    and both[g, j] >= cover * n_carriers[g]]  # fmt: skip
+        if covering:
+            out[label] = tuple(covering)
+    return out
 
 
 def _rate_difference(carries: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ from training.evaluation import (
     ranking_stability,
     shap_ranking,
 )
+from training.evaluation._held_out_shap import _flagged_by
 
 KNOWLEDGE = load_drug_knowledge()
 
@@ -68,6 +69,25 @@ def test_planted_biomarker_tops_the_held_out_ranking_in_every_fold(
     assert stable["jaccard_top_k"] == 1.0 and stable["n_folds"] == 3
 
 
+def test_a_flag_set_on_nearly_all_carriers_encodes_the_biomarker() -> None:
+    # 10 samples: BRAF on 0-4, NRAS on 5-6, the MEK inhibitor's match flag on
+    # BRAF and NRAS carriers and one other; TP53 on 0, 7 and 8.
+    carries = np.zeros((10, 4), dtype=bool)
+    carries[:5, 0] = carries[5:7, 1] = True
+    carries[[0, 1, 2, 3, 4, 5, 6, 9], 2] = True
+    carries[[0, 7, 8], 3] = True
+    members = {
+        "mutation BRAF": ("mutation BRAF",),
+        "mutation NRAS": ("mutation NRAS",),
+        "match class 2 = target match": ("match class 2", "target match"),
+        "mutation TP53": ("mutation TP53",),
+    }
+    assert _flagged_by(carries, members) == {
+        "mutation BRAF": ("match class 2 = target match",),
+        "mutation NRAS": ("match class 2 = target match",),
+    }
+
+
 def test_stability_of_identical_folds_is_perfect() -> None:
     importance = pd.DataFrame(
         {0: [0.5, 0.2, 0.1, 0.0], 1: [0.5, 0.2, 0.1, 0.0]},
@@ -78,6 +98,7 @@ def test_stability_of_identical_folds_is_perfect() -> None:
         groups=pd.DataFrame({"mean_abs_shap": importance[0]}),
         fold_mean_abs=importance,
         members={name: (name,) for name in importance.index},
+        flagged_by={},
     )
     assert ranking_stability(result, top_k=2) == {
         "spearman": 1.0, "kendall": 1.0, "jaccard_top_k": 1.0, "n_folds": 2,
@@ -129,17 +150,21 @@ def test_gdsc_models_recover_the_literature_biomarkers(
     assert time.perf_counter() - started < 60
 
     # Strong a priori (large effect, >= 50 carriers): BRAF -> BRAF and MEK
-    # inhibitors, TP53 -> nutlin-3a resistance. All in the top 5, right sign.
+    # inhibitors, TP53 -> nutlin-3a resistance. All in the top 5, right sign: by
+    # their own column, or (BRAF on the MEK inhibitors, whose knowledge matches
+    # BRAF, NRAS and KRAS) by the knowledge flag that encodes them.
     strong = table[table["strong"]]
     assert len(strong) == 8
-    assert strong["recovered"].all(), strong[["drug", "feature", "rank"]]
+    shown = strong[["drug", "feature", "rank", "knowledge_rank"]]
+    assert strong["recovered_with_knowledge"].all(), shown
     assert strong["direction_ok"].all()
     negatives = table[table["expected"] == "negative"]
     assert not negatives["recovered"].any(), negatives[["drug", "feature", "rank"]]
+    assert negatives["knowledge_rank"].isna().all()  # no flag encodes a control
     # Recorded, not required (3 folds, 60 trees): NRAS -> MEK inhibitors, ERBB2
-    # amplification -> afatinib and any EWSR1 fusion -> PARP inhibitors are in
-    # the top 5 too; BCR-ABL1 (6 lines), EGFR mutation, FLT3 mutation, MDM2
-    # amplification, ERBB2 -> lapatinib and the EWSR1-FLI1 column itself are not.
+    # amplification -> afatinib, EGFR -> gefitinib and afatinib are in the top 5
+    # too; BCR-ABL1 (5-6 lines, all CML: the tumour-type offset carries them),
+    # FLT3, MDM2, EWSR1 fusions, ERBB2 -> lapatinib and EGFR -> erlotinib are not.
 
 
 def test_an_association_table_without_cohort_drugs_is_refused(tmp_path: Path) -> None:
