@@ -47,7 +47,8 @@ class DrugScore:
     (0 = non-responder, 1 = responder) at nominal ``coverage``; ``in_domain`` is
     false, with a ``reason``, when the drug, tumour type or profile lies outside the
     training data. ``base_rate`` is the drug's response rate in the profile's
-    tumour type (where the score starts) and ``lift`` = ``probability`` minus it.
+    tumour type (where the score starts), calibrated like ``probability``, and
+    ``lift`` = ``probability`` minus it (0 for a drug served by its rate).
     """
 
     drug: str
@@ -95,7 +96,12 @@ def rank_drugs(
     # SHAP values sum to the margin, so one pass gives both the explanation and the
     # probability (half the booster calls of predicting twice).
     raw = {drug: expit(c.sum(axis=1)) for drug, c in contributions.items()}
-    base = {drug: model.base_rate(profiles, drug) for drug in model.drugs}
+    # The tumour type's rate on the drug's calibrated scale: a rate-served drug's
+    # probability is its base rate exactly, and the lift is the genome's alone.
+    base = {
+        drug: model.uncertainty.calibrated(drug, model.base_rate(profiles, drug))
+        for drug in model.drugs
+    }
     tumour_types = [canonical_tumour_type(p.tumour_type) for p in profiles]
     profile_reasons = model.uncertainty.domain.reasons(profiles)
     assessed = {

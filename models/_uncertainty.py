@@ -41,6 +41,12 @@ class UncertaintyModel(BaseModel):
     drugs: dict[str, DrugUncertainty]
     domain: ProfileDomain
 
+    def calibrated(self, drug: str, raw: np.ndarray) -> np.ndarray:
+        """Raw probabilities of one drug on its calibrated scale (unchanged for a
+        drug without held-out predictions)."""
+        known = self.drugs.get(drug)
+        return raw if known is None else known.calibrator.apply(raw)
+
     def assess(
         self,
         drug: str,
@@ -76,7 +82,7 @@ class UncertaintyModel(BaseModel):
                 sets=[(0, 1)] * len(raw),
                 reasons=[why] * len(raw),
             )
-        probability = known.calibrator.apply(raw)
+        probability = self.calibrated(drug, raw)
         low, high = known.bins.interval(probability)
         non_responder, responder = known.conformal.thresholds(list(tumour_types))
         reasons = [

@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,7 +36,9 @@ from training.evaluation import (
     cross_study_folds,
     evaluate_folds,
     grouped_folds,
+    load_panel,
     plotted_drugs,
+    run_panel,
     temporal_folds,
     tumour_type_folds,
     write_report,
@@ -98,9 +101,11 @@ def train(args: argparse.Namespace, config: Config) -> int:
             config, run_id, model, cohort_summary=summarise_cohort(cohort)
         )
     aurocs = sorted(d.cv.auroc for d in model.metadata.drugs.values() if d.cv.auroc)
-    pooled = sum(d.served_by == "pooled" for d in model.metadata.drugs.values())
+    served = Counter(d.served_by for d in model.metadata.drugs.values())
     print(
-        f"trained {len(drugs)} drugs ({pooled} served by the pooled model) in "
+        f"trained {len(drugs)} drugs ({served['per-drug']} by their own model, "
+        f"{served['pooled']} by the pooled model, {served['rate']} by their "
+        f"tumour-type rate: no model beat it in CV) in "
         f"{seconds:.0f} s; CV AUROC median {aurocs[len(aurocs) // 2]:.3f} "
         f"(range {aurocs[0]:.3f}-{aurocs[-1]:.3f}); registered "
         f"{config.tracking.registered_model} version {version} as champion"
@@ -109,6 +114,8 @@ def train(args: argparse.Namespace, config: Config) -> int:
 
 
 def evaluate(args: argparse.Namespace, config: Config) -> int:
+    if args.panel:
+        return _panel(args, config)
     config = _with_min_samples(config, args.min_samples)
     started = time.perf_counter()
     cohort, source = load_cohort(args.data, config)
@@ -142,6 +149,32 @@ def evaluate(args: argparse.Namespace, config: Config) -> int:
     run_id = log_evaluation(config, document, files=[json_path, html_path])
     _print_evaluation(document, evaluation)
     print(f"wrote {json_path} and {html_path}; MLflow run {run_id}")
+    return 0
+
+
+def _panel(args: argparse.Namespace, config: Config) -> int:
+    """The textbook panel through the served ranking; JSON beside the table."""
+    model, version = load_registered_bundle(
+        tracking_uri=config.tracking.uri,
+        model_name=config.tracking.registered_model,
+        alias=args.alias,
+        cache_dir=config.serving.cache_dir,
+    )
+    table = run_panel(model, load_panel())
+    meta = model.metadata
+    print(
+        f"textbook panel, model version {version} ({len(meta.drugs)} drugs, "
+        f"{meta.population}, {meta.endpoint}); pass: an expected drug in the top 3"
+    )
+    shown = table.assign(best_rank=table["best_rank"].astype("Int64"))
+    columns = ["profile", "rank_by", "best_rank", "passed", "top"]
+    print(shown[shown["applicable"]][columns].to_string(index=False))
+    if skipped := sorted(set(table.loc[~table["applicable"], "profile"])):
+        print(f"not applicable to this bundle: {', '.join(skipped)}")
+    path = args.json or Path("reports") / "panel.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(table.to_json(orient="records", indent=2))
+    print(f"wrote {path}")
     return 0
 
 

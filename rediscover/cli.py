@@ -170,6 +170,18 @@ def _parser() -> argparse.ArgumentParser:
         help="cross-study: CCLE folder (default: ccle2012_actarea next to the "
         "GDSC shared folder)",
     )
+    evaluate.add_argument(
+        "--panel",
+        action="store_true",
+        help="instead of cross-validating, run the textbook panel (profiles with a "
+        "citation each, training/evaluation/panel.yaml) through the served model's "
+        "ranking and print where the expected drug class lands under each rank_by",
+    )
+    evaluate.add_argument(
+        "--alias",
+        default="champion",
+        help="--panel: the registry alias to rank with (default: %(default)s)",
+    )
     _add_dask_scheduler(evaluate, "fit the model's boosters of every fold")
     evaluate.set_defaults(run=model_commands.evaluate)
 

@@ -139,14 +139,15 @@ class DrugScoreOut(BaseModel):
         le=1,
         description="The drug's response rate in this tumour type in the training "
         "data, shrunk across tumour types (empirical Bayes; the drug's overall rate "
-        "for a type with fewer than 5 episodes): where the model's score starts.",
+        "for a type with fewer than 5 episodes), on the same calibrated scale as "
+        "`probability`: where the model's score starts.",
         examples=[0.35],
     )
     lift: float = Field(
         ge=-1,
         le=1,
         description="probability - base_rate: what the genome adds to the tumour "
-        "type's rate for this drug.",
+        "type's rate for this drug (0 for a drug served by its rate).",
         examples=[0.46],
     )
     raw_probability: float = Field(

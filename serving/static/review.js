@@ -274,17 +274,19 @@
     clearErrors();
     $("results-status").textContent = "Ranking…";
     try {
-      const body = await call("/score", { profile, top_k: 0 });
+      const rankBy = $("rank-by").value;
+      const body = await call("/score", { profile, top_k: 0, rank_by: rankBy });
       state.profile = profile;
       state.results = body.results;
       state.sort = { key: "rank", ascending: true };
       $("ranked").hidden = false;
       $("detail").hidden = true;
+      $("population-note").textContent = populationNote(body);
       renderTable();
       const top = body.results.slice(0, 3).map((r) => r.drug).join(", ");
       $("results-status").textContent =
-        `${body.results.length} drugs ranked (model ${body.model_version}); ` +
-        `most likely: ${top}. Choose a drug to see why.`;
+        `${body.results.length} drugs ranked by ${RANK_BY[rankBy]} ` +
+        `(model ${body.model_version}); first: ${top}. Choose a drug to see why.`;
     } catch (error) {
       // Results of an earlier profile must not stand next to this one's error.
       $("ranked").hidden = true;
@@ -295,11 +297,38 @@
     }
   }
 
+  const RANK_BY = {
+    evidence: "evidence class, then probability",
+    probability: "probability",
+    lift: "lift over the tumour type's rate",
+  };
+
+  const ENDPOINTS = {
+    ic50_sensitivity: "sensitivity (IC50 below the drug's threshold)",
+    activity_area_sensitivity: "sensitivity (activity area above the drug's threshold)",
+    clinical_benefit: "clinical benefit",
+    objective_response: "objective response",
+  };
+
+  // What every probability on the page is a probability of.
+  function populationNote(body) {
+    const endpoint = ENDPOINTS[body.endpoint] || body.endpoint;
+    if (body.population === "cell_line") {
+      return `Learnt from cancer cell lines: each probability is the chance that a ` +
+        `cell line with this profile shows ${endpoint}, not a patient's ` +
+        `probability of response.`;
+    }
+    return `Learnt from patients: each probability is the chance of ${endpoint}.`;
+  }
+
   const SORTS = {
     rank: (a, b) => a.rank - b.rank,
     drug: (a, b) => a.drug.localeCompare(b.drug),
     probability: (a, b) => b.probability - a.probability || a.rank - b.rank,
+    lift: (a, b) => b.lift - a.lift || a.rank - b.rank,
   };
+
+  const signed = (value) => `${value >= 0 ? "+" : "−"}${percent(Math.abs(value), 1)}`;
 
   function renderTable() {
     const needle = $("drug-filter").value.trim().toLowerCase();
@@ -318,7 +347,7 @@
     }
     if (!rows.length) {
       $("ranked-table").tBodies[0].append(
-        el("tr", {}, el("td", { colspan: "6", text: `No drug matches “${needle}”.` })));
+        el("tr", {}, el("td", { colspan: "8", text: `No drug matches “${needle}”.` })));
     }
   }
 
@@ -329,6 +358,13 @@
     if (match.on_label) cell.append(" ", el("span", { class: "tag", text: "on-label" }));
     return cell;
   }
+
+  // A drug no model beat its tumour-type rate for: the genome does not move it.
+  const rateOnly = (result) => result.served_by !== "rate" ? [] : [" ", el("span", {
+    class: "tag", text: "rate only",
+    title: "No genomic signal learned: in cross-validation no model beat this " +
+      "drug's tumour-type rate, so the score is that rate.",
+  })];
 
   function tableRow(result) {
     const button = el("button", { type: "button", class: "drug" }, result.drug);
@@ -342,6 +378,8 @@
         el("span", { class: "bar-track", "aria-hidden": "true" }, bar),
         percent(result.probability, 1)),
       el("td", { class: "num", text: interval(result.interval) }),
+      el("td", { class: "num", text: percent(result.base_rate, 1) }),
+      el("td", { class: "num" }, signed(result.lift), ...rateOnly(result)),
       evidenceCell(result.matched_biomarker),
       el("td", {}, result.in_domain
         ? el("span", { text: "yes" })
@@ -380,6 +418,9 @@
       el("dd", {}, el("strong", { text: percent(score.probability, 1) }),
         ` (95% interval ${interval(score.interval)}); rank ${score.rank} of ` +
         `${state.results.length}`),
+      el("dt", { text: "Tumour type's rate for this drug" }),
+      el("dd", { text: `${percent(score.base_rate, 1)}; this profile's lift over ` +
+        `it: ${signed(score.lift)}` }),
       el("dt", { text: "Model's own probability" }),
       el("dd", { text: `${percent(body.raw_probability, 1)} (uncalibrated; the ` +
         `waterfall explains this one)` }),
@@ -568,6 +609,9 @@
       $("profile-json").value = JSON.stringify(profileFromForm(), null, 2);
     });
     $("drug-filter").addEventListener("input", renderTable);
+    $("rank-by").addEventListener("change", () => {
+      if (state.profile) rank(state.profile, { fromForm: false });
+    });
     for (const button of document.querySelectorAll("[data-sort]")) {
       button.addEventListener("click", () => sortBy(button.dataset.sort));
     }

@@ -160,7 +160,28 @@ def test_review_page_ranks_and_explains_a_braf_melanoma(
     assert top3, f"no BRAF/MEK inhibitor in the top 3: {drugs}"
     first_row = browser.find_element(By.CSS_SELECTOR, rows).text
     assert "class 1: mutation BRAF V600E" in first_row
+    # What the numbers are: population, endpoint, the tumour type's rate, the lift.
+    note = browser.find_element(By.ID, "population-note").text
+    assert "Learnt from patients" in note and "clinical benefit" in note
+    cells = browser.find_elements(By.CSS_SELECTOR, f"{rows}:first-child td")
+    rate, lift = cells[3].text, cells[4].text
+    assert rate.endswith("%") and lift[0] in "+−", (rate, lift)
     _screenshot(browser, "review-ranked.png")
+
+    # Ordering by lift asks the service again; the first row has the largest lift.
+    Select(browser.find_element(By.ID, "rank-by")).select_by_value("lift")
+    wait.until(lambda d: "lift over" in d.find_element(By.ID, "results-status").text)
+    lifts = [
+        float(
+            r.find_elements(By.TAG_NAME, "td")[4].text.split()[0][:-1].replace("−", "-")
+        )
+        for r in browser.find_elements(By.CSS_SELECTOR, rows)
+    ]
+    assert lifts == sorted(lifts, reverse=True), lifts
+    Select(browser.find_element(By.ID, "rank-by")).select_by_value("evidence")
+    wait.until(
+        lambda d: "evidence class" in d.find_element(By.ID, "results-status").text
+    )
 
     # The filter narrows the table; clearing it brings every drug back.
     drug_filter = browser.find_element(By.ID, "drug-filter")
