@@ -165,7 +165,7 @@ def test_review_page_ranks_and_explains_a_braf_melanoma(
     assert "Learnt from patients" in note and "clinical benefit" in note
     cells = browser.find_elements(By.CSS_SELECTOR, f"{rows}:first-child td")
     rate, lift = cells[3].text, cells[4].text
-    assert rate.endswith("%") and lift[0] in "+−", (rate, lift)
+    assert rate.endswith("%") and lift[0] in "+\N{MINUS SIGN}", (rate, lift)
     _screenshot(browser, "review-ranked.png")
 
     # Ordering by lift asks the service again; the first row has the largest lift.
@@ -173,7 +173,9 @@ def test_review_page_ranks_and_explains_a_braf_melanoma(
     wait.until(lambda d: "lift over" in d.find_element(By.ID, "results-status").text)
     lifts = [
         float(
-            r.find_elements(By.TAG_NAME, "td")[4].text.split()[0][:-1].replace("−", "-")
+            r.find_elements(By.TAG_NAME, "td")[4]
+            .text.split()[0][:-1]
+            .replace("\N{MINUS SIGN}", "-")
         )
         for r in browser.find_elements(By.CSS_SELECTOR, rows)
     ]
