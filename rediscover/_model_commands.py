@@ -33,6 +33,7 @@ from training.evaluation import (
     TRAIN_ONLY,
     Evaluation,
     auroc_table,
+    cohort_folds,
     cross_study_folds,
     evaluate_folds,
     grouped_folds,
@@ -193,11 +194,12 @@ def _split(
     if args.split == "grouped":
         folds = grouped_folds(cohort, n_splits=settings.cv_folds, seed=settings.seed)
         rule = f"{settings.cv_folds}-fold stratified, by sample"
-    elif args.split == "tumour-type":
-        folds = tumour_type_folds(cohort, min_samples=args.min_type_samples)
+    elif args.split in ("tumour-type", "cohort"):
+        leave_out = tumour_type_folds if args.split == "tumour-type" else cohort_folds
+        folds = leave_out(cohort, min_samples=args.min_type_samples)
         rule = (
-            f"leave one tumour type out ({int(folds.max()) + 1} types with >= "
-            f"{args.min_type_samples} treated samples; smaller types train only)"
+            f"leave one {args.split} out ({int(folds.max()) + 1} with >= "
+            f"{args.min_type_samples} treated samples; smaller ones train only)"
         )
     elif args.split == "temporal":
         folds = temporal_folds(cohort)

@@ -136,7 +136,8 @@ def _parser() -> argparse.ArgumentParser:
         "--split",
         choices=SPLITS,
         default="grouped",
-        help="grouped k-fold, leave-one-tumour-type-out, temporal hold-out (needs "
+        help="grouped k-fold, leave-one-tumour-type-out, leave-one-cohort-out (a "
+        "study or DRUP cohort: cohort_id), temporal hold-out (needs "
         "start_date) or cross-study (train GDSC, test CCLE) (default: %(default)s)",
     )
     evaluate.add_argument(
@@ -151,8 +152,9 @@ def _parser() -> argparse.ArgumentParser:
         "--min-type-samples",
         type=int,
         default=20,
-        help="tumour-type split: fewest treated samples for a type to be held out; "
-        "smaller types are only trained on (default: %(default)s)",
+        help="tumour-type and cohort splits: fewest treated samples for a type or "
+        "cohort to be held out; smaller ones are only trained on "
+        "(default: %(default)s)",
     )
     evaluate.add_argument(
         "--json",

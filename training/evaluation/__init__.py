@@ -49,6 +49,7 @@ from training.evaluation._report import (
 from training.evaluation._splits import (
     SPLITS,
     TRAIN_ONLY,
+    cohort_folds,
     cross_study_folds,
     grouped_folds,
     temporal_folds,
@@ -77,6 +78,7 @@ __all__ = [
     "calibration_intercept",
     "calibration_slope",
     "check_associations",
+    "cohort_folds",
     "cross_study_folds",
     "curves_png",
     "decision_curve",

@@ -20,8 +20,10 @@ from training.fitting import assign_folds
 
 logger = logging.getLogger(__name__)
 
-Split = Literal["grouped", "tumour-type", "temporal", "cross-study"]
-SPLITS: tuple[Split, ...] = ("grouped", "tumour-type", "temporal", "cross-study")
+Split = Literal["grouped", "tumour-type", "cohort", "temporal", "cross-study"]
+SPLITS: tuple[Split, ...] = (
+    "grouped", "tumour-type", "cohort", "temporal", "cross-study",
+)  # fmt: skip
 TRAIN_ONLY = -1
 
 
@@ -44,24 +46,45 @@ def tumour_type_folds(cohort: Cohort, *, min_samples: int = 20) -> pd.Series:
     types = pd.Series(
         {p.sample_id: canonical_tumour_type(p.tumour_type) for p in cohort.profiles}
     )
-    treated = types[types.index.isin(set(cohort.treatments["sample_id"]))]
+    return _leave_one_out(cohort, types, "tumour type", min_samples=min_samples)
+
+
+def cohort_folds(cohort: Cohort, *, min_samples: int = 20) -> pd.Series:
+    """Leave one cohort out (``cohort_id``: a study, or a DRUP cohort): a new
+    patient in a cohort the models never saw. Small cohorts are train-only, as
+    in `tumour_type_folds`; a sample treated in two cohorts is refused."""
+    if "cohort_id" not in cohort.treatments:
+        raise ValueError("--split cohort needs a cohort_id column; this cohort lacks it")
+    by_sample = cohort.treatments.groupby("sample_id")["cohort_id"]
+    if (shared := by_sample.nunique() > 1).any():
+        raise ValueError(f"{int(shared.sum())} samples are treated in two cohorts")
+    return _leave_one_out(
+        cohort, by_sample.first().astype(str), "cohort", min_samples=min_samples
+    )
+
+
+def _leave_one_out(
+    cohort: Cohort, groups: pd.Series, kind: str, *, min_samples: int
+) -> pd.Series:
+    # groups: sample id -> its group; untreated profiles follow their group.
+    treated = groups[groups.index.isin(set(cohort.treatments["sample_id"]))]
     sizes = treated.value_counts()
     held_out = sizes[sizes >= min_samples]
     if held_out.empty:
         raise ValueError(
-            f"no tumour type has {min_samples} or more treated samples; lower "
-            f"--min-type-samples (largest type has {int(sizes.max())})"
+            f"no {kind} has {min_samples} or more treated samples; lower "
+            f"--min-type-samples (largest has {int(sizes.max())})"
         )
     number = {t: i for i, t in enumerate(held_out.index)}  # value_counts: largest first
-    folds = types.map(number).fillna(TRAIN_ONLY).astype(int)
+    folds = groups.map(number).fillna(TRAIN_ONLY).astype(int)
     logger.info(
-        "leave-one-tumour-type-out: %d types held out, %d smaller types (%d samples) "
-        "train-only",
+        "leave one %s out: %d held out, %d smaller (%d samples) train-only",
+        kind,
         len(held_out),
         len(sizes) - len(held_out),
         int(sizes[sizes < min_samples].sum()),
     )
-    return folds
+    return _every_profile(cohort, folds)
 
 
 def temporal_folds(cohort: Cohort, *, quantile: float = 0.8) -> pd.Series:

@@ -6,6 +6,7 @@ from tests.training.evaluation.synthetic import NOISE, SIGNAL, planted_cohort
 from training.data import Cohort
 from training.evaluation import (
     TRAIN_ONLY,
+    cohort_folds,
     cross_study_folds,
     grouped_folds,
     temporal_folds,
@@ -45,6 +46,32 @@ def test_leave_one_tumour_type_out_never_trains_on_the_held_out_type() -> None:
 def test_tumour_type_split_needs_a_type_large_enough() -> None:
     with pytest.raises(ValueError, match="--min-type-samples"):
         tumour_type_folds(COHORT, min_samples=10_000)
+
+
+def test_leave_one_cohort_out_never_trains_on_the_held_out_cohort() -> None:
+    # Three cohorts: two of 100+ samples held out in turn, one of 5 train-only.
+    ids = pd.Series([p.sample_id for p in COHORT.profiles])
+    cohort_of = pd.Series(
+        ["study a"] * 5 + ["study b"] * 100 + ["study c"] * (len(ids) - 105),
+        index=ids,
+    )
+    treatments = COHORT.treatments.assign(
+        cohort_id=COHORT.treatments["sample_id"].map(cohort_of)
+    )
+    studies = Cohort(profiles=COHORT.profiles, treatments=treatments)
+    folds = cohort_folds(studies, min_samples=20)
+    assert (folds[cohort_of == "study a"] == TRAIN_ONLY).all()
+    for fold in (0, 1):
+        held_out = set(cohort_of[folds == fold])
+        assert len(held_out) == 1
+        assert held_out.isdisjoint(cohort_of[folds != fold])
+    with pytest.raises(ValueError, match="cohort_id"):
+        cohort_folds(COHORT)
+    # One sample given a second drug in another study.
+    second = treatments.iloc[:1].assign(cohort_id="study z", drug="another drug")
+    both = pd.concat([treatments, second], ignore_index=True)
+    with pytest.raises(ValueError, match="1 samples are treated in two cohorts"):
+        cohort_folds(Cohort(profiles=COHORT.profiles, treatments=both))
 
 
 def test_temporal_split_trains_only_on_earlier_samples() -> None:
