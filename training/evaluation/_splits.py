@@ -54,7 +54,7 @@ def cohort_folds(cohort: Cohort, *, min_samples: int = 20) -> pd.Series:
     patient in a cohort the models never saw. Small cohorts are train-only, as
     in `tumour_type_folds`; a sample treated in two cohorts is refused."""
     if "cohort_id" not in cohort.treatments:
-        raise ValueError("--split cohort needs a cohort_id column; this cohort lacks it")
+        raise ValueError("--split cohort needs a cohort_id column, which is missing")
     by_sample = cohort.treatments.groupby("sample_id")["cohort_id"]
     if (shared := by_sample.nunique() > 1).any():
         raise ValueError(f"{int(shared.sum())} samples are treated in two cohorts")
