@@ -21,6 +21,7 @@ from models._explanations import (
 from models._interval import INTERVAL_LEVEL, ScoreBins, wilson_interval
 from models._metadata import (
     FORMAT_VERSION,
+    NO_BOOSTER,
     BundleMetadata,
     CvMetrics,
     DrugInfo,
@@ -28,7 +29,7 @@ from models._metadata import (
     Population,
     ServedBy,
 )
-from models._offset import Offsets, TumourTypeRates
+from models._offset import BiomarkerFit, Offsets, TumourTypeRates
 from models._patient import (
     KeyAlteration,
     PatientExplanation,
@@ -54,8 +55,10 @@ __all__ = [
     "FORMAT_VERSION",
     "INTERVAL_LEVEL",
     "MIN_CELL",
+    "NO_BOOSTER",
     "RANK_BY",
     "Assessment",
+    "BiomarkerFit",
     "BundleIntegrityError",
     "BundleMetadata",
     "Calibrator",

@@ -42,7 +42,7 @@ from features import (
     pair_feature_names,
 )
 from models._explanations import DrugExplanation, ExplanationSet
-from models._metadata import FORMAT_VERSION, BundleMetadata
+from models._metadata import FORMAT_VERSION, NO_BOOSTER, BundleMetadata
 from models._offset import Offsets
 from models._uncertainty import UncertaintyModel
 
@@ -77,7 +77,9 @@ class ResponderModel:
     pooled booster over profile x drug rows (see :func:`features.encode_pairs`),
     adds what the genome says, each reading the profile features and the drug's
     target-match flags. A drug whose boosters did not beat that rate in
-    cross-validation is served by the rate alone (``served_by`` ``rate``).
+    cross-validation is served by the rate alone (``served_by`` ``rate``), or by
+    a logistic fit on its known biomarker alone (``biomarker``) where that did
+    better.
 
     Parameters
     ----------
@@ -124,6 +126,14 @@ class ResponderModel:
         served = {info.served_by for info in metadata.drugs.values()}
         if "pooled" in served and pooled is None:
             raise ValueError("drugs served by the pooled model need a pooled booster")
+        by_biomarker = {
+            d for d, info in metadata.drugs.items() if info.served_by == "biomarker"
+        }
+        if by_biomarker != set(offsets.biomarker):
+            raise ValueError(
+                "biomarker fits and metadata disagree on drugs: "
+                f"{sorted(by_biomarker ^ set(offsets.biomarker))}"
+            )
         if set(offsets.drugs) != set(metadata.drugs):
             raise ValueError(
                 "offsets and metadata disagree on drugs: "
@@ -158,11 +168,11 @@ class ResponderModel:
 
     def feature_names(self, drug: str) -> list[str]:
         """Columns of the matrix the drug's booster scores (none for a drug served
-        by its rate)."""
+        by its rate or biomarker)."""
         served_by = self.metadata.drugs[drug].served_by
         if served_by == "pooled":
             return self.metadata.pooled_feature_names
-        if served_by == "rate":
+        if served_by in NO_BOOSTER:
             return []
         return pair_feature_names(self.metadata.feature_names, ())
 
@@ -180,7 +190,7 @@ class ResponderModel:
         out = {}
         for drug in self.drugs if drugs is None else drugs:
             served_by = self.metadata.drugs[drug].served_by
-            if served_by == "rate":
+            if served_by in NO_BOOSTER:
                 out[drug] = np.zeros((len(profiles), 0), dtype=np.float32)
                 continue
             vocabulary = self._drug_vocabulary if served_by == "pooled" else ()
@@ -196,6 +206,29 @@ class ResponderModel:
         types = [canonical_tumour_type(p.tumour_type) for p in profiles]
         return self.offsets.drugs[drug].rate(types)
 
+    def booster(self, drug: str) -> xgb.Booster:
+        """The booster serving a drug served per-drug or pooled."""
+        booster = self.boosters.get(drug, self.pooled)
+        if booster is None:
+            raise ValueError(
+                f"{drug} is served by its {self.metadata.drugs[drug].served_by}"
+            )
+        return booster
+
+    def fixed_margin(
+        self, profiles: Sequence[Profile], drug: str, tumour_types: Sequence[str]
+    ) -> np.ndarray | None:
+        """The log-odds of a drug no booster serves (its tumour-type rate, or its
+        biomarker's logistic fit), one per profile; None for a booster-served
+        drug."""
+        served_by = self.metadata.drugs[drug].served_by
+        if served_by == "biomarker":
+            scores = [self.knowledge.biomarker_score(p, drug) for p in profiles]
+            return self.offsets.biomarker[drug].margin(np.array(scores))
+        if served_by == "rate":
+            return self.offsets.drugs[drug].margin(tumour_types)
+        return None
+
     def _predict(
         self,
         profiles: Sequence[Profile],
@@ -205,13 +238,14 @@ class ResponderModel:
         types = [canonical_tumour_type(p.tumour_type) for p in profiles]
         out = {}
         for drug, X in design.items():
-            margin = self.offsets.drugs[drug].margin(types)
-            booster = self.boosters.get(drug, self.pooled)
-            if self.metadata.drugs[drug].served_by == "rate" or booster is None:
+            fixed = self.fixed_margin(profiles, drug, types)
+            if fixed is not None:
                 out[drug] = (
-                    margin[:, None] if options.get("pred_contribs") else expit(margin)
+                    fixed[:, None] if options.get("pred_contribs") else expit(fixed)
                 )
                 continue
+            margin = self.offsets.drugs[drug].margin(types)
+            booster = self.booster(drug)
             # Columns are checked once at load (vectorizer == metadata); naming
             # them here would cost a string decode per drug per call.
             matrix = xgb.DMatrix(X, base_margin=margin, missing=np.nan)

@@ -79,11 +79,12 @@ def explain_on_dask(
     types = [canonical_tumour_type(p.tumour_type) for p in profiles]
     lazy, out = {}, {}
     for drug, X in design.items():
-        margin = model.offsets.drugs[drug].margin(types)
-        booster = model.boosters.get(drug, model.pooled)
-        if model.metadata.drugs[drug].served_by == "rate" or booster is None:
-            out[drug] = margin[:, None]
+        fixed = model.fixed_margin(profiles, drug, types)
+        if fixed is not None:
+            out[drug] = fixed[:, None]
             continue
+        margin = model.offsets.drugs[drug].margin(types)
+        booster = model.booster(drug)
         features, offsets = partition_rows(
             client, X, margin, rows_per_partition=rows_per_partition
         )

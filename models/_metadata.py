@@ -17,8 +17,11 @@ Endpoint = Literal[
     "ic50_sensitivity", "activity_area_sensitivity", "clinical_benefit",
     "objective_response",
 ]  # fmt: skip
-# rate: the drug's shrunk tumour-type rate alone (no genomic signal learned)
-ServedBy = Literal["rate", "per-drug", "pooled"]
+# rate: the drug's shrunk tumour-type rate alone (no genomic signal learned);
+# biomarker: a logistic regression on the drug's known biomarker alone
+ServedBy = Literal["rate", "biomarker", "per-drug", "pooled"]
+# Kinds scored without a booster.
+NO_BOOSTER: tuple[ServedBy, ...] = ("rate", "biomarker")
 
 
 class CvMetrics(BaseModel):
@@ -50,6 +53,10 @@ class DrugInfo(BaseModel):
     cv: CvMetrics = Field(description="Cross-validated metrics of the served model.")
     cv_rate: CvMetrics | None = Field(
         default=None, description="The drug's shrunk tumour-type rate alone."
+    )
+    cv_biomarker: CvMetrics | None = Field(
+        default=None,
+        description="The drug's known biomarker alone (where it has one that varies).",
     )
     cv_per_drug: CvMetrics | None = Field(
         default=None, description="The drug's own model, when it had enough data."

@@ -1,4 +1,5 @@
-"""Each drug's response rate per tumour type: the offset its boosters start from.
+"""Each drug's response rate per tumour type: the offset its boosters start from;
+and, for a drug served by its known biomarker alone, that biomarker's logistic fit.
 
 A drug's trees explain what the genome adds to the rate its label shows in the
 profile's tumour type, not the tumour type itself: the rate (shrunk across tumour
@@ -39,9 +40,26 @@ class TumourTypeRates(BaseModel):
         return logit(self.rate(tumour_types))
 
 
+class BiomarkerFit(BaseModel):
+    """A logistic regression on the drug's known biomarker alone
+    (`features.DrugKnowledge.biomarker_score`: TMB, HRD score, or the matching
+    class): log-odds = ``intercept`` + ``slope`` x log(1 + score)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    intercept: float
+    slope: float
+
+    def margin(self, scores: np.ndarray) -> np.ndarray:
+        """The log-odds for each biomarker score."""
+        return self.intercept + self.slope * np.log1p(scores)
+
+
 class Offsets(BaseModel):
-    """Every drug's :class:`TumourTypeRates` (``offsets.json`` in the bundle)."""
+    """Every drug's :class:`TumourTypeRates`, and the :class:`BiomarkerFit` of each
+    drug served by its biomarker (``offsets.json`` in the bundle)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     drugs: dict[str, TumourTypeRates] = Field(default_factory=dict)
+    biomarker: dict[str, BiomarkerFit] = Field(default_factory=dict)

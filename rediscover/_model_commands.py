@@ -235,7 +235,7 @@ def _shap_model(
             train, config=config, drugs=list(train.drugs), data_source=source,
             knowledge=knowledge, trainer=trainer,
         )  # fmt: skip
-    scored = sorted(set(evaluation.cv.cv_per_drug) | set(evaluation.cv.cv_pooled))
+    scored = sorted(evaluation.cv.served)  # every drug any model kind scored
     return fit_bundle(
         cohort.subset(drugs=scored), evaluation.cv, config=config, drugs=scored,
         data_source=source, knowledge=knowledge, trainer=trainer,

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from features import Profile
-from models import Endpoint, Population, RankBy
+from models import Endpoint, Population, RankBy, ServedBy
 
 _EXAMPLE_PROFILE = {
     "sample_id": "S-0001",
@@ -199,11 +199,13 @@ class DrugScoreOut(BaseModel):
         "false means the score borrows from other tumour types.",
         examples=[True],
     )
-    served_by: Literal["rate", "per-drug", "pooled"] = Field(
+    served_by: ServedBy = Field(
         description="Which model scored the drug (chosen per drug by "
-        "cross-validated Brier score): its own, the pooled model that borrows "
-        "strength across drugs, or `rate`: the tumour type's rate alone, because "
-        "no model beat it (no genomic signal learned).",
+        "cross-validated Brier score, ties to the simpler): its own, the pooled "
+        "model that borrows strength across drugs, `biomarker`: a logistic fit on "
+        "the drug's known biomarker alone (TMB, HRD score or matching class), "
+        "because no booster beat it, or `rate`: the tumour type's rate alone, "
+        "because nothing beat it (no genomic signal learned).",
         examples=["per-drug"],
     )
     matched_biomarker: BiomarkerMatchOut | None = Field(

@@ -359,12 +359,20 @@
     return cell;
   }
 
-  // A drug no model beat its tumour-type rate for: the genome does not move it.
-  const rateOnly = (result) => result.served_by !== "rate" ? [] : [" ", el("span", {
-    class: "tag", text: "rate only",
-    title: "No genomic signal learned: in cross-validation no model beat this " +
-      "drug's tumour-type rate, so the score is that rate.",
-  })];
+  // Drugs no booster serves: the tumour-type rate alone (the genome does not
+  // move it), or the drug's known biomarker alone.
+  const SIMPLER = {
+    rate: ["rate only", "No genomic signal learned: in cross-validation no model " +
+      "beat this drug's tumour-type rate, so the score is that rate."],
+    biomarker: ["biomarker only", "In cross-validation no booster beat this " +
+      "drug's known biomarker alone (TMB, HRD score or matching class), so the " +
+      "score is a logistic fit on it."],
+  };
+  const simplerModel = (result) => {
+    const simpler = SIMPLER[result.served_by];
+    if (!simpler) return [];
+    return [" ", el("span", { class: "tag", text: simpler[0], title: simpler[1] })];
+  };
 
   function tableRow(result) {
     const button = el("button", { type: "button", class: "drug" }, result.drug);
@@ -379,7 +387,7 @@
         percent(result.probability, 1)),
       el("td", { class: "num", text: interval(result.interval) }),
       el("td", { class: "num", text: percent(result.base_rate, 1) }),
-      el("td", { class: "num" }, signed(result.lift), ...rateOnly(result)),
+      el("td", { class: "num" }, signed(result.lift), ...simplerModel(result)),
       evidenceCell(result.matched_biomarker),
       el("td", {}, result.in_domain
         ? el("span", { text: "yes" })

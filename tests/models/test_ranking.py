@@ -1,28 +1,38 @@
 """The ranking rules, base rates and lifts of `rank_drugs`, and what a cell-line
 bundle says about its scores."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+from scipy.special import expit
 
-from models import RANK_BY, DrugScore, ResponderModel, rank_drugs
+from models import RANK_BY, BiomarkerFit, DrugScore, Offsets, ResponderModel, rank_drugs
 from models._ranking import CELL_LINE_REASON
 
 UNMATCHED = 99
 
 
-def _rebuilt(model: ResponderModel, **metadata: object) -> ResponderModel:
-    """The planted bundle with 'noise' served by its tumour-type rate."""
-    drugs = dict(model.metadata.drugs)
-    drugs["noise"] = drugs["noise"].model_copy(update={"served_by": "rate"})
-    calibrated = dict(model.uncertainty.drugs)
-    calibrated["noise"] = calibrated["noise"].model_copy(update={"served_by": "rate"})
+def _rebuilt(
+    model: ResponderModel,
+    served_by: dict[str, str] | None = None,
+    offsets: Offsets | None = None,
+    **metadata: object,
+) -> ResponderModel:
+    """The planted bundle with drugs served otherwise (default: 'noise' by its
+    tumour-type rate)."""
+    served_by = served_by or {"noise": "rate"}
+    drugs, calibrated = dict(model.metadata.drugs), dict(model.uncertainty.drugs)
+    for drug, kind in served_by.items():
+        drugs[drug] = drugs[drug].model_copy(update={"served_by": kind})
+        calibrated[drug] = calibrated[drug].model_copy(update={"served_by": kind})
     return ResponderModel(
         model.vectorizer,
-        {d: b for d, b in model.boosters.items() if d != "noise"},
+        {d: b for d, b in model.boosters.items() if d not in served_by},
         metadata=model.metadata.model_copy(update={"drugs": drugs, **metadata}),
         knowledge=model.knowledge,
         uncertainty=model.uncertainty.model_copy(update={"drugs": calibrated}),
-        offsets=model.offsets,
+        offsets=offsets or model.offsets,
     )
 
 
@@ -101,3 +111,28 @@ def test_a_cell_line_bundle_says_so_in_every_result(
         for s in scores:
             assert s.reason is not None and CELL_LINE_REASON in s.reason
             assert not s.in_domain
+
+
+def test_a_biomarker_served_drug_scores_by_its_fit(
+    model: ResponderModel, planted, tmp_path: Path
+) -> None:
+    profiles, _ = planted
+    fit = BiomarkerFit(intercept=-2.0, slope=1.0)
+    by_biomarker = {"dabrafenib": "biomarker", "noise": "rate"}
+    served = _rebuilt(
+        model,
+        by_biomarker,
+        offsets=model.offsets.model_copy(update={"biomarker": {"dabrafenib": fit}}),
+    )
+    reloaded = ResponderModel.load(served.save(tmp_path / "bundle"))
+    scores = np.array(
+        [model.knowledge.biomarker_score(p, "dabrafenib") for p in profiles]
+    )
+    assert np.ptp(scores) > 0  # BRAF V600E carriers match class 1, others nothing
+    raw = reloaded.score(profiles)["dabrafenib"]
+    assert raw == pytest.approx(expit(fit.margin(scores)))
+    for ranked in rank_drugs(reloaded, profiles[:10], top_k=5):
+        dabrafenib = next(s for s in ranked if s.drug == "dabrafenib")
+        assert dabrafenib.served_by == "biomarker" and dabrafenib.top_features == ()
+    with pytest.raises(ValueError, match="biomarker fits and metadata disagree"):
+        _rebuilt(model, by_biomarker)

@@ -41,6 +41,15 @@ def test_served_prefers_the_lower_brier_score() -> None:
         "e": "rate",
     }
     assert cv.predictions().tolist() == [0.9, 0.2, 0.3, 0.6, 0.3]
+    # The known biomarker alone, where it beats the boosters, serves "a".
+    biomarker = {"a": metrics(0.14), "b": metrics(0.11)}
+    oof["biomarker"] = [0.7, 0.4, np.nan, np.nan, np.nan]
+    cv = CrossValidation(
+        oof=oof, cv_rate=rate, cv_per_drug=own, cv_pooled=pooled,
+        cv_biomarker=biomarker,
+    )  # fmt: skip
+    assert cv.served["a"] == "biomarker" and cv.served["b"] == "per-drug"
+    assert cv.predictions().tolist() == [0.7, 0.2, 0.3, 0.6, 0.3]
 
 
 def braf_cohort() -> Cohort:

@@ -4,7 +4,7 @@ decision it feeds: which model kind serves each drug."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -14,6 +14,7 @@ from features import DrugKnowledge
 from models import CvMetrics, ServedBy, logit
 from training.config import Config, PooledConfig, TrainingConfig, XGBoostConfig
 from training.data import Cohort
+from training.fitting._biomarker import biomarker_scores, cross_validate_biomarker
 from training.fitting._boosters import (
     Episodes,
     Trainer,
@@ -36,9 +37,10 @@ def pooled_wanted(
     return bool(treatments.groupby("drug").size().median() < min_samples)
 
 
-# The out-of-fold column of each model kind.
+# The out-of-fold column of each model kind, simplest first.
 COLUMNS: dict[ServedBy, str] = {
     "rate": "rate",
+    "biomarker": "biomarker",
     "per-drug": "per_drug",
     "pooled": "pooled",
 }
@@ -50,11 +52,13 @@ class CrossValidation:
 
     # sample_id, drug, responded, fold (-1: never held out), and per kind its
     # probability (NaN: not fitted): rate (the drug's shrunk rate in the tumour
-    # type, which the boosters start from), per_drug, pooled
+    # type, which the boosters start from), biomarker (its known biomarker
+    # alone), per_drug, pooled
     oof: pd.DataFrame
     cv_rate: dict[str, CvMetrics]
     cv_per_drug: dict[str, CvMetrics]
     cv_pooled: dict[str, CvMetrics]
+    cv_biomarker: dict[str, CvMetrics] = field(default_factory=dict)
 
     @cached_property
     def served(self) -> dict[str, ServedBy]:
@@ -62,10 +66,11 @@ class CrossValidation:
         Brier score (a proper score, defined even where a drug's held-out episodes
         are all one outcome), ties going to the simpler kind. ``rate`` serves a
         drug whose boosters did not beat its tumour-type rate: no genomic signal
-        was learned for it."""
+        was learned for it; ``biomarker`` one whose boosters did not beat its
+        known biomarker alone."""
         scored: dict[ServedBy, dict[str, CvMetrics]] = {
-            "rate": self.cv_rate, "per-drug": self.cv_per_drug,
-            "pooled": self.cv_pooled,
+            "rate": self.cv_rate, "biomarker": self.cv_biomarker,
+            "per-drug": self.cv_per_drug, "pooled": self.cv_pooled,
         }  # fmt: skip
         served: dict[str, ServedBy] = {}
         for drug in sorted(set().union(*scored.values())):
@@ -79,7 +84,8 @@ class CrossValidation:
         kind = self.oof["drug"].map(self.served if served is None else served)
         out = pd.Series(np.nan, index=self.oof.index)
         for name, column in COLUMNS.items():
-            out = out.where(kind.ne(name), self.oof[column])
+            if column in self.oof:
+                out = out.where(kind.ne(name), self.oof[column])
         return out
 
 
@@ -92,7 +98,8 @@ def cross_validate_cohort(
     folds: pd.Series | None = None,
     trainer: Trainer = fit_booster,
 ) -> CrossValidation:
-    """Cross-validation of the rate, per-drug and pooled models on the same folds.
+    """Cross-validation of the rate, biomarker, per-drug and pooled models on the
+    same folds.
 
     ``folds`` maps each sample id to the fold (0, 1, ...) in which it is held out,
     or -1 for samples that are only ever trained on (e.g. before a temporal cut);
@@ -125,6 +132,12 @@ def cross_validate_cohort(
         )
         oof.loc[episodes.fold == k, "rate"] = rate[episodes.fold == k]
         margins.append(logit(rate))
+    scores = biomarker_scores(
+        cohort.profiles, episodes.rows, episodes.drug, knowledge=knowledge
+    )
+    oof["biomarker"] = cross_validate_biomarker(
+        episodes.drug, scores, episodes.y, episodes.fold
+    )
     own = trainable_drugs(treatments, settings=settings)
     oof["per_drug"] = cross_validate(
         matrices, episodes, own, margins=margins, settings=settings,

@@ -14,6 +14,7 @@ from features import DrugKnowledge, ProfileVectorizer, pair_feature_names
 from models import BundleMetadata, DrugInfo, Offsets, ResponderModel, logit
 from training.config import Config
 from training.data import Cohort
+from training.fitting._biomarker import biomarker_scores, fit_biomarker
 from training.fitting._boosters import Trainer, fit_booster, fit_final, trainable_drugs
 from training.fitting._cross_validation import (
     CrossValidation,
@@ -106,6 +107,14 @@ def fit_bundle(
     rates, rate = episode_rates(
         episodes.drug, types, episodes.y, fit=np.ones(len(types), dtype=bool)
     )
+    scores = biomarker_scores(
+        cohort.profiles, episodes.rows, episodes.drug, knowledge=knowledge
+    )
+    biomarker = {
+        d: fit_biomarker(scores[episodes.drug == d], episodes.y[episodes.drug == d])
+        for d, how in served.items()
+        if how == "biomarker"
+    }
     per_drug = [d for d, how in served.items() if how == "per-drug"]
     boosters = fit_final(
         X, episodes, per_drug, margin=logit(rate), settings=config.training,
@@ -136,7 +145,11 @@ def fit_bundle(
     uncertainty = fit_uncertainty(cv, cohort, settings=config.uncertainty)
     model = ResponderModel(
         vectorizer, boosters, metadata=metadata, knowledge=knowledge,
-        uncertainty=uncertainty, offsets=Offsets(drugs=rates), pooled=pooled,
+        uncertainty=uncertainty, pooled=pooled,
+        offsets=Offsets(
+            drugs=rates,
+            biomarker={d: fit for d, fit in biomarker.items() if fit is not None},
+        ),
     )  # fmt: skip
     # Summaries need the fitted model (its SHAP values), so they are added last.
     model.explanations = summarise_explanations(
@@ -152,8 +165,10 @@ def _drug_infos(
     for drug, group in treatments.groupby("drug"):
         how = cv.served[str(drug)]
         own, pooled = cv.cv_per_drug.get(str(drug)), cv.cv_pooled.get(str(drug))
-        rate = cv.cv_rate[str(drug)]
-        chosen = {"rate": rate, "per-drug": own, "pooled": pooled}[how]
+        rate, biomarker = cv.cv_rate[str(drug)], cv.cv_biomarker.get(str(drug))
+        chosen = {
+            "rate": rate, "biomarker": biomarker, "per-drug": own, "pooled": pooled,
+        }[how]  # fmt: skip
         assert chosen is not None  # served only names kinds that were scored
         infos[str(drug)] = DrugInfo(
             n_training_samples=len(group),
@@ -165,6 +180,7 @@ def _drug_infos(
             served_by=how,
             cv=chosen,
             cv_rate=rate,
+            cv_biomarker=biomarker,
             cv_per_drug=own,
             cv_pooled=pooled,
         )

@@ -84,7 +84,7 @@ def top_features(
 ) -> tuple[FeatureImportance, ...]:
     """The ``k`` features with the largest nonzero mean |SHAP| (base value and
     the pooled model's drug-identity columns left out)."""
-    if not len(names) or not len(contributions):  # served by its rate: no features
+    if not len(names) or not len(contributions):  # served by rate or biomarker
         return ()
     strength = np.abs(contributions[:, : len(names)]).mean(axis=0)
     order = [
