@@ -16,7 +16,7 @@ from training.data import (
     Cohort,
     StudyMapping,
     append_cohort,
-    fetch_gdsc,
+    fetch_dataset,
     import_study,
     is_cohort_store,
     list_versions,
@@ -33,15 +33,17 @@ from training.data import (
 
 def fetch(args: argparse.Namespace, config: Config) -> int:
     cache = args.cache_dir or config.data.cache_dir
-    folder = fetch_gdsc(cache, source_dir=config.data.shared_dir)
-    print(f"GDSC1000 v17 files are in {folder}")
+    folder = fetch_dataset(args.source, cache, data_dir=config.data.shipped_dir)
+    print(f"{args.source} files are in {folder} (SHA-256 verified)")
     return 0
 
 
 def load_cohort(source: str, config: Config) -> tuple[Cohort, str]:
     """The training cohort: ``gdsc`` or a stored cohort folder, and its name."""
     if source == "gdsc":
-        folder = fetch_gdsc(config.data.cache_dir, source_dir=config.data.shared_dir)
+        folder = fetch_dataset(
+            "gdsc", config.data.cache_dir, data_dir=config.data.shipped_dir
+        )
         cohort = load_gdsc(
             folder,
             label_rule=config.data.label_rule,

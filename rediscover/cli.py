@@ -58,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
         dest="data_command", required=True
     )
     fetch = data.add_parser("fetch", help="put a data set into the cache folder")
-    fetch.add_argument("source", choices=["gdsc"], help="data set to fetch")
+    fetch.add_argument(
+        "source", choices=["gdsc", "ccle"], help="shipped data set to fetch"
+    )
     fetch.add_argument(
         "--cache-dir",
         type=Path,
@@ -167,8 +169,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--ccle",
         type=Path,
-        help="cross-study: CCLE folder (default: ccle2012_actarea next to the "
-        "GDSC shared folder)",
+        help="cross-study: CCLE folder (default: the shipped ccle2012_actarea, "
+        "fetched into data.cache_dir)",
     )
     _add_dask_scheduler(evaluate, "fit the model's boosters of every fold")
     evaluate.set_defaults(run=model_commands.evaluate)
