@@ -36,6 +36,7 @@ def _run(clone: Path, env: dict[str, str], *args: str) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not (REPO / ".git").exists(), reason="not a git checkout")
 def test_a_bare_clone_fetches_and_trains_named_threshold_labelled_drugs(
     tmp_path: Path,
 ) -> None:
