@@ -99,6 +99,8 @@ def fetch_dataset(name: str, cache_dir: Path, *, data_dir: Path) -> Path:
 
     Raises
     ------
+    FileNotFoundError
+        ``data_dir`` has no folder for the set.
     ChecksumError
         A shipped file is missing or differs from its pinned SHA-256 (named).
     """
@@ -111,7 +113,7 @@ def fetch_dataset(name: str, cache_dir: Path, *, data_dir: Path) -> Path:
         return target
     source = data_dir / dataset.folder
     if not source.is_dir():
-        raise ChecksumError(
+        raise FileNotFoundError(
             f"{source}: folder not found; data.shipped_dir in the config must name "
             "the repository's data/ folder"
         )

@@ -99,7 +99,7 @@ def test_missing_shipped_file_or_folder_is_named(
     (data / GDSC_FOLDER / IC50_FILE).unlink()
     with pytest.raises(ChecksumError, match=rf"{IC50_FILE}: file not found"):
         fetch_dataset("gdsc", tmp_path / "cache", data_dir=data)
-    with pytest.raises(ChecksumError, match=r"absent/gdsc1000_v17: folder not found"):
+    with pytest.raises(FileNotFoundError, match=r"absent/gdsc1000_v17: folder not"):
         fetch_dataset("gdsc", tmp_path / "cache", data_dir=tmp_path / "absent")
 
 
