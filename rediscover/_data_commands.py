@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -14,9 +15,13 @@ from training.data import (
     MAPPINGS_FOLDER,
     AppendResult,
     Cohort,
+    ImportResult,
+    StudyFormatError,
     StudyMapping,
     append_cohort,
-    fetch_gdsc,
+    fetch_dataset,
+    import_ici_pooled,
+    import_liu2019,
     import_study,
     is_cohort_store,
     list_versions,
@@ -33,15 +38,17 @@ from training.data import (
 
 def fetch(args: argparse.Namespace, config: Config) -> int:
     cache = args.cache_dir or config.data.cache_dir
-    folder = fetch_gdsc(cache, source_dir=config.data.shared_dir)
-    print(f"GDSC1000 v17 files are in {folder}")
+    folder = fetch_dataset(args.source, cache, data_dir=config.data.shipped_dir)
+    print(f"{args.source} files are in {folder} (SHA-256 verified)")
     return 0
 
 
 def load_cohort(source: str, config: Config) -> tuple[Cohort, str]:
     """The training cohort: ``gdsc`` or a stored cohort folder, and its name."""
     if source == "gdsc":
-        folder = fetch_gdsc(config.data.cache_dir, source_dir=config.data.shared_dir)
+        folder = fetch_dataset(
+            "gdsc", config.data.cache_dir, data_dir=config.data.shipped_dir
+        )
         cohort = load_gdsc(
             folder,
             label_rule=config.data.label_rule,
@@ -81,12 +88,17 @@ def simulate(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+# --format of `rediscover data import`: the layouts a study folder may have. The
+# tables have one fixed layout each; cBioPortal studies may be renamed by --mapping.
+_TABLE_IMPORTERS: dict[str, Callable[[Path], ImportResult]] = {
+    "ici-pooled": import_ici_pooled,
+    "liu2019": import_liu2019,
+}
+IMPORT_FORMATS = ("cbioportal", *_TABLE_IMPORTERS)
+
+
 def import_study_folder(args: argparse.Namespace, config: Config) -> int:
-    mapping = StudyMapping()
-    if args.mapping is not None:
-        packaged = MAPPINGS_FOLDER / f"{args.mapping}.yaml"
-        mapping = load_mapping(args.mapping if args.mapping.is_file() else packaged)
-    result = import_study(args.folder, mapping=mapping)
+    result = _import(args.folder, args.format, mapping=args.mapping)
     for rejection in result.rejected[: args.show_rejected]:
         print(
             f"rejected {rejection.file}:{rejection.line} [{rejection.column}] "
@@ -96,12 +108,30 @@ def import_study_folder(args: argparse.Namespace, config: Config) -> int:
     out = args.out or config.data.cache_dir / "cohorts" / Path(args.folder).name
     write_cohort(result.cohort, out, overwrite=args.force)
     treatments = result.cohort.treatments
+    endpoint = result.cohort.endpoint.replace("_", " ")
     print(
         f"imported {len(result.cohort.profiles)} samples, {len(treatments)} "
-        f"episodes ({treatments['responded'].mean():.1%} benefit); "
+        f"episodes ({treatments['responded'].mean():.1%} {endpoint}); "
         f"{len(result.rejected)} rows rejected; cohort written to {out}"
     )
     return 0
+
+
+def _import(folder: Path, layout: str, *, mapping: Path | None) -> ImportResult:
+    """Read a study folder in one of `IMPORT_FORMATS`."""
+    if layout == "cbioportal":
+        study_mapping = StudyMapping()
+        if mapping is not None:
+            packaged = MAPPINGS_FOLDER / f"{mapping}.yaml"
+            study_mapping = load_mapping(mapping if mapping.is_file() else packaged)
+        return import_study(folder, mapping=study_mapping)
+    if layout not in _TABLE_IMPORTERS:
+        raise ValueError(f"--format {layout!r} is not one of {list(IMPORT_FORMATS)}")
+    if mapping is not None:
+        raise ValueError(f"--mapping applies to --format cbioportal, not {layout}")
+    if not Path(folder).is_dir():
+        raise StudyFormatError(f"{folder}: not a folder")
+    return _TABLE_IMPORTERS[layout](folder)
 
 
 def append(args: argparse.Namespace, config: Config) -> int:

@@ -28,7 +28,7 @@ from models import (
 )
 from rediscover._data_commands import load_cohort
 from training.config import Config
-from training.data import CCLE_FOLDER, Cohort, load_ccle, resolve_cohort_folder
+from training.data import Cohort, fetch_dataset, load_ccle, resolve_cohort_folder
 from training.evaluation import (
     TRAIN_ONLY,
     Evaluation,
@@ -210,10 +210,9 @@ def _split(
 
 
 def _ccle_folder(config: Config) -> Path:
-    shared = config.data.shared_dir
-    if shared is None:
-        raise ValueError("no CCLE folder: give --ccle DIR (ccle2012_actarea)")
-    return shared.parent / CCLE_FOLDER
+    return fetch_dataset(
+        "ccle", config.data.cache_dir, data_dir=config.data.shipped_dir
+    )
 
 
 def _shap_model(

@@ -58,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
         dest="data_command", required=True
     )
     fetch = data.add_parser("fetch", help="put a data set into the cache folder")
-    fetch.add_argument("source", choices=["gdsc"], help="data set to fetch")
+    fetch.add_argument(
+        "source", choices=["gdsc", "ccle"], help="shipped data set to fetch"
+    )
     fetch.add_argument(
         "--cache-dir",
         type=Path,
@@ -75,13 +77,25 @@ def _parser() -> argparse.ArgumentParser:
     simulate.set_defaults(run=data_commands.simulate)
 
     study = data.add_parser(
-        "import", help="validate a cBioPortal-style study folder and store the cohort"
+        "import",
+        help="validate a study folder (cBioPortal, pooled ICI or Liu 2019 layout) "
+        "and store the cohort",
     )
     study.add_argument("folder", type=Path, help="study folder")
     study.add_argument(
+        "--format",
+        choices=data_commands.IMPORT_FORMATS,
+        default="cbioportal",
+        help="cbioportal: cBioPortal study files (--mapping renames them); "
+        "ici-pooled: ICI_response_cohort_973.tsv of the pooled JITC 2022 cohort; "
+        "liu2019: supplemental_table_1_wAge.tsv of Liu et al. 2019 "
+        "(default: %(default)s)",
+    )
+    study.add_argument(
         "--mapping",
         type=Path,
-        help="YAML of file and column names (default: cBioPortal's)",
+        help="--format cbioportal: YAML of file and column names, or a packaged "
+        "mapping's name, e.g. riaz2017 (default: cBioPortal's)",
     )
     study.add_argument(
         "--out",
@@ -169,8 +183,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--ccle",
         type=Path,
-        help="cross-study: CCLE folder (default: ccle2012_actarea next to the "
-        "GDSC shared folder)",
+        help="cross-study: CCLE folder (default: the shipped ccle2012_actarea, "
+        "fetched into data.cache_dir)",
     )
     evaluate.add_argument(
         "--panel",

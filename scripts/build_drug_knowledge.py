@@ -1,7 +1,9 @@
 """Build ``features/drug_knowledge.json`` from the GDSC drug list and CIViC evidence.
 
-Run ``python scripts/build_drug_knowledge.py`` from the repository root (defaults read
-``../shared/data``); rebuilding from the same inputs gives a byte-identical file.
+Run ``python scripts/build_drug_knowledge.py --civic FILE`` from the repository root:
+the GDSC drug list ships in ``data/gdsc1000_v17``; the CIViC export (CC0, the
+pharmOncoX release of 2022-06-02) is not shipped and is given with ``--civic``.
+Rebuilding from the same inputs gives a byte-identical file.
 The entries and matching-class rules are described in, and built by, the sibling
 package ``scripts/drug_knowledge``.
 """
@@ -49,11 +51,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
-DEFAULT_GDSC = SHARED / "gdsc1000_v17" / "drug_list_gdsc_2019.csv"
-DEFAULT_CIVIC = (
-    SHARED / "civic_20220602" / "civic_evidence_via_pharmoncox_20220602.csv.gz"
-)
+DEFAULT_GDSC = REPO / "data" / "gdsc1000_v17" / "drug_list_gdsc_2019.csv"
 DEFAULT_OUT = REPO / "features" / "drug_knowledge.json"
 
 
@@ -78,9 +76,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--civic",
         type=Path,
-        default=DEFAULT_CIVIC,
-        help="CIViC evidence CSV(.gz) as exported from pharmOncoX; "
-        "default: %(default)s",
+        required=True,
+        help="CIViC evidence CSV(.gz) as exported from pharmOncoX "
+        "(civic_evidence_via_pharmoncox_20220602.csv.gz)",
     )
     parser.add_argument(
         "--out",

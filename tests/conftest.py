@@ -21,17 +21,33 @@ from features import (
 )
 from models import Offsets, TumourTypeRates, UncertaintyModel, logit
 from training.config import UncertaintyConfig
-from training.data import Cohort, write_cohort
+from training.data import GDSC_FOLDER, Cohort, write_cohort
 from training.fitting import fit_episodes
+
+SHARED_DATA_VARIABLE = "REDISCOVER_TEST_SHARED_DATA"
+
+
+def unshipped_data(name: str) -> Path:
+    """Folder `name` of a data set the repository may not ship (see data/README.md),
+    from the team's copies: ``$REDISCOVER_TEST_SHARED_DATA``, else ``../shared/data``
+    beside the repository. Skips the test when the folder is not there."""
+    default = Path(__file__).resolve().parents[2] / "shared" / "data"
+    folder = Path(os.environ.get(SHARED_DATA_VARIABLE) or default) / name
+    if not folder.is_dir():
+        pytest.skip(f"{name} is not shipped and {folder} does not exist")
+    return folder
 
 
 @pytest.fixture(scope="session")
-def shared_gdsc_dir() -> Path:
-    """The shared GDSC1000 v17 folder (``../shared/data`` next to the repository)."""
-    folder = Path(__file__).resolve().parents[2] / "shared" / "data" / "gdsc1000_v17"
-    if not folder.is_dir():
-        pytest.skip(f"real GDSC data not available: {folder} does not exist")
-    return folder
+def shipped_data_dir() -> Path:
+    """The repository's ``data/`` folder: the data sets it ships."""
+    return Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture(scope="session")
+def gdsc_data_dir(shipped_data_dir: Path) -> Path:
+    """The shipped GDSC1000 v17 folder (``data/gdsc1000_v17``)."""
+    return shipped_data_dir / GDSC_FOLDER
 
 
 POSTGRES_SERVER_VARIABLE = "REDISCOVER_TEST_POSTGRES_URI"
@@ -137,7 +153,7 @@ def write_planted_project(folder: Path, *, n: int = 240) -> tuple[Path, Path]:
     config = folder / "mlflow.yml"
     config.write_text(
         f"tracking:\n  uri: sqlite:///{folder}/mlflow.db\n  artifact_root: artifacts\n"
-        "data:\n  cache_dir: data-cache\n  shared_dir: null\n"
+        "data:\n  cache_dir: data-cache\n"
         "training:\n  cv_folds: 3\n  min_samples: 50\n  n_bootstrap: 20\n"
         "xgboost:\n  n_estimators: 20\n"
         "serving:\n  cache_dir: serving-cache\n"

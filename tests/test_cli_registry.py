@@ -28,7 +28,7 @@ def write_config(folder: Path) -> Path:
     path = folder / "mlflow.yml"
     path.write_text(
         f"tracking:\n  uri: sqlite:///{folder}/mlflow.db\n  artifact_root: artifacts\n"
-        "data:\n  cache_dir: data-cache\n  shared_dir: null\n"
+        "data:\n  cache_dir: data-cache\n"
         "training:\n  cv_folds: 3\n  min_samples: 50\n  n_bootstrap: 50\n"
         "xgboost:\n  n_estimators: 40\n"
         "serving:\n  cache_dir: serving-cache\n"

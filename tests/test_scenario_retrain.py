@@ -63,7 +63,7 @@ _GATE_ROW = re.compile(r"^  (\w+)\s+(\S+)\s+(\S+)\s+(pass|FAIL)$", re.MULTILINE)
 # -- the user's side: config, command line, data ----------------------------------
 
 
-def write_config(folder: Path, *, shared_gdsc_dir: Path) -> Path:
+def write_config(folder: Path, *, shipped_data_dir: Path) -> Path:
     """The repository's ``mlflow.yml`` with every path in ``folder``."""
     config = yaml.safe_load((REPO_ROOT / "mlflow.yml").read_text())
     config["tracking"] |= {
@@ -72,7 +72,7 @@ def write_config(folder: Path, *, shared_gdsc_dir: Path) -> Path:
     }
     config["data"] |= {
         "cache_dir": str(folder / "data-cache"),
-        "shared_dir": str(shared_gdsc_dir),
+        "shipped_dir": str(shipped_data_dir),
     }
     config["serving"]["cache_dir"] = str(folder / "serving-cache")
     config["training"]["min_samples"] = MIN_SAMPLES
@@ -262,11 +262,11 @@ def _check_history(history: dict[str, Any]) -> None:
 
 
 def test_the_gate_promotes_new_outcomes_and_refuses_shuffled_ones_while_serving(
-    tmp_path: Path, shared_gdsc_dir: Path
+    tmp_path: Path, shipped_data_dir: Path
 ) -> None:
     started = time.monotonic()
     timings: dict[str, float] = {}
-    config = write_config(tmp_path, shared_gdsc_dir=shared_gdsc_dir)
+    config = write_config(tmp_path, shipped_data_dir=shipped_data_dir)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     env = {
         k: v

@@ -23,7 +23,7 @@ class TrackingConfig(_Section):
 class DataConfig(_Section):
     source: str = "gdsc"  # "gdsc" or a stored cohort folder
     cache_dir: Path = Path(".cache/data")
-    shared_dir: Path | None = Path("../shared/data/gdsc1000_v17")
+    shipped_dir: Path = Path("data")  # the repository's data/ folder
     label_rule: Literal["threshold", "zscore"] = "threshold"
     zscore_cutoff: float = -1.0
 
@@ -153,9 +153,7 @@ def load_config(path: Path, *, tracking_uri: str | None = None) -> Config:
     data = config.data.model_copy(
         update={
             "cache_dir": base / config.data.cache_dir,
-            "shared_dir": base / config.data.shared_dir
-            if config.data.shared_dir
-            else None,
+            "shipped_dir": base / config.data.shipped_dir,
         }
     )
     serving = ServingConfig(cache_dir=base / config.serving.cache_dir)

@@ -20,13 +20,13 @@ from features import (
     SensitivityRule,
     load_drug_knowledge,
 )
+from tests.conftest import unshipped_data
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "build_drug_knowledge.py"
 PACKAGED = REPO / "features" / "drug_knowledge.json"
-SHARED = REPO.parent / "shared" / "data"
-GDSC_DRUG_LIST = SHARED / "gdsc1000_v17" / "drug_list_gdsc_2019.csv"
-CIVIC = SHARED / "civic_20220602" / "civic_evidence_via_pharmoncox_20220602.csv.gz"
+GDSC_DRUG_LIST = REPO / "data" / "gdsc1000_v17" / "drug_list_gdsc_2019.csv"
+CIVIC_FILE = "civic_evidence_via_pharmoncox_20220602.csv.gz"
 
 # Written out here, not imported from the script, so a renamed key fails the test.
 BRAF_V600E = {"kind": "mutation", "gene": "BRAF", "protein_change": "V600E"}
@@ -51,11 +51,6 @@ def profile(tumour_type: str, *events: dict, **biomarkers: object) -> Profile:
     return Profile.model_validate(
         {"tumour_type": tumour_type, "alterations": events, **biomarkers}
     )
-
-
-def real_data() -> None:
-    if not (GDSC_DRUG_LIST.is_file() and CIVIC.is_file()):
-        pytest.skip(f"shared data not available under {SHARED}")
 
 
 # ------------------------------------------------------------ matching classes
@@ -298,7 +293,6 @@ def test_every_drup_drug_has_a_matching_rule(knowledge: DrugKnowledge) -> None:
 def test_every_gdsc_drug_with_targets_is_in_the_table(
     knowledge: DrugKnowledge,
 ) -> None:
-    real_data()
     drugs = pd.read_csv(GDSC_DRUG_LIST)
     names = drugs.loc[drugs["Targets"].notna(), "Name"].str.strip().str.lower()
     assert len(names) > 200
@@ -307,10 +301,10 @@ def test_every_gdsc_drug_with_targets_is_in_the_table(
 
 @pytest.mark.real_data
 def test_build_script_reproduces_the_packaged_table(tmp_path: Path) -> None:
-    real_data()
+    civic = unshipped_data("civic_20220602") / CIVIC_FILE  # CC0, but not shipped
     out = tmp_path / "drug_knowledge.json"
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--out", str(out)],
+        [sys.executable, str(SCRIPT), "--civic", str(civic), "--out", str(out)],
         capture_output=True,
         text=True,
         check=False,
@@ -323,7 +317,16 @@ def test_build_script_names_a_missing_input(tmp_path: Path) -> None:
     missing = tmp_path / "nope.csv"
     out = tmp_path / "out.json"
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--gdsc-drug-list", str(missing), "--out", out],
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--gdsc-drug-list",
+            str(missing),
+            "--civic",
+            str(tmp_path / CIVIC_FILE),
+            "--out",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         check=False,

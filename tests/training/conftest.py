@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from training.config import Config, load_config
-from training.data import Cohort, fetch_gdsc, load_gdsc
+from training.data import Cohort, fetch_dataset, load_gdsc
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -30,7 +30,8 @@ def small_config(tmp_path: Path, **training: object) -> Config:
 
 
 @pytest.fixture(scope="session")
-def gdsc(shared_gdsc_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Cohort:
+def gdsc(shipped_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Cohort:
     """The real GDSC1000 v17 cohort, fetched into a temporary cache."""
-    folder = fetch_gdsc(tmp_path_factory.mktemp("data"), source_dir=shared_gdsc_dir)
+    cache = tmp_path_factory.mktemp("data")
+    folder = fetch_dataset("gdsc", cache, data_dir=shipped_data_dir)
     return load_gdsc(folder)

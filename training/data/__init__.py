@@ -4,7 +4,13 @@ from training.data._cbioportal import ImportResult, import_study
 from training.data._ccle import CCLE_FOLDER, load_ccle
 from training.data._cohort import REQUIRED_TREATMENT_COLUMNS, Cohort
 from training.data._drup_params import DrupParams
-from training.data._fetch import GDSC_FOLDER, fetch_gdsc
+from training.data._fetch import (
+    DATASETS,
+    GDSC_FOLDER,
+    ChecksumError,
+    DataSet,
+    fetch_dataset,
+)
 from training.data._gdsc import load_gdsc
 from training.data._ici import (
     import_ici_pooled,
@@ -42,14 +48,17 @@ from training.data._versions import (
 
 __all__ = [
     "CCLE_FOLDER",
+    "DATASETS",
     "EXCLUDED_VARIANT_CLASSES",
     "GDSC_FOLDER",
     "MAPPINGS_FOLDER",
     "REQUIRED_TREATMENT_COLUMNS",
     "AppendResult",
+    "ChecksumError",
     "Cohort",
     "CohortConflictError",
     "CohortVersion",
+    "DataSet",
     "DrupParams",
     "ImportResult",
     "Rejection",
@@ -59,7 +68,7 @@ __all__ = [
     "StudyMapping",
     "UnknownCohortVersionError",
     "append_cohort",
-    "fetch_gdsc",
+    "fetch_dataset",
     "import_ici_pooled",
     "import_liu2019",
     "import_study",

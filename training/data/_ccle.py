@@ -1,6 +1,6 @@
 """CCLE 2012 (Barretina et al.) activity areas as a cohort of GDSC-profiled lines.
 
-The folder is ``shared/data/ccle2012_actarea`` (see its README). Cell lines are
+The repository ships the folder: ``data/ccle2012_actarea`` (see its README). Lines are
 joined to GDSC through ``ccle_to_gdsc_cosmic_map.csv``, so each line's profile is
 its GDSC v17 profile (sample id = COSMIC id, as in `load_gdsc`) and only the
 response comes from CCLE: a different laboratory, assay and read-out.
@@ -42,7 +42,7 @@ def load_ccle(
     Parameters
     ----------
     folder
-        Folder with the CCLE files (``shared/data/ccle2012_actarea``).
+        Folder with the CCLE files (``data/ccle2012_actarea`` or its cached copy).
     profiles
         GDSC profiles (sample id = COSMIC id), e.g. ``load_gdsc(...).profiles``;
         CCLE lines without one are dropped.

@@ -67,10 +67,11 @@ _SOURCE_TYPES: dict[str, tuple[str, ...]] = {
 _MSI_PREVALENCE: dict[str, float] = {
     "colorectal": 0.15, "endometrial": 0.30, "stomach": 0.20,
 }  # fmt: skip
-# Median TMB (mut/Mb) per type: MSK-IMPACT medians of Samstein 2019 (shared data
-# ici_samstein2019_msk_tmb, computed here): bladder 8.8, breast 3.9, oesophagus/stomach
-# 5.9, glioma 4.4, head and neck 5.9, melanoma 9.8, NSCLC 7.0, renal 3.9. Colorectal
-# (MSK 7.9 is MSI-enriched) and small-cell lung are assumptions; others use the default.
+# Median TMB (mut/Mb) per type: MSK-IMPACT medians of Samstein 2019 (cBioPortal
+# study tmb_mskcc_2018, computed once, not shipped): bladder 8.8, breast 3.9,
+# oesophagus/stomach 5.9, glioma 4.4, head and neck 5.9, melanoma 9.8, NSCLC 7.0,
+# renal 3.9. Colorectal (MSK 7.9 is MSI-enriched) and small-cell lung are
+# assumptions; others use the default.
 _TMB_MEDIAN: dict[str, float] = {
     "bladder": 8.8, "breast": 3.9, "oesophageal": 5.9, "stomach": 5.9, "glioma": 4.4,
     "head and neck": 5.9, "melanoma": 9.8, "lung adenocarcinoma": 7.0,

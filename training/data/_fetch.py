@@ -1,175 +1,176 @@
-"""Obtain the GDSC1000 v17 files into a local cache, from the shared folder or PyPI.
+"""Copy a data set the repository ships (``data/<set>/``) into the local cache.
 
-With the shared folder (``../shared/data/gdsc1000_v17``) all seven files are copied.
-Without it, the ``gdsctools==1.0.1`` sdist is downloaded with pip (hash-pinned) and
-five files are extracted; it has no full drug list, no IC50 thresholds and no CNA
-region table, so `load_gdsc` degrades as its module docstring says.
+Every file's SHA-256 is pinned here (and listed in the set's README): the shipped
+copy is checked before it is copied, the cached copy after, and a cached folder is
+reused only while it holds exactly the pinned files with the pinned contents.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import shutil
-import subprocess
-import sys
-import tarfile
 import tempfile
-from collections.abc import Collection
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
+from training.data._ccle import (
+    CCLE_FOLDER,
+    CELL_LINE_MAP_FILE,
+    DRUGS_FILE,
+    RESPONSE_FILE,
+)
 from training.data._gdsc import (
     CNA_REGIONS_FILE,
     COSMIC_INFO_FILE,
-    DRUG_DECODE_FILE,
     DRUG_LIST_FILE,
     FEATURES_FILE,
     IC50_FILE,
-    OMNIBEM_FILE,
     THRESHOLDS_FILE,
 )
 
 logger = logging.getLogger(__name__)
 
 GDSC_FOLDER = "gdsc1000_v17"
-SHARED_FILES: tuple[str, ...] = (
-    IC50_FILE,
-    FEATURES_FILE,
-    COSMIC_INFO_FILE,
-    DRUG_LIST_FILE,
-    THRESHOLDS_FILE,
-    CNA_REGIONS_FILE,
-    OMNIBEM_FILE,
-)
-SDIST = "gdsctools==1.0.1"
-SDIST_SHA256 = "72bba53d42150b88b1e186da5d12d94eb2c9f5ac529f4c9f800f98639cf9d82b"
-# member of the sdist (under gdsctools-1.0.1/gdsctools/data/) -> cached file name
-SDIST_MEMBERS: dict[str, str] = {
-    "IC50_v17.csv.gz": IC50_FILE,
-    "genomic_features_v17.csv.gz": FEATURES_FILE,
-    "cosmic_info.csv.gz": COSMIC_INFO_FILE,
-    "test_omnibem_genomic_alterations.csv.gz": OMNIBEM_FILE,
-    "DRUG_DECODE.csv": DRUG_DECODE_FILE,
+
+
+@dataclass(frozen=True)
+class DataSet:
+    """A shipped data set: its folder under ``data/`` and each file's SHA-256."""
+
+    folder: str
+    files: Mapping[str, str]
+
+
+# SHA-256 of each shipped file; also listed in data/<set>/README.md.
+_GDSC_SHA256 = {
+    IC50_FILE: "db719ed21ab8725611b9c2ff74dfc0063ff657bc4758ccc97489a047ec46f9d7",
+    FEATURES_FILE: "1bc36a0d332b2d3d7acc14960a4c053a5b5415f78d063d488ad4808b72d4a93b",
+    COSMIC_INFO_FILE: (
+        "f98b5680b365ea8cc3880866f302e9f66c36233ae9dee16d5683ff5fafce6824"
+    ),
+    DRUG_LIST_FILE: (
+        "9326003b4df1498fb3f44980e97b5fc0a292c97c2095d49185e9dadcf498a689"
+    ),
+    THRESHOLDS_FILE: (
+        "930c425cd21437fb01970cb8e2fc55014bd890c351364a41eb62023f8c4ade5e"
+    ),
+    CNA_REGIONS_FILE: (
+        "2ec75442d202d68465bbacd9a74151d95e8c347ec3a3fb3bbf07370124268453"
+    ),
 }
-_MEMBER_DIR = "gdsctools-1.0.1/gdsctools/data/"
-_MANIFEST = "MANIFEST.json"
+_CCLE_SHA256 = {
+    RESPONSE_FILE: "e3e650f3aecf13ba7b152d797293a14a8165a9f7499c628083f24c4712020278",
+    DRUGS_FILE: "dc80d614793369dd75ee0909e76d5d410b8af3eefce6bbfa007dd8765fe0aab8",
+    CELL_LINE_MAP_FILE: (
+        "99a5543e71cfb5dbc23541466be7fab7814b680211b0b154a1f7428300350cfb"
+    ),
+}
+DATASETS: MappingProxyType[str, DataSet] = MappingProxyType(
+    {
+        "gdsc": DataSet(GDSC_FOLDER, MappingProxyType(_GDSC_SHA256)),
+        "ccle": DataSet(CCLE_FOLDER, MappingProxyType(_CCLE_SHA256)),
+    }
+)
 
 
-def fetch_gdsc(cache_dir: Path, *, source_dir: Path | None) -> Path:
-    """Put the GDSC v17 files into ``cache_dir / "gdsc1000_v17"`` and return it.
+class ChecksumError(ValueError):
+    """A shipped file is missing or its SHA-256 is not the pinned one."""
+
+
+def fetch_dataset(name: str, cache_dir: Path, *, data_dir: Path) -> Path:
+    """Put shipped data set `name` into ``cache_dir / <folder>`` and return it.
 
     Parameters
     ----------
+    name
+        A key of `DATASETS` (``"gdsc"``, ``"ccle"``).
     cache_dir
         Cache root; created if needed.
-    source_dir
-        Folder to copy the files from (the shared data folder); when None or absent,
-        the ``gdsctools`` sdist is downloaded from PyPI (needs the network).
+    data_dir
+        The repository's ``data/`` folder, holding one sub-folder per set.
 
     Returns
     -------
     Path
-        The folder; a complete existing one (checked against its manifest) is reused.
+        The cached folder; one already holding exactly the pinned files is reused.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``data_dir`` has no folder for the set.
+    ChecksumError
+        A shipped file is missing or differs from its pinned SHA-256 (named).
     """
-    target = cache_dir / GDSC_FOLDER
-    shared = source_dir if source_dir is not None and source_dir.is_dir() else None
-    expected = SHARED_FILES if shared else tuple(SDIST_MEMBERS.values())
-    if is_complete(target, expected):
-        logger.info("reusing GDSC files in %s", target)
+    if name not in DATASETS:
+        raise ValueError(f"unknown data set {name!r}; accepted: {sorted(DATASETS)}")
+    dataset = DATASETS[name]
+    target = cache_dir / dataset.folder
+    if is_complete(target, dataset.files):
+        logger.info("reusing %s files in %s", name, target)
         return target
+    source = data_dir / dataset.folder
+    if not source.is_dir():
+        raise FileNotFoundError(
+            f"{source}: folder not found; data.shipped_dir in the config must name "
+            "the repository's data/ folder"
+        )
+    verify_files(source, dataset.files)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache_dir, prefix=f".{GDSC_FOLDER}-") as tmp:
-        staging = Path(tmp) / GDSC_FOLDER
+    with tempfile.TemporaryDirectory(
+        dir=cache_dir, prefix=f".{dataset.folder}-"
+    ) as tmp:
+        staging = Path(tmp) / dataset.folder
         staging.mkdir()
-        if shared:
-            logger.info("copying GDSC files from %s", shared)
-            _copy_shared(shared, staging)
-            source = f"shared folder {shared}"
-        else:
-            logger.info("no folder %s; downloading %s from PyPI", source_dir, SDIST)
-            _extract_sdist(_download_sdist(Path(tmp) / "sdist"), staging)
-            source = f"PyPI sdist {SDIST}"
-        _write_manifest(staging, source=source)
+        for file_name in dataset.files:
+            shutil.copyfile(source / file_name, staging / file_name)
+        verify_files(staging, dataset.files)
         _move_into_place(staging, target, trash=Path(tmp) / "replaced")
-    logger.info("GDSC files ready in %s (%s)", target, source)
+    logger.info(
+        "%s files copied from %s to %s (SHA-256 verified)", name, source, target
+    )
     return target
 
 
-def is_complete(folder: Path, expected: Collection[str]) -> bool:
-    """Whether `folder` has a manifest listing `expected` with matching checksums."""
+def verify_files(folder: Path, files: Mapping[str, str]) -> None:
+    """Raise `ChecksumError` naming the first file of `files` missing or altered."""
+    for file_name, expected in files.items():
+        path = folder / file_name
+        if not path.is_file():
+            raise ChecksumError(f"{path}: file not found; expected SHA-256 {expected}")
+        actual = _sha256(path)
+        if actual != expected:
+            raise ChecksumError(
+                f"{path}: SHA-256 is {actual}, expected {expected}; the file is "
+                "damaged or was changed (restore it, e.g. `git checkout -- data/`)"
+            )
+
+
+def is_complete(folder: Path, files: Mapping[str, str]) -> bool:
+    """Whether `folder` holds exactly `files`, each with its pinned SHA-256."""
+    if not folder.is_dir():
+        return False
+    present = {p.name for p in folder.iterdir()}
+    if present != set(files):
+        return False
     try:
-        manifest = json.loads((folder / _MANIFEST).read_text())
-        files: dict[str, str] = manifest["files"]
-    except (OSError, ValueError, KeyError, TypeError):
+        verify_files(folder, files)
+    except ChecksumError:
         return False
-    if not set(expected) <= set(files):
-        return False
-    return all(
-        (folder / name).is_file() and _sha256(folder / name) == digest
-        for name, digest in files.items()
-    )
-
-
-def _copy_shared(source_dir: Path, staging: Path) -> None:
-    missing = [name for name in SHARED_FILES if not (source_dir / name).is_file()]
-    if missing:
-        raise FileNotFoundError(
-            f"{source_dir}: missing {missing}; expected all of {list(SHARED_FILES)}"
-        )
-    for name in SHARED_FILES:
-        shutil.copyfile(source_dir / name, staging / name)
-
-
-def _download_sdist(folder: Path) -> Path:
-    folder.mkdir()
-    requirements = folder / "requirements.txt"
-    # A pinned hash makes pip refuse any other archive before it builds metadata.
-    requirements.write_text(f"{SDIST} --hash=sha256:{SDIST_SHA256}\n")
-    command = [sys.executable, "-m", "pip", "download", "--no-deps"]
-    command += ["--no-binary", ":all:", "--require-hashes", "-r", str(requirements)]
-    command += ["-d", str(folder)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        tail = "\n".join(done.stderr.strip().splitlines()[-5:])
-        raise RuntimeError(
-            f"pip download {SDIST} failed (exit {done.returncode}): {tail}\n"
-            "Without network access, pass source_dir= a folder holding the GDSC files."
-        )
-    archives = sorted(folder.glob("gdsctools-1.0.1.tar.gz"))
-    if not archives or _sha256(archives[0]) != SDIST_SHA256:
-        raise RuntimeError(f"pip download {SDIST} gave no archive with the pinned hash")
-    return archives[0]
-
-
-def _extract_sdist(archive: Path, staging: Path) -> None:
-    # Only the named regular-file members are read; nothing is extracted by path.
-    with tarfile.open(archive, "r:gz") as tar:
-        for member_name, file_name in SDIST_MEMBERS.items():
-            member = tar.getmember(_MEMBER_DIR + member_name)
-            stream = tar.extractfile(member) if member.isfile() else None
-            if stream is None:
-                raise RuntimeError(f"{archive.name}: {member.name} is not a file")
-            with stream, (staging / file_name).open("wb") as out:
-                shutil.copyfileobj(stream, out)
-
-
-def _write_manifest(staging: Path, *, source: str) -> None:
-    files = {p.name: _sha256(p) for p in sorted(staging.iterdir()) if p.is_file()}
-    manifest = {"source": source, "files": files}
-    (staging / _MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    return True
 
 
 def _move_into_place(staging: Path, target: Path, *, trash: Path) -> None:
     if target.exists():
-        logger.info("replacing incomplete or older GDSC folder %s", target)
+        logger.info("replacing incomplete or older folder %s", target)
         target.rename(trash)
     try:
         staging.rename(target)
     except OSError:
         # Another process finished first; its folder is as good as ours.
-        ours = [p.name for p in staging.iterdir() if p.name != _MANIFEST]
-        if not is_complete(target, ours):
+        if not is_complete(target, {p.name: _sha256(p) for p in staging.iterdir()}):
             raise
 
 

@@ -5,12 +5,13 @@ The binary event matrix maps onto the profile schema: ``<GENE>_mut`` -> mutation
 amplification and ``loss_cnaPANCAN<N>`` -> deletion of the region's driver genes,
 ``MSI_FACTOR`` -> ``msi_high``. Responders are called from ln(IC50) per drug.
 
-Files (see ``shared/data/gdsc1000_v17/README.md``) and what happens without them:
+Files (the repository ships them: ``data/gdsc1000_v17/README.md``) and what happens
+without them:
 
 - ``ic50_v17.csv.gz``, ``genomic_features_v17.csv.gz``,
   ``cell_lines_cosmic_info.csv.gz``: required.
 - ``drug_list_gdsc_2019.csv`` (drug names): without it the 11 names in gdsctools'
-  ``DRUG_DECODE.csv`` (cached as ``drug_decode_gdsctools.csv``) are used.
+  ``DRUG_DECODE.csv``, saved as ``drug_decode_gdsctools.csv``, are used if present.
 - ``drug_ic50_thresholds_deepcdr.tsv``: without it every drug is labelled by z-score.
 - ``cna_region_annotations.csv.gz``: without it driver genes are read from the column
   names (same content for v17: the names list ``KnownDrivers_Extended``).
@@ -86,7 +87,8 @@ def load_gdsc(
     Parameters
     ----------
     folder
-        Folder with the GDSC files (from `fetch_gdsc` or ``shared/data``).
+        Folder with the GDSC files (``data/gdsc1000_v17``, or its copy that
+        `fetch_dataset` puts in the cache).
     label_rule
         ``"threshold"``: responded = ln(IC50) below the drug's DeepCDR threshold,
         z-score rule for drugs without one; ``"zscore"``: z-score rule for all.
@@ -162,7 +164,10 @@ def _read(
     path: Path, columns: Sequence[str], *, id_column: str, sep: str = ","
 ) -> pd.DataFrame:
     if not path.is_file():
-        raise ValueError(f"{path}: file not found; run fetch_gdsc to obtain it")
+        raise ValueError(
+            f"{path}: file not found; `rediscover data fetch gdsc` puts the "
+            "shipped files in the cache"
+        )
     table = pd.read_csv(path, sep=sep)
     missing = [c for c in columns if c not in table.columns]
     if missing:
@@ -232,7 +237,7 @@ def _read_decode(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise ValueError(
             f"{path.parent}: neither {DRUG_LIST_FILE} nor {DRUG_DECODE_FILE} found; "
-            "drug names are needed; run fetch_gdsc to obtain them"
+            "drug names are needed; `rediscover data fetch gdsc` provides them"
         )
     table = pd.read_csv(path)
     missing = [c for c in ("DRUG_ID", "DRUG_NAME") if c not in table.columns]

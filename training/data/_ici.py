@@ -1,6 +1,6 @@
 """Immune-checkpoint patient cohorts without gene-level events: TMB -> response.
 
-Two real tables (see each folder's README in ``shared/data``):
+Two real tables, not shipped (licences in ``data/README.md``); give their folder:
 
 - Pooled JITC 2022 (``ici_pooled_jitc2022``): 973 patients from 13 WES studies, any
   tumour type. ``responded`` is the table's ``Responder`` (CR/PR, objective

@@ -282,16 +282,21 @@ def _read_metadata(folder: Path) -> dict[str, object]:
 def _read_treatments(path: Path, dtypes: object) -> pd.DataFrame:
     recorded = dtypes if isinstance(dtypes, dict) else {}
     wanted: dict[str, str | type] = {"sample_id": str, "drug": str}
+    # read_csv parses dates only through parse_dates, never through dtype=.
+    dates = {c: str(t) for c, t in recorded.items() if str(t).startswith("datetime")}
     for column, dtype in recorded.items():
-        wanted[column] = str if dtype in _TEXT_DTYPES else str(dtype)
+        if column not in dates:
+            wanted[column] = str if dtype in _TEXT_DTYPES else str(dtype)
     try:
         # Only empty cells are missing values: "NA" or "None" stay text.
-        return pd.read_csv(
+        table = pd.read_csv(
             path,
             dtype=wanted,
+            parse_dates=list(dates),
             keep_default_na=False,
             na_values=[""],
         )
+        return table.astype(dates)
     except (ValueError, TypeError) as exc:
         raise ValueError(
             f"{path}: cannot be read as the recorded columns: {exc}"

@@ -44,8 +44,9 @@ _LABEL_RULES = {
 }
 
 _GDSC_PROVENANCE = (
-    "GDSC1000 release v17 cell lines (Iorio et al., Cell 166:740, 2016), the files "
-    "shipped in the gdsctools 1.0.1 sdist (BSD-3); GDSC data are stated to be "
+    "GDSC1000 release v17 cell lines (Iorio et al., Cell 166:740, 2016), from the "
+    "repository's data/gdsc1000_v17 (IC50 and event matrix as in the gdsctools "
+    "1.0.1 sdist, BSD-3; sources per file in its README); GDSC data are stated to be "
     "freely available without restriction (Yang et al., NAR 41:D955, 2013); check "
     "the current cancerrxgene.org terms before commercial use."
 )

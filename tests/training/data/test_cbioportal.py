@@ -10,6 +10,7 @@ import xgboost as xgb
 from sklearn.metrics import roc_auc_score
 
 from features import Alteration, ProfileVectorizer
+from tests.conftest import unshipped_data
 from training.data import (
     MAPPINGS_FOLDER,
     ImportResult,
@@ -21,8 +22,6 @@ from training.data import (
     load_mapping,
 )
 from training.data._study_events import is_excluded_class, protein_change_of
-
-SHARED_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 # --- a tiny synthetic study ----------------------------------------------------------
 
@@ -364,9 +363,7 @@ def test_packaged_riaz_mapping_loads() -> None:
 
 @pytest.fixture(scope="module")
 def riaz() -> ImportResult:
-    folder = SHARED_DATA / "ici_riaz2017_nivolumab"
-    if not folder.is_dir():
-        pytest.skip(f"real Riaz 2017 data not available: {folder} does not exist")
+    folder = unshipped_data("ici_riaz2017_nivolumab")
     return import_study(folder, mapping=load_mapping(MAPPINGS_FOLDER / "riaz2017.yaml"))
 
 

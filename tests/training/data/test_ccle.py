@@ -9,11 +9,8 @@ pytestmark = pytest.mark.real_data
 
 
 @pytest.fixture(scope="module")
-def ccle(shared_gdsc_dir: Path, gdsc: Cohort) -> Cohort:
-    folder = shared_gdsc_dir.parent / CCLE_FOLDER
-    if not folder.is_dir():
-        pytest.skip(f"real CCLE data not available: {folder} does not exist")
-    return load_ccle(folder, profiles=gdsc.profiles)
+def ccle(shipped_data_dir: Path, gdsc: Cohort) -> Cohort:
+    return load_ccle(shipped_data_dir / CCLE_FOLDER, profiles=gdsc.profiles)
 
 
 def test_ccle_lines_carry_their_gdsc_profiles_and_gdsc_drug_names(

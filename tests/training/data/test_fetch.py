@@ -1,122 +1,125 @@
-"""Fetching the GDSC files: copy from the shared folder, or the sdist from PyPI."""
+"""Fetching a shipped data set: copy from data/, verify every pinned SHA-256."""
 
 from __future__ import annotations
 
 import filecmp
-import os
+import hashlib
+import re
+import shutil
 from pathlib import Path
 
 import pytest
 
-from features import Alteration
-from training.data import GDSC_FOLDER, _fetch, fetch_gdsc, load_gdsc
-from training.data._fetch import SDIST_MEMBERS, SHARED_FILES
-
-_NETWORK = os.environ.get("REDISCOVER_TEST_NETWORK") == "1"
+from training.data import (
+    DATASETS,
+    GDSC_FOLDER,
+    ChecksumError,
+    _fetch,
+    fetch_dataset,
+)
+from training.data._gdsc import IC50_FILE, THRESHOLDS_FILE
 
 
 def _refuse(*args: object, **kwargs: object) -> None:
-    raise AssertionError("fetch_gdsc copied or downloaded although the cache was full")
+    raise AssertionError("fetch_dataset copied although the cache was complete")
 
 
-@pytest.mark.real_data
-def test_copy_from_shared_then_reuse(
-    shared_gdsc_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def _copy_of_shipped(shipped_data_dir: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "data"
+    shutil.copytree(shipped_data_dir, copy)
+    return copy
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+def test_shipped_files_are_exactly_the_pinned_ones(
+    shipped_data_dir: Path, name: str
 ) -> None:
-    folder = fetch_gdsc(tmp_path / "cache", source_dir=shared_gdsc_dir)
-    assert folder == tmp_path / "cache" / GDSC_FOLDER
-    for name in SHARED_FILES:
-        assert filecmp.cmp(folder / name, shared_gdsc_dir / name, shallow=False)
+    dataset = DATASETS[name]
+    folder = shipped_data_dir / dataset.folder
+    assert {p.name for p in folder.iterdir()} == {*dataset.files, "README.md"}
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    for file_name, digest in dataset.files.items():
+        assert hashlib.sha256((folder / file_name).read_bytes()).hexdigest() == digest
+        # the README's `sha256sum -c` block lists the same digest
+        assert f"{digest}  {file_name}\n" in readme, file_name
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+def test_fetch_copies_then_reuses(
+    shipped_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    folder = fetch_dataset(name, tmp_path / "cache", data_dir=shipped_data_dir)
+    dataset = DATASETS[name]
+    assert folder == tmp_path / "cache" / dataset.folder
+    assert sorted(p.name for p in folder.iterdir()) == sorted(dataset.files)
+    for file_name in dataset.files:
+        source = shipped_data_dir / dataset.folder / file_name
+        assert filecmp.cmp(folder / file_name, source, shallow=False)
     # nothing but the finished folder is left in the cache
-    assert [p.name for p in (tmp_path / "cache").iterdir()] == [GDSC_FOLDER]
-    monkeypatch.setattr(_fetch, "_copy_shared", _refuse)
-    monkeypatch.setattr(_fetch, "_download_sdist", _refuse)
-    assert fetch_gdsc(tmp_path / "cache", source_dir=shared_gdsc_dir) == folder
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [dataset.folder]
+    monkeypatch.setattr(_fetch.shutil, "copyfile", _refuse)
+    assert fetch_dataset(name, tmp_path / "cache", data_dir=shipped_data_dir) == folder
 
 
-@pytest.mark.real_data
-@pytest.mark.parametrize("damage", ["truncate", "delete"])
+@pytest.mark.parametrize("damage", ["truncate", "delete", "extra file"])
 def test_damaged_cache_is_fetched_again(
-    shared_gdsc_dir: Path, tmp_path: Path, damage: str
+    shipped_data_dir: Path, tmp_path: Path, damage: str
 ) -> None:
-    folder = fetch_gdsc(tmp_path, source_dir=shared_gdsc_dir)
-    damaged = folder / SHARED_FILES[0]
+    folder = fetch_dataset("gdsc", tmp_path, data_dir=shipped_data_dir)
+    damaged = folder / IC50_FILE
     if damage == "truncate":
         damaged.write_bytes(damaged.read_bytes()[:100])
-    else:
+    elif damage == "delete":
         damaged.unlink()
-    fetch_gdsc(tmp_path, source_dir=shared_gdsc_dir)
-    assert filecmp.cmp(damaged, shared_gdsc_dir / SHARED_FILES[0], shallow=False)
+    else:
+        (folder / "MANIFEST.json").write_text("{}")  # e.g. left by an older fetch
+    fetch_dataset("gdsc", tmp_path, data_dir=shipped_data_dir)
+    assert _fetch.is_complete(folder, DATASETS["gdsc"].files)
+    assert not (folder / "MANIFEST.json").exists()
 
 
-@pytest.mark.real_data
-def test_failed_copy_leaves_no_folder(
-    shared_gdsc_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_altered_shipped_file_is_named_and_not_copied(
+    shipped_data_dir: Path, tmp_path: Path
 ) -> None:
-    def copy_one_then_fail(source_dir: Path, staging: Path) -> None:
-        (staging / SHARED_FILES[0]).write_bytes(
-            (source_dir / SHARED_FILES[0]).read_bytes()
-        )
-        raise OSError("disk full")
+    data = _copy_of_shipped(shipped_data_dir, tmp_path)
+    altered = data / GDSC_FOLDER / THRESHOLDS_FILE
+    altered.write_text(altered.read_text().replace("-0.60596", "-0.7"))
+    expected = DATASETS["gdsc"].files[THRESHOLDS_FILE]
+    with pytest.raises(ChecksumError, match=re.escape(f"{altered}: SHA-256 is ")):
+        fetch_dataset("gdsc", tmp_path / "cache", data_dir=data)
+    with pytest.raises(ChecksumError, match=f"expected {expected}"):
+        fetch_dataset("gdsc", tmp_path / "cache", data_dir=data)
+    assert not (tmp_path / "cache").exists()
 
-    monkeypatch.setattr(_fetch, "_copy_shared", copy_one_then_fail)
+
+def test_missing_shipped_file_or_folder_is_named(
+    shipped_data_dir: Path, tmp_path: Path
+) -> None:
+    data = _copy_of_shipped(shipped_data_dir, tmp_path)
+    (data / GDSC_FOLDER / IC50_FILE).unlink()
+    with pytest.raises(ChecksumError, match=rf"{IC50_FILE}: file not found"):
+        fetch_dataset("gdsc", tmp_path / "cache", data_dir=data)
+    with pytest.raises(FileNotFoundError, match=r"absent/gdsc1000_v17: folder not"):
+        fetch_dataset("gdsc", tmp_path / "cache", data_dir=tmp_path / "absent")
+
+
+def test_unknown_set_lists_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"unknown data set 'gdsc2'.*'ccle', 'gdsc'"):
+        fetch_dataset("gdsc2", tmp_path, data_dir=tmp_path)
+
+
+def test_failed_copy_leaves_no_folder(
+    shipped_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copied: list[str] = []
+
+    def copy_one_then_fail(source: Path, target: Path) -> None:
+        if copied:
+            raise OSError("disk full")
+        copied.append(Path(source).name)
+        target.write_bytes(Path(source).read_bytes())
+
+    monkeypatch.setattr(_fetch.shutil, "copyfile", copy_one_then_fail)
     with pytest.raises(OSError, match="disk full"):
-        fetch_gdsc(tmp_path, source_dir=shared_gdsc_dir)
+        fetch_dataset("gdsc", tmp_path, data_dir=shipped_data_dir)
     assert list(tmp_path.iterdir()) == []
-
-
-def test_incomplete_source_names_missing_files(tmp_path: Path) -> None:
-    source = tmp_path / "source"
-    source.mkdir()
-    for name in SHARED_FILES[:3]:
-        (source / name).write_bytes(b"x")
-    with pytest.raises(FileNotFoundError, match=SHARED_FILES[3]):
-        fetch_gdsc(tmp_path / "cache", source_dir=source)
-    assert list((tmp_path / "cache").iterdir()) == []
-
-
-def test_cache_without_manifest_is_not_trusted(tmp_path: Path) -> None:
-    folder = tmp_path / GDSC_FOLDER
-    folder.mkdir()
-    for name in SHARED_FILES:
-        (folder / name).write_bytes(b"x")
-    assert not _fetch.is_complete(folder, SHARED_FILES)
-
-
-@pytest.fixture(scope="module")
-def sdist_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return fetch_gdsc(tmp_path_factory.mktemp("cache"), source_dir=None)
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not _NETWORK, reason="needs PyPI: set REDISCOVER_TEST_NETWORK=1")
-def test_fetch_from_sdist(sdist_folder: Path, tmp_path: Path) -> None:
-    assert {p.name for p in sdist_folder.iterdir()} == {
-        *SDIST_MEMBERS.values(),
-        "MANIFEST.json",
-    }
-    cohort = load_gdsc(sdist_folder)  # degraded: 11 named drugs, z-score labels
-    assert len(cohort.profiles) == 988
-    assert 5 <= len(cohort.drugs) <= 11
-    assert set(cohort.treatments["label_rule"]) == {"zscore"}
-    every_drug = load_gdsc(sdist_folder, unnamed_drugs="keep_id")
-    assert len(every_drug.drugs) >= 260
-    amplified = Alteration(kind="amplification", gene="CCND1")
-    assert any(amplified in p.alterations for p in cohort.profiles)
-    # a source folder that does not exist also falls back to the sdist (cache reused)
-    assert fetch_gdsc(sdist_folder.parent, source_dir=tmp_path / "absent") == (
-        sdist_folder
-    )
-
-
-@pytest.mark.slow
-@pytest.mark.real_data
-@pytest.mark.skipif(not _NETWORK, reason="needs PyPI: set REDISCOVER_TEST_NETWORK=1")
-def test_sdist_matches_shared(sdist_folder: Path, shared_gdsc_dir: Path) -> None:
-    for member, name in SDIST_MEMBERS.items():
-        if name in SHARED_FILES:
-            assert filecmp.cmp(sdist_folder / name, shared_gdsc_dir / name), member
-    from_sdist = load_gdsc(sdist_folder, label_rule="zscore")
-    from_shared = load_gdsc(shared_gdsc_dir, label_rule="zscore")
-    # CNA genes from column names equal those from the annotation table
-    assert from_sdist.profiles == from_shared.profiles

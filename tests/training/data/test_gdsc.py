@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from features import Alteration, Profile
+from training.config import load_config
 from training.data import Cohort, load_gdsc
 from training.data._gdsc import (
     CNA_REGIONS_FILE,
@@ -21,6 +22,9 @@ from training.data._gdsc import (
     label_responders,
     map_feature_columns,
 )
+from training.fitting import select_drugs
+
+REPO = Path(__file__).resolve().parents[3]
 
 # --- tiny synthetic GDSC folder ----------------------------------------------------
 
@@ -305,8 +309,8 @@ def test_bad_ids_and_values_are_named(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def gdsc(shared_gdsc_dir: Path) -> Cohort:
-    return load_gdsc(shared_gdsc_dir)
+def gdsc(gdsc_data_dir: Path) -> Cohort:
+    return load_gdsc(gdsc_data_dir)
 
 
 def _carriers(cohort: Cohort, event: Alteration) -> set[str]:
@@ -322,6 +326,15 @@ def test_real_counts(gdsc: Cohort) -> None:
     rules = gdsc.treatments.groupby("label_rule")["drug"].nunique()
     assert rules["threshold"] >= 200
     assert 0.05 < gdsc.treatments["responded"].mean() < 0.3
+
+
+@pytest.mark.real_data
+def test_every_shipped_drug_trains_with_the_default_config(gdsc: Cohort) -> None:
+    drugs = select_drugs(gdsc, config=load_config(REPO / "mlflow.yml"))
+    assert len(drugs) == 248 == len(gdsc.drugs)
+    treated = gdsc.treatments[gdsc.treatments["drug"].isin(drugs)]
+    rules = treated.groupby("label_rule")["drug"].nunique().to_dict()
+    assert rules == {"threshold": 208, "zscore": 40}
 
 
 @pytest.mark.real_data
@@ -374,10 +387,10 @@ def test_real_hash_stable_under_shuffles(gdsc: Cohort) -> None:
 
 @pytest.mark.real_data
 def test_real_truncated_copy_missing_column(
-    shared_gdsc_dir: Path, tmp_path: Path
+    gdsc_data_dir: Path, tmp_path: Path
 ) -> None:
     for name in (IC50_FILE, FEATURES_FILE, COSMIC_INFO_FILE):
-        table = pd.read_csv(shared_gdsc_dir / name, nrows=20)
+        table = pd.read_csv(gdsc_data_dir / name, nrows=20)
         if name == FEATURES_FILE:
             table = table.drop(columns="TISSUE_FACTOR")
         table.to_csv(tmp_path / name, index=False)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import unshipped_data
 from training.data import (
     ImportResult,
     Rejection,
@@ -17,8 +18,6 @@ from training.data import (
     load_liu2019,
 )
 from training.data._ici import EXOME_TERRITORY_MB, LIU2019_FILE, POOLED_FILE
-
-SHARED_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 _POOLED_HEADER = (
     "CaseID\tReference\tCancerType\tCancerType details\tTreatment\t"
@@ -93,21 +92,14 @@ def test_liu_labels_clinical_benefit_and_rejects_mixed_response(
 # --- real data ---------------------------------------------------------------------
 
 
-def _folder(name: str) -> Path:
-    folder = SHARED_DATA / name
-    if not folder.is_dir():
-        pytest.skip(f"real ICI data not available: {folder} does not exist")
-    return folder
-
-
 @pytest.fixture(scope="module")
 def pooled() -> ImportResult:
-    return import_ici_pooled(_folder("ici_pooled_jitc2022"))
+    return import_ici_pooled(unshipped_data("ici_pooled_jitc2022"))
 
 
 @pytest.fixture(scope="module")
 def liu() -> ImportResult:
-    return import_liu2019(_folder("ici_liu2019_pd1_melanoma"))
+    return import_liu2019(unshipped_data("ici_liu2019_pd1_melanoma"))
 
 
 @pytest.mark.real_data
@@ -145,5 +137,5 @@ def test_liu_cohort_has_144_patients_minus_mixed_responses(liu: ImportResult) ->
 
 @pytest.mark.real_data
 def test_load_functions_return_the_cohorts() -> None:
-    assert len(load_ici_pooled(_folder("ici_pooled_jitc2022")).profiles) == 973
-    assert len(load_liu2019(_folder("ici_liu2019_pd1_melanoma")).profiles) == 140
+    assert len(load_ici_pooled(unshipped_data("ici_pooled_jitc2022")).profiles) == 973
+    assert len(load_liu2019(unshipped_data("ici_liu2019_pd1_melanoma")).profiles) == 140

@@ -61,6 +61,15 @@ def test_round_trip_keeps_content_and_types(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
+def test_round_trip_keeps_parsed_dates(tmp_path: Path) -> None:
+    # a cBioPortal import parses start_date; the store once failed to read it back
+    cohort = _cohort()
+    dates = pd.to_datetime(cohort.treatments["start_date"])
+    dated = Cohort(cohort.profiles, cohort.treatments.assign(start_date=dates))
+    back = read_cohort(write_cohort(dated, tmp_path / "cohort"))
+    pd.testing.assert_frame_equal(back.treatments, dated.treatments)
+
+
 def test_metadata_records_source_hash_and_counts(tmp_path: Path) -> None:
     cohort = _cohort()
     truth = pd.DataFrame({"sample_id": ["007"], "true_probability": [0.7]})
