@@ -132,7 +132,8 @@ def _download_sdist(folder: Path) -> Path:
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-5:])
-        raise RuntimeError(
+        # Most often no network: the environment's problem (CLI exit code 3).
+        raise ConnectionError(
             f"pip download {SDIST} failed (exit {done.returncode}): {tail}\n"
             "Without network access, pass source_dir= a folder holding the GDSC files."
         )
