@@ -20,7 +20,7 @@ from rediscover import _explain_commands as explain_commands
 from rediscover import _model_commands as model_commands
 from rediscover import _registry_commands as registry_commands
 from rediscover._config_file import CONFIG_VARIABLE, find_config
-from rediscover._exit_codes import EPILOG, ExitCode, classify, describe
+from rediscover._exit_codes import EPILOG, classify, describe
 from training.config import load_config
 
 logger = logging.getLogger("rediscover")
@@ -297,10 +297,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _report(error, verbose=args.verbose)
 
 
-def _report(error: Exception, *, verbose: bool) -> ExitCode:
+def _report(error: Exception, *, verbose: bool) -> int:
     """Print why the command failed (the traceback only when ``verbose``)."""
     if verbose:
         traceback.print_exception(error, file=sys.stderr)
     for line in describe(error):
         print(f"error: {line}", file=sys.stderr)
-    return classify(error)
+    return int(classify(error))
