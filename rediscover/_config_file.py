@@ -11,6 +11,10 @@ CONFIG_VARIABLE = "REDISCOVER_CONFIG"
 # The checkout this package was installed from (an editable install); for a
 # wheel this is site-packages, which holds no mlflow.yml.
 CHECKOUT = Path(__file__).resolve().parents[1]
+SEARCH_HELP = f"""\
+config: --config FILE, else ${CONFIG_VARIABLE}, else {CONFIG_NAME} in the current
+folder or the nearest parent folder holding one, else the {CONFIG_NAME} of the
+checkout rediscover is installed from."""
 
 
 def find_config(

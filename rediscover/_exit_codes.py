@@ -22,18 +22,14 @@ class ExitCode(enum.IntEnum):
     CRASH = 4  # none of the above: a bug, please report it with --verbose
 
 
-EPILOG = """\
+EXIT_CODES_HELP = """\
 exit codes:
   0  done
   1  refused by a gate (retrain: challenger registered, not promoted)
   2  bad input or usage (a field, value, file or version named on the command)
   3  environment: no champion model, registry unreachable, data or config
-     missing, registry lock held by another process
-  4  unexpected error (a bug); -v shows the traceback
-
-config: --config FILE, else $REDISCOVER_CONFIG, else mlflow.yml in the current
-folder or the nearest parent folder holding one, else the mlflow.yml of the
-checkout rediscover is installed from."""
+     missing, the promotion lock held by another process
+  4  unexpected error (a bug); -v shows the traceback"""
 
 
 class ResourceUnavailableError(RuntimeError):

@@ -369,7 +369,7 @@ def _read_profiles(source: str) -> list[Profile]:
     elif Path(source).is_file():
         text = Path(source).read_text()
     else:
-        raise ValueError(f"profile file {source} does not exist")
+        raise ValueError(f"profile file {source}: no such file")
     raw = json.loads(text)
     if isinstance(raw, list):
         return TypeAdapter(list[Profile]).validate_python(raw)

@@ -19,8 +19,8 @@ from typing import Any
 from rediscover import _explain_commands as explain_commands
 from rediscover import _model_commands as model_commands
 from rediscover import _registry_commands as registry_commands
-from rediscover._config_file import CONFIG_VARIABLE, find_config
-from rediscover._exit_codes import EPILOG, classify, describe
+from rediscover._config_file import CONFIG_VARIABLE, SEARCH_HELP, find_config
+from rediscover._exit_codes import EXIT_CODES_HELP, classify, describe
 from training.config import load_config
 
 logger = logging.getLogger("rediscover")
@@ -153,15 +153,13 @@ def _parser() -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = _Parser(
         prog="rediscover",
         description="Predict which tumours respond to off-label drugs.",
-        epilog=EPILOG,
+        epilog=f"{EXIT_CODES_HELP}\n\n{SEARCH_HELP}",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument(
         "--config",
         type=Path,
-        help=f"training config (default: ${CONFIG_VARIABLE}, else mlflow.yml in "
-        "the current folder or the nearest parent holding one, else the installed "
-        "checkout's)",
+        help="training config (default: searched for, see 'config:' below)",
     )
     parser.add_argument(
         "-v",
@@ -273,7 +271,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the process exit code (see ``EPILOG``)."""
+    """Run the command line; returns the process exit code (`ExitCode`)."""
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

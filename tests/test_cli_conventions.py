@@ -223,7 +223,7 @@ def test_bad_input_exits_2_in_one_line(
     config = write_config(tmp_path)
     base = ["--config", str(config), "score"]
     assert main([*base, str(tmp_path / "absent.json")]) == 2
-    assert "absent.json does not exist" in one_error_line(capsys.readouterr().err)
+    assert "absent.json: no such file" in one_error_line(capsys.readouterr().err)
     (tmp_path / "broken.json").write_text("{")
     assert main([*base, str(tmp_path / "broken.json")]) == 2
     one_error_line(capsys.readouterr().err)
