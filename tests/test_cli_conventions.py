@@ -384,3 +384,7 @@ def test_plain_score_prints_interval_domain_and_reason_per_drug(
     # The melanoma profile is in the training data's domain, tumour type x is not.
     assert [line.endswith("in domain") for line in drug_lines] == [1, 1, 0, 0]
     assert out.count("reason: tumour type 'x' not in") == 2
+
+    # A model without the alias asked for: the registry's state, one line, exit 3.
+    assert main(["--config", str(config), "score", str(unseen), "--alias", "b"]) == 3
+    assert "no model rediscover@b" in one_error_line(capsys.readouterr().err)
