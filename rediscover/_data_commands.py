@@ -250,14 +250,14 @@ def add_version_commands(
         dest="start",
         type=_iso_date,
         metavar="DATE",
-        help="first day kept (YYYY-MM-DD)",
+        help="first day kept (YYYY-MM-DD) (default: no lower bound)",
     )
     cut.add_argument(
         "--to",
         dest="end",
         type=_iso_date,
         metavar="DATE",
-        help="first day dropped (YYYY-MM-DD)",
+        help="first day dropped (YYYY-MM-DD) (default: no upper bound)",
     )
     cut.add_argument("--out", type=Path, required=True, help="cohort folder")
     cut.add_argument("--force", action="store_true", help="replace --out")

@@ -5,20 +5,15 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+# The command's modules load when it runs, not when `rediscover --help` builds
+# the parser (they import scikit-learn, XGBoost and MLflow).
+if TYPE_CHECKING:
+    import pandas as pd
 
-from features import load_drug_knowledge
-from rediscover._data_commands import load_cohort
-from training.config import Config
-from training.explanation import (
-    DrugReport,
-    check_replaceable,
-    explain_drugs,
-    write_explanations,
-)
-from training.fitting import trainable_drugs
-from training.registry import log_explanations
+    from training.config import Config
+    from training.explanation import DrugReport
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,7 +25,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "and write, per drug, SHAP beeswarm, bar and dependence plots of the "
         "held-out predictions, the strongest biomarker x tumour type interaction, "
         "the evaluation curves and candidate responder subgroups (rules with their "
-        "response rate and 95%% interval), plus subgroups.csv, summary.json and "
+        "response rate and 95% interval), plus subgroups.csv, summary.json and "
         "index.html for all drugs; the folder is logged to an MLflow run tagged "
         "kind=explanation. Aggregates and figures only: no sample id is written.",
     )
@@ -59,6 +54,15 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run_explain(args: argparse.Namespace, config: Config) -> int:
+    from features import load_drug_knowledge
+    from rediscover._data_commands import load_cohort
+    from training.explanation import (
+        check_replaceable,
+        explain_drugs,
+        write_explanations,
+    )
+    from training.registry import log_explanations
+
     if args.out.exists():
         if not args.force:
             raise ValueError(f"--out {args.out} already exists; use --force to replace")
@@ -101,6 +105,8 @@ def choose_drugs(
 ) -> list[str]:
     """The named drugs (each must have enough data for its own model), or the
     ``top`` drugs with the most episodes among those that do."""
+    from training.fitting import trainable_drugs
+
     trainable = set(trainable_drugs(treatments, settings=config.training))
     counts = treatments.groupby("drug")["responded"].agg(["size", "sum"])
     if names is None:
@@ -134,6 +140,8 @@ def _too_few(config: Config) -> str:
 
 
 def _metrics(reports: list[DrugReport], seconds: float) -> dict[str, float]:
+    import pandas as pd
+
     aurocs = [
         r.evaluation["metrics"]["model"]["auroc"]["value"]
         for r in reports

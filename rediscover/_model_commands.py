@@ -14,63 +14,39 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
-import pandas as pd
-from pydantic import TypeAdapter
+from rediscover._exit_codes import ResourceUnavailableError
 
-from features import Profile, load_drug_knowledge
-from models import (
-    FeatureContribution,
-    ResponderModel,
-    load_registered_bundle,
-    rank_drugs,
-    rank_drugs_on_dask,
-)
-from rediscover._data_commands import load_cohort
-from training.config import Config
-from training.data import Cohort, fetch_dataset, load_ccle, resolve_cohort_folder
-from training.evaluation import (
-    TRAIN_ONLY,
-    Evaluation,
-    auroc_table,
-    cohort_folds,
-    cross_study_folds,
-    evaluate_folds,
-    grouped_folds,
-    load_panel,
-    plotted_drugs,
-    run_panel,
-    temporal_folds,
-    tumour_type_folds,
-    write_report,
-)
-from training.fitting import (
-    DaskTrainer,
-    Trainer,
-    fit_booster,
-    fit_bundle,
-    select_drugs,
-    top_shap_features,
-    train_bundle,
-)
-from training.registry import (
-    champion_is_current,
-    champion_version,
-    log_evaluation,
-    log_training,
-    register_bundle,
-    summarise_cohort,
-    tracked_run,
-)
-
+# The command's modules load when it runs, not when `rediscover --help` builds
+# the parser (they import scikit-learn, XGBoost and MLflow).
 if TYPE_CHECKING:
+    import pandas as pd
     from distributed import Client
 
-_PROFILES = TypeAdapter(list[Profile])
+    from features import Profile
+    from models import DrugScore, FeatureContribution, ResponderModel
+    from training.config import Config
+    from training.data import Cohort
+    from training.evaluation import Evaluation
+    from training.fitting import Trainer
+
 DASK_CONNECT_SECONDS = 20
 
 
 def train(args: argparse.Namespace, config: Config) -> int:
+    from features import load_drug_knowledge
+    from rediscover._data_commands import load_cohort
+    from training.fitting import select_drugs, train_bundle
+    from training.registry import (
+        champion_is_current,
+        champion_version,
+        log_training,
+        register_bundle,
+        summarise_cohort,
+        tracked_run,
+    )
+
     if args.if_missing and (version := champion_version(config.tracking)):
         if champion_is_current(config.tracking, version):
             print(f"champion is version {version}; not retraining (--if-missing)")
@@ -117,6 +93,15 @@ def train(args: argparse.Namespace, config: Config) -> int:
 def evaluate(args: argparse.Namespace, config: Config) -> int:
     if args.panel:
         return _panel(args, config)
+    import pandas as pd
+
+    from features import load_drug_knowledge
+    from rediscover._data_commands import load_cohort
+    from training.data import resolve_cohort_folder
+    from training.evaluation import evaluate_folds, plotted_drugs, write_report
+    from training.fitting import top_shap_features
+    from training.registry import log_evaluation
+
     config = _with_min_samples(config, args.min_samples)
     started = time.perf_counter()
     cohort, source = load_cohort(args.data, config)
@@ -155,12 +140,9 @@ def evaluate(args: argparse.Namespace, config: Config) -> int:
 
 def _panel(args: argparse.Namespace, config: Config) -> int:
     """The textbook panel through the served ranking; JSON beside the table."""
-    model, version = load_registered_bundle(
-        tracking_uri=config.tracking.uri,
-        model_name=config.tracking.registered_model,
-        alias=args.alias,
-        cache_dir=config.serving.cache_dir,
-    )
+    from training.evaluation import load_panel, run_panel
+
+    model, version = _load_model(config, alias=args.alias)
     table = run_panel(model, load_panel())
     meta = model.metadata
     print(
@@ -183,6 +165,16 @@ def _split(
     args: argparse.Namespace, cohort: Cohort, config: Config
 ) -> tuple[Cohort, pd.Series, str]:
     """The cohort restricted to the evaluated drugs, its folds and their rule."""
+    from training.data import load_ccle
+    from training.evaluation import (
+        cohort_folds,
+        cross_study_folds,
+        grouped_folds,
+        temporal_folds,
+        tumour_type_folds,
+    )
+    from training.fitting import select_drugs
+
     if args.split == "cross-study":
         if args.data != "gdsc":
             raise ValueError("--split cross-study trains on GDSC: use --data gdsc")
@@ -210,6 +202,8 @@ def _split(
 
 
 def _ccle_folder(config: Config) -> Path:
+    from training.data import fetch_dataset
+
     return fetch_dataset(
         "ccle", config.data.cache_dir, data_dir=config.data.shipped_dir
     )
@@ -226,6 +220,10 @@ def _shap_model(
 ) -> ResponderModel:
     """The model whose SHAP values the report summarises: fitted on the whole
     cohort (the drugs the split scored), or for cross-study on GDSC only."""
+    from features import load_drug_knowledge
+    from training.evaluation import TRAIN_ONLY
+    from training.fitting import fit_bundle, train_bundle
+
     knowledge = load_drug_knowledge()
     if evaluation.split == "cross-study":
         # The test study's responses are not training data: GDSC lines only.
@@ -247,6 +245,8 @@ def _report_paths(args: argparse.Namespace) -> tuple[Path, Path]:
 
 
 def _print_evaluation(document: dict[str, Any], evaluation: Evaluation) -> None:
+    from training.evaluation import auroc_table
+
     frame = evaluation.predictions
     kinds = [c for c in ("per_drug", "pooled") if frame[c].notna().any()]
     columns = ["model", *kinds, *evaluation.columns[1:], "biomarker"]
@@ -323,6 +323,8 @@ def _cell(value: float | None) -> str:
 @contextmanager
 def _trainer(scheduler: str | None) -> Iterator[Trainer]:
     """Fit here, or on the Dask cluster at ``scheduler`` when one is named."""
+    from training.fitting import DaskTrainer, fit_booster
+
     if scheduler is None:
         yield fit_booster
         return
@@ -361,19 +363,10 @@ def _with_min_samples(config: Config, min_samples: int | None) -> Config:
 
 
 def score(args: argparse.Namespace, config: Config) -> int:
-    text = sys.stdin.read() if args.profile == "-" else Path(args.profile).read_text()
-    raw = json.loads(text)
-    profiles = (
-        _PROFILES.validate_python(raw)
-        if isinstance(raw, list)
-        else [Profile.model_validate(raw)]
-    )
-    model, version = load_registered_bundle(
-        tracking_uri=config.tracking.uri,
-        model_name=config.tracking.registered_model,
-        alias=args.alias,
-        cache_dir=config.serving.cache_dir,
-    )
+    from models import rank_drugs, rank_drugs_on_dask
+
+    profiles = _read_profiles(args.profile)
+    model, version = _load_model(config, alias=args.alias)
     if args.dask_scheduler is None:
         ranked = rank_drugs(model, profiles, top_k=args.top_k)
     else:
@@ -390,9 +383,87 @@ def score(args: argparse.Namespace, config: Config) -> int:
     for number, scores in enumerate(ranked, start=1):
         print(f"profile {number} (model version {version}):")
         for score in scores[: args.show]:
-            why = ", ".join(_describe(f) for f in score.top_features)
-            print(f"{score.rank:4d}. {score.drug:<24} {score.probability:6.3f}  {why}")
+            print(_describe_score(score))
     return 0
+
+
+def _read_profiles(source: str) -> list[Profile]:
+    """The profiles in JSON file ``source`` (``-``: stdin): one or a list."""
+    from pydantic import TypeAdapter
+
+    from features import Profile
+
+    if source == "-":
+        text = sys.stdin.read()
+    elif Path(source).is_file():
+        text = Path(source).read_text()
+    else:
+        raise ValueError(f"profile file {source}: no such file")
+    raw = json.loads(text)
+    if isinstance(raw, list):
+        return TypeAdapter(list[Profile]).validate_python(raw)
+    return [Profile.model_validate(raw)]
+
+
+def _load_model(config: Config, *, alias: str) -> tuple[ResponderModel, str]:
+    """The registered bundle ``alias`` names; a missing model or an unreachable
+    registry is the environment's problem, reported in one line."""
+    from mlflow.exceptions import MlflowException
+
+    from models import BundleIntegrityError, load_registered_bundle
+
+    tracking = config.tracking
+    wanted = f"{tracking.registered_model}@{alias}"
+    where = f"the registry at {_without_password(tracking.uri)}"
+    try:
+        return load_registered_bundle(
+            tracking_uri=tracking.uri,
+            model_name=tracking.registered_model,
+            alias=alias,
+            cache_dir=config.serving.cache_dir,
+        )
+    except MlflowException as error:
+        if error.error_code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
+            raise ResourceUnavailableError(
+                f"no model {wanted} in {where}: train one (`rediscover train`) or "
+                "point --config / MLFLOW_TRACKING_URI at the registry that has it"
+            ) from error
+        raise ResourceUnavailableError(
+            f"{where} could not give {wanted}: {error.message.splitlines()[0]}"
+        ) from error
+    except BundleIntegrityError as error:
+        raise ResourceUnavailableError(
+            f"{wanted} in {where} failed its checksums ({error}); delete "
+            f"{config.serving.cache_dir} to download it again"
+        ) from error
+
+
+def _without_password(uri: str) -> str:
+    parsed = urlsplit(uri)
+    if parsed.password is None:
+        return uri
+    host = parsed.hostname or ""
+    netloc = f"{parsed.username}:***@{host}" + (
+        f":{parsed.port}" if parsed.port else ""
+    )
+    return urlunsplit(parsed._replace(netloc=netloc))
+
+
+def _describe_score(score: DrugScore) -> str:
+    """One drug's lines: probability, interval, domain, the reason when the
+    score needs one, and the top SHAP features."""
+    low, high = score.interval
+    domain = "in domain" if score.in_domain else "OUT OF DOMAIN"
+    lines = [
+        f"{score.rank:4d}. {score.drug:<24} p={score.probability:.3f}  "
+        f"95% interval {low:.3f}-{high:.3f}  {domain}"
+    ]
+    if score.reason:
+        lines.append(f"        reason: {score.reason}")
+    if score.top_features:
+        why = ", ".join(_describe(f) for f in score.top_features)
+        lines.append(f"        SHAP: {why}")
+    return "\n".join(lines)
 
 
 def _describe(contribution: FeatureContribution) -> str:

@@ -5,29 +5,19 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import functools
 import json
-import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from features import load_drug_knowledge
-from rediscover._data_commands import load_cohort
-from training.config import Config
-from training.data import Cohort, is_cohort_store, read_cohort_version
-from training.registry import (
-    AliasMove,
-    LockTimeoutError,
-    VersionRecord,
-    audit_log,
-    client_for,
-    default_user,
-    promote,
-    rollback,
-    version_history,
-)
-from training.retraining import GateResult, retrain
+# The command's modules load when it runs, not when `rediscover --help` builds
+# the parser (they import scikit-learn, XGBoost and MLflow).
+if TYPE_CHECKING:
+    from training.config import Config
+    from training.data import Cohort
+    from training.registry import AliasMove, VersionRecord
+    from training.retraining import GateResult
 
 AUDIT_SHOWN = 10
 
@@ -43,25 +33,26 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "out-of-fold predictions) and apply the gate in mlflow.yml (gate:). "
         "Passed: the challenger becomes champion and the old one previous; "
         "failed: it is registered as challenger with the reasons. Exit code 0 "
-        "when promoted, 1 when not.",
+        "when promoted, 1 when not (2 bad input, 3 environment, 4 unexpected "
+        "error: see rediscover --help).",
     )
     parser.add_argument(
         "--data",
         help="cohort store (or folder, or 'gdsc') (default: data.source in the config)",
     )
-    _who_and_why(parser, reason_required=False)
-    parser.set_defaults(run=_lock_timeout_is_an_error(retrain_command))
+    _who_and_why(parser, reason_default="retrain")
+    parser.set_defaults(run=retrain_command)
 
     parser = commands.add_parser("promote", help="make a registered version champion")
     parser.add_argument("version", help="registry version number")
-    _who_and_why(parser, reason_required=True)
-    parser.set_defaults(run=_lock_timeout_is_an_error(promote_command))
+    _who_and_why(parser, reason_default=None)
+    parser.set_defaults(run=promote_command)
 
     parser = commands.add_parser(
         "rollback", help="put the previous champion back in service"
     )
-    _who_and_why(parser, reason_required=True)
-    parser.set_defaults(run=_lock_timeout_is_an_error(rollback_command))
+    _who_and_why(parser, reason_default=None)
+    parser.set_defaults(run=rollback_command)
 
     parser = commands.add_parser(
         "history", help="registered versions with data, code, gate and metrics"
@@ -70,9 +61,15 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(run=history_command)
 
 
-def _who_and_why(parser: argparse.ArgumentParser, *, reason_required: bool) -> None:
+def _who_and_why(
+    parser: argparse.ArgumentParser, *, reason_default: str | None
+) -> None:
+    """``--reason`` (required when there is no default) and ``--by``."""
     parser.add_argument(
-        "--reason", required=reason_required, help="why: recorded with the alias move"
+        "--reason",
+        required=reason_default is None,
+        default=reason_default,
+        help="why: recorded with the alias move",
     )
     parser.add_argument(
         "--by", help="who: recorded with the alias move (default: OS user)"
@@ -80,6 +77,11 @@ def _who_and_why(parser: argparse.ArgumentParser, *, reason_required: bool) -> N
 
 
 def retrain_command(args: argparse.Namespace, config: Config) -> int:
+    from features import load_drug_knowledge
+    from rediscover._data_commands import load_cohort
+    from training.registry import default_user
+    from training.retraining import retrain
+
     data = args.data or config.data.source
     cohort, source = load_cohort(data, config)
     print(
@@ -89,7 +91,7 @@ def retrain_command(args: argparse.Namespace, config: Config) -> int:
     result = retrain(
         cohort, config=config, source=source,
         find_cohort=cohort_finder(data, cohort), knowledge=load_drug_knowledge(),
-        by=args.by or default_user(), reason=args.reason or "retrain",
+        by=args.by or default_user(), reason=args.reason,
     )  # fmt: skip
     if result.gate is not None:
         n = "no" if result.holdout is None else result.holdout.n
@@ -106,6 +108,8 @@ def retrain_command(args: argparse.Namespace, config: Config) -> int:
 def cohort_finder(data: str, cohort: Cohort) -> Callable[[str], Cohort]:
     """How to read the champion's cohort version: from the store ``data`` names;
     a plain folder (or GDSC) holds one version only, the one just read."""
+    from training.data import is_cohort_store, read_cohort_version
+
     if data != "gdsc" and is_cohort_store(Path(data)):
         return partial(read_cohort_version, Path(data))
 
@@ -135,12 +139,16 @@ def print_gate(gate: GateResult) -> None:
 
 
 def promote_command(args: argparse.Namespace, config: Config) -> int:
+    from training.registry import default_user, promote
+
     by = args.by or default_user()
     _print_moves(promote(config, args.version, by=by, reason=args.reason))
     return 0
 
 
 def rollback_command(args: argparse.Namespace, config: Config) -> int:
+    from training.registry import default_user, rollback
+
     _print_moves(rollback(config, by=args.by or default_user(), reason=args.reason))
     return 0
 
@@ -151,23 +159,9 @@ def _print_moves(moves: list[AliasMove]) -> None:
         print(f"{move.alias} -> v{move.version}{was}")
 
 
-def _lock_timeout_is_an_error(
-    command: Callable[[argparse.Namespace, Config], int],
-) -> Callable[[argparse.Namespace, Config], int]:
-    """Report a promotion lock held too long as an error (exit 2), not a trace."""
-
-    @functools.wraps(command)
-    def run(args: argparse.Namespace, config: Config) -> int:
-        try:
-            return command(args, config)
-        except LockTimeoutError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
-
-    return run
-
-
 def history_command(args: argparse.Namespace, config: Config) -> int:
+    from training.registry import audit_log, client_for, version_history
+
     records = version_history(config.tracking)
     client = client_for(config.tracking)
     audit = audit_log(client, config.tracking.registered_model)

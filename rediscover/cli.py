@@ -7,21 +7,21 @@ an MLflow store; everything below receives its settings as arguments.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
-from pydantic import ValidationError
-
-from rediscover import _data_commands as data_commands
 from rediscover import _explain_commands as explain_commands
 from rediscover import _model_commands as model_commands
 from rediscover import _registry_commands as registry_commands
+from rediscover._config_file import CONFIG_VARIABLE, SEARCH_HELP, find_config
+from rediscover._exit_codes import EXIT_CODES_HELP, classify, describe
 from training.config import load_config
-from training.evaluation import SPLITS
 
 logger = logging.getLogger("rediscover")
 
@@ -30,33 +30,82 @@ def _drug_list(text: str) -> list[str]:
     return [drug.strip().lower() for drug in text.split(",") if drug.strip()]
 
 
+def _split_name(text: str) -> str:
+    # Checked on use, not at parser build: training.evaluation loads the models.
+    from training.evaluation import SPLITS
+
+    if text not in SPLITS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a split; accepted: {', '.join(SPLITS)}"
+        )
+    return text
+
+
 def _add_dask_scheduler(parser: argparse.ArgumentParser, work: str) -> None:
     parser.add_argument(
         "--dask-scheduler",
         metavar="ADDRESS",
         help=f"{work} on the Dask cluster whose scheduler listens at ADDRESS "
         "(e.g. tcp://HOST:8786; start it with `dask scheduler` and "
-        "`dask worker`) instead of in this process",
+        "`dask worker`) (default: none, in this process)",
     )
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="rediscover",
-        description="Predict which tumours respond to off-label drugs.",
-    )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=Path("mlflow.yml"),
-        help="training config (default: %(default)s)",
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    commands = parser.add_subparsers(dest="command", required=True)
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default unless its help already says it, or it has
+    none to show (a flag off by default); keeps the epilog's line breaks."""
 
-    data = commands.add_parser("data", help="obtain cohorts").add_subparsers(
-        dest="data_command", required=True
-    )
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "default" in text or action.default is None or action.default is False:
+            return text
+        return super()._get_help_string(action)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:  # the epilog is laid out by hand
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser showing defaults, whose arguments may be added only
+    when it is used (parsed or asked for help): building the top-level parser then
+    imports no heavy command module, and ``rediscover --help`` stays fast."""
+
+    def __init__(
+        self,
+        *args: Any,
+        define: Callable[[argparse.ArgumentParser], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+        self._define = define
+
+    def define(self) -> None:
+        """Add the deferred arguments now (once)."""
+        if self._define is not None:
+            define, self._define = self._define, None
+            define(self)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: Any = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        self.define()
+        return super().parse_known_args(args, namespace)
+
+
+def _version() -> str:
+    try:
+        return version("rediscover")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def _add_data_commands(parser: argparse.ArgumentParser) -> None:
+    from rediscover import _data_commands as data_commands  # loads training.data
+
+    data = parser.add_subparsers(dest="data_command", required=True)
     fetch = data.add_parser("fetch", help="put a data set into the cache folder")
     fetch.add_argument(
         "source", choices=["gdsc", "ccle"], help="shipped data set to fetch"
@@ -113,6 +162,27 @@ def _parser() -> argparse.ArgumentParser:
     study.set_defaults(run=data_commands.import_study_folder)
     data_commands.add_version_commands(data)
 
+
+def _parser() -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = _Parser(
+        prog="rediscover",
+        description="Predict which tumours respond to off-label drugs.",
+        epilog=f"{EXIT_CODES_HELP}\n\n{SEARCH_HELP}",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="training config (default: searched for, see 'config:' below)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="debug logging, and the traceback of any error",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("data", help="obtain cohorts", define=_add_data_commands)
     train = commands.add_parser(
         "train", help="cross-validate and train per-drug models, register the bundle"
     )
@@ -148,10 +218,10 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data", default="gdsc", help="'gdsc' or a cohort folder")
     evaluate.add_argument(
         "--split",
-        choices=SPLITS,
+        type=_split_name,
         default="grouped",
-        help="grouped k-fold, leave-one-tumour-type-out, leave-one-cohort-out (a "
-        "study or DRUP cohort: cohort_id), temporal hold-out (needs "
+        help="grouped (k-fold), tumour-type (leave one out), cohort (leave one "
+        "cohort_id out: a study or DRUP cohort), temporal (hold-out; needs "
         "start_date) or cross-study (train GDSC, test CCLE) (default: %(default)s)",
     )
     evaluate.add_argument(
@@ -160,7 +230,9 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated drug names (default: all); plotted in the report",
     )
     evaluate.add_argument(
-        "--min-samples", type=int, help="fewest episodes for a drug's own model"
+        "--min-samples",
+        type=int,
+        help="fewest episodes for a drug's own model (default: training.min_samples)",
     )
     evaluate.add_argument(
         "--min-type-samples",
@@ -208,7 +280,9 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--top-k", type=int, default=5, help="SHAP features per drug")
     score.add_argument("--show", type=int, default=10, help="drugs shown per profile")
     score.add_argument("--alias", default="champion", help="registry alias to use")
-    score.add_argument("--json", action="store_true", help="print JSON, all drugs")
+    score.add_argument(
+        "--json", action="store_true", help="print JSON with all drugs and fields"
+    )
     _add_dask_scheduler(score, "predict and explain the profiles in row blocks")
     score.set_defaults(run=model_commands.score)
 
@@ -224,29 +298,34 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the process exit code."""
+    """Run the command line; returns the process exit code (`ExitCode`)."""
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # MLflow sets its own loggers' level when it is imported (lazily, by the
+    # commands), from this variable; the loop covers an mlflow imported already.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     for noisy in ("alembic", "mlflow", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        config = load_config(
-            args.config, tracking_uri=os.environ.get("MLFLOW_TRACKING_URI")
+        path = find_config(
+            args.config,
+            from_environment=os.environ.get(CONFIG_VARIABLE),
+            cwd=Path.cwd(),
         )
+        logger.debug("config file: %s", path)
+        config = load_config(path, tracking_uri=os.environ.get("MLFLOW_TRACKING_URI"))
         return int(args.run(args, config))
-    except ValidationError as error:
-        for item in error.errors(include_input=False):
-            field = ".".join(str(part) for part in item["loc"]) or "input"
-            print(f"error: {field}: {item['msg']}", file=sys.stderr)
-        return 2
-    except (
-        ValueError,
-        FileNotFoundError,
-        FileExistsError,
-        json.JSONDecodeError,
-    ) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except Exception as error:
+        return _report(error, verbose=args.verbose)
+
+
+def _report(error: Exception, *, verbose: bool) -> int:
+    """Print why the command failed (the traceback only when ``verbose``)."""
+    if verbose:
+        traceback.print_exception(error, file=sys.stderr)
+    for line in describe(error):
+        print(f"error: {line}", file=sys.stderr)
+    return int(classify(error))

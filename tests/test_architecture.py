@@ -133,3 +133,13 @@ def test_the_layer_checker_sees_an_upward_import() -> None:
     graph = import_graph()
     assert "training.fitting" in graph["training.retraining._retrain"]
     assert stage("training.retraining._retrain") == "retraining"
+
+
+# POSIX-only modules: the project runs where Python runs (file locks: filelock).
+POSIX_ONLY = {"fcntl", "termios", "pwd", "grp", "resource"}
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_no_posix_only_imports(package: str) -> None:
+    posix = imported_top_levels(package) & POSIX_ONLY
+    assert not posix, f"{package} imports POSIX-only {sorted(posix)}"

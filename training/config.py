@@ -141,8 +141,15 @@ def load_config(path: Path, *, tracking_uri: str | None = None) -> Config:
         config = Config.model_validate(raw)
     except FileNotFoundError:
         raise ValueError(f"config file {path} does not exist") from None
-    except (yaml.YAMLError, ValidationError) as error:
-        raise ValueError(f"config file {path} is invalid:\n{error}") from None
+    except yaml.YAMLError as error:
+        problem = " ".join(str(error).split())
+        raise ValueError(f"config file {path} is not YAML: {problem}") from None
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
+            for item in error.errors(include_input=False)
+        )
+        raise ValueError(f"config file {path} is invalid: {problems}") from None
     base = Path(path).resolve().parent
     tracking = config.tracking.model_copy(
         update={

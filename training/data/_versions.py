@@ -8,7 +8,8 @@ A store is a folder holding
   under ``metadata.store``);
 - ``CURRENT``: the id of the latest version, replaced atomically once the version
   folder is complete, so a reader sees the old version or the new one, never a mix;
-- ``.lock``: held (``flock``) while an append reads, merges and writes, so
+- ``.lock``: held (`filelock.FileLock`: ``flock`` on Linux and macOS,
+  ``msvcrt.locking`` on Windows) while an append reads, merges and writes, so
   concurrent appends queue instead of losing each other's data.
 
 An episode is keyed by (sample_id, drug): the same key with the same outcome is a
@@ -17,17 +18,15 @@ duplicate (counted, not added); with another outcome it is a conflict (an error)
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import string
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import filelock
 import pandas as pd
 
 from features import Profile
@@ -154,7 +153,7 @@ def append_cohort(
     store = Path(store)
     _check_can_hold_store(store)
     store.mkdir(parents=True, exist_ok=True)
-    with _store_lock(store):
+    with filelock.FileLock(store / _LOCK_FILE):
         previous = current_version(store)
         if previous is None:
             merge = _Merge(new, truth, len(new.profiles), len(new.treatments), 0)
@@ -374,16 +373,6 @@ def _set_current(store: Path, version: str) -> None:
         stream.flush()
         os.fsync(stream.fileno())
     os.replace(stream.name, store / CURRENT_FILE)
-
-
-@contextmanager
-def _store_lock(store: Path) -> Iterator[None]:
-    with (store / _LOCK_FILE).open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _check_can_hold_store(store: Path) -> None:

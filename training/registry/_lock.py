@@ -8,15 +8,15 @@ critical section for everyone on the same store:
 - PostgreSQL: a session-level advisory lock (``pg_advisory_lock``, one key per
   registered model) on the tracking database itself, so processes on different
   machines exclude each other;
-- SQLite and local file stores: ``fcntl.flock`` on one lock file per store,
-  beside the database (``<file>.promotion.lock``) or inside the store folder;
+- SQLite and local file stores: a `filelock.FileLock` (``flock`` on Linux and
+  macOS, ``msvcrt.locking`` on Windows) on one lock file per store, beside the
+  database (``<file>.promotion.lock``) or inside the store folder;
 - anything else (an MLflow tracking server over HTTP): no lock the client can
   take; a warning is logged and only the re-read inside the section protects.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import logging
 import time
@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
+
+import filelock
 
 logger = logging.getLogger(__name__)
 
@@ -89,32 +91,31 @@ def _wait_for(acquire: Callable[[], bool], *, timeout: float, what: str) -> None
     deadline = time.monotonic() + timeout
     while not acquire():
         if time.monotonic() > deadline:
-            raise LockTimeoutError(
-                f"the promotion lock ({what}) was held for more than {timeout:.0f} s "
-                "by another retrain, promote or rollback; try again"
-            )
+            raise _timed_out(timeout, what)
         time.sleep(_POLL_SECONDS)
+
+
+def _timed_out(timeout: float, what: str) -> LockTimeoutError:
+    return LockTimeoutError(
+        f"the promotion lock ({what}) was held for more than {timeout:.0f} s "
+        "by another retrain, promote or rollback; try again"
+    )
 
 
 @contextmanager
 def _file_lock(path: Path, *, timeout: float) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Each open() is its own open file description, so flock also excludes
-    # other threads of this process, not only other processes.
-    with path.open("a") as handle:
-
-        def acquire() -> bool:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return False
-            return True
-
-        _wait_for(acquire, timeout=timeout, what=str(path))
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    # A new FileLock opens its own file descriptor, so it also excludes other
+    # threads of this process (and other FileLock objects), not only processes.
+    lock = filelock.FileLock(path, timeout=timeout, poll_interval=_POLL_SECONDS)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise _timed_out(timeout, str(path)) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @contextmanager
