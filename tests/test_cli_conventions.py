@@ -41,7 +41,7 @@ def write_config(folder: Path, *, model: str = "rediscover") -> Path:
     config = folder / "mlflow.yml"
     config.write_text(
         f"tracking:\n  uri: sqlite:///{folder}/mlflow.db\n  registered_model: {model}\n"
-        f"data:\n  cache_dir: cache\n  shared_dir: {folder}/shared\n"
+        f"data:\n  cache_dir: cache\n  shipped_dir: {folder}/data\n"
         "serving:\n  cache_dir: serving-cache\n"
     )
     return config

@@ -51,5 +51,6 @@ def test_a_config_without_the_shipped_folder_says_which_setting(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = _config(tmp_path, tmp_path / "nowhere")
-    assert main(["--config", str(config), "data", "fetch", "gdsc"]) == 2
+    # Missing data is the environment's problem (exit 3), not bad input.
+    assert main(["--config", str(config), "data", "fetch", "gdsc"]) == 3
     assert "data.shipped_dir" in capsys.readouterr().err
