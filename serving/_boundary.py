@@ -35,6 +35,9 @@ CONTENT_SECURITY_POLICY = (
 _REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _UNKNOWN_KEY = "<unknown key>"
+_NOT_SERVING = (
+    "no model bundle is in service yet (still loading, or refused); GET /model says why"
+)
 
 
 def current_request_id() -> str:
@@ -80,7 +83,13 @@ class RequestBoundary:
         token = _REQUEST_ID.set(request_id)
         path = scope["path"]
         route = path if path in self.known_routes else "other"
-        reply = _Reply(send, request_id=request_id, route=route, method=scope["method"])
+        reply = _Reply(
+            send,
+            request_id=request_id,
+            route=route,
+            method=scope["method"],
+            scores=path in self.json_routes,
+        )
         try:
             refusal = self._refuse_by_headers(scope)
             if refusal is not None:
@@ -143,11 +152,14 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 class _Reply:
     """Wraps ``send``: headers on every response, request id into error bodies."""
 
-    def __init__(self, send: Send, *, request_id: str, route: str, method: str):
+    def __init__(
+        self, send: Send, *, request_id: str, route: str, method: str, scores: bool
+    ) -> None:
         self._send = send
         self.request_id = request_id
         self.route = route
         self.method = method
+        self.scores = scores
         self._held: Message | None = None
         self._chunks: list[bytes] = []
 
@@ -188,9 +200,13 @@ class _Reply:
     async def _finish(self, status: int, body: bytes) -> None:
         assert self._held is not None
         payload = _error_payload(body)
+        headers = MutableHeaders(raw=list(self._held["headers"]))
+        if status == 503 and self.scores:
+            # BentoML words every 5xx of an API as "unexpected"; this one is not.
+            payload["error"] = _NOT_SERVING
+            headers["Retry-After"] = "5"
         payload["request_id"] = self.request_id
         encoded = json.dumps(payload).encode()
-        headers = MutableHeaders(raw=list(self._held["headers"]))
         headers["content-type"] = "application/json"
         headers["content-length"] = str(len(encoded))
         await self._send({**self._held, "headers": headers.raw})

@@ -393,7 +393,10 @@ def test_http_answers_503_while_the_bundle_loads(
     with TestClient(asgi_app, raise_server_exceptions=False) as client:
         assert client.get("/healthz").status_code == 200
         assert client.get("/readyz").status_code == 503
-        assert client.post("/score", json={"profile": braf_melanoma}).status_code == 503
+        score = client.post("/score", json={"profile": braf_melanoma})
+        assert (score.status_code, score.headers["retry-after"]) == (503, "5")
+        assert "GET /model says why" in score.json()["error"]
+        assert score.json()["request_id"] == score.headers["x-request-id"]
         loading = client.get("/model")
         assert loading.status_code == 503
         assert loading.json()["error"] == "model bundle is still loading"
