@@ -63,3 +63,29 @@ def profiles(draw: st.DrawFn, *, max_alterations: int = 8) -> dict[str, Any]:
         if value is not None:
             profile[field] = value
     return profile
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats()
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@st.composite
+def mutated_profiles(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid profile with one field, or one alteration's field, set to any JSON."""
+    profile = draw(profiles(max_alterations=3))
+    target = profile
+    if profile["alterations"] and draw(st.booleans()):
+        target = draw(st.sampled_from(profile["alterations"]))
+    field = draw(st.sampled_from([*target, "unknown"]))
+    target[field] = draw(json_values)
+    return profile
