@@ -34,6 +34,8 @@ CONTENT_SECURITY_POLICY = (
 )
 _REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Any other method name is client text, logged as OTHER.
+_LOGGED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
 _UNKNOWN_KEY = "<unknown key>"
 _NOT_SERVING = (
     "no model bundle is in service yet (still loading, or refused); GET /model says why"
@@ -90,33 +92,36 @@ class RequestBoundary:
             method=scope["method"],
             scores=path in self.json_routes,
         )
+        limit = self.max_body_bytes()
         try:
-            refusal = self._refuse_by_headers(scope)
+            refusal = self._refuse_by_headers(scope, limit=limit)
             if refusal is not None:
                 await reply.error(*refusal)
                 return
-            body = await _read_body(receive, limit=self.max_body_bytes())
+            body = await _read_body(receive, limit=limit)
             if body is None:
-                await reply.error(413, self._too_large())
+                await reply.error(413, _too_large(limit))
                 return
             await self.app(scope, _replay(body, receive), reply.send)
         finally:
             _REQUEST_ID.reset(token)
 
-    def _refuse_by_headers(self, scope: Scope) -> tuple[int, str] | None:
+    def _refuse_by_headers(self, scope: Scope, *, limit: int) -> tuple[int, str] | None:
+        """415 for a JSON route's non-JSON body, 413 for a declared length over
+        ``limit``, as (status, message); None when the headers are acceptable."""
         headers = Headers(scope=scope)
-        method = scope["method"]
-        if method in _BODY_METHODS and scope["path"] in self.json_routes:
+        if scope["method"] in _BODY_METHODS and scope["path"] in self.json_routes:
             media_type = headers.get("content-type", "").partition(";")[0]
             if media_type.strip().lower() != "application/json":
                 return 415, "send the body as JSON with Content-Type: application/json"
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body_bytes():
-            return 413, self._too_large()
+        if declared.isdigit() and int(declared) > limit:
+            return 413, _too_large(limit)
         return None
 
-    def _too_large(self) -> str:
-        return f"request body larger than {self.max_body_bytes()} bytes"
+
+def _too_large(limit: int) -> str:
+    return f"request body larger than {limit} bytes"
 
 
 async def _read_body(receive: Receive, *, limit: int) -> bytes | None:
@@ -226,9 +231,6 @@ class _Reply:
             status,
             fields,
         )
-
-
-_LOGGED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
 
 
 def _error_payload(body: bytes) -> dict[str, Any]:

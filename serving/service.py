@@ -37,7 +37,7 @@ from typing import cast
 
 import bentoml
 import mlflow
-from bentoml.exceptions import ServiceUnavailable
+from bentoml.exceptions import BentoMLException, ServiceUnavailable
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from starlette.applications import Starlette
@@ -284,7 +284,7 @@ class Rediscover:
 def _max_body_bytes() -> int:
     try:
         service: Rediscover = bentoml.get_current_service()
-    except Exception:  # no instance yet (app starting): the default limit
+    except BentoMLException:  # no instance yet (app starting): the default limit
         return int(ServingSettings.model_fields["max_body_bytes"].default)
     return service.settings.max_body_bytes
 
