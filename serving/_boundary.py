@@ -263,3 +263,47 @@ def field_paths(detail: Any) -> list[str]:
             loc[-1] = _UNKNOWN_KEY
         paths.append(".".join(loc) or "(body)")
     return paths
+
+
+# What BentoML's access line may show of a request; anything else is dropped.
+_ACCESS_KEYS = ("scheme", "method", "path", "type", "length")
+_SAFE_MEDIA_TYPES = frozenset({"application/json", "text/plain", "text/html"})
+
+
+class AccessLogFilter(logging.Filter):
+    """Keeps BentoML's access line (``bentoml.access``) free of client text.
+
+    The line quotes the request's path, method and Content-Type as sent; a path
+    outside ``known_routes`` is shown as ``other``, an unusual method as ``OTHER``,
+    a media type outside a few common ones as ``other``.
+    """
+
+    def __init__(self, known_routes: Collection[str]) -> None:
+        super().__init__()
+        self.known_routes = frozenset(known_routes)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 4 and isinstance(args[1], str):
+            record.args = (args[0], self._request_part(args[1]), *args[2:])
+        return True
+
+    def _request_part(self, text: str) -> str:
+        kept = {}
+        for part in text.split(","):
+            key, _, value = part.partition("=")
+            if key in _ACCESS_KEYS and key not in kept:
+                kept[key] = self._clean(key, value)
+        return ",".join(f"{key}={kept[key]}" for key in _ACCESS_KEYS if key in kept)
+
+    def _clean(self, key: str, value: str) -> str:
+        if key == "path":
+            return value if value in self.known_routes else "other"
+        if key == "method":
+            return value if value in _LOGGED_METHODS else "OTHER"
+        if key == "type":
+            media_type = value.partition(";")[0].strip().lower()
+            return media_type if media_type in _SAFE_MEDIA_TYPES else "other"
+        if key == "length":
+            return value if value.isdigit() else "?"
+        return value if value in ("http", "https") else "other"

@@ -54,7 +54,7 @@ from models import (
     load_registered_bundle,
     rank_drugs,
 )
-from serving._boundary import RequestBoundary, current_request_id
+from serving._boundary import AccessLogFilter, RequestBoundary, current_request_id
 from serving._errors import mask_framework_exception_logs, masked_failures
 from serving._home import home_page
 from serving._reload import ModelSlot, ServedBundle
@@ -76,6 +76,11 @@ from serving._settings import ServingSettings
 logger = logging.getLogger(__name__)
 
 LOCAL_VERSION = "local"
+# Paths besides the scoring APIs that log lines may name (any other is client text).
+_OTHER_ROUTES = (
+    *("/", "/model", "/admin/reload", "/review", "/docs.json", "/schema.json"),
+    *("/healthz", "/livez", "/readyz", "/metrics"),
+)
 
 
 def _load_bundle(settings: ServingSettings) -> tuple[ResponderModel, str]:
@@ -171,6 +176,7 @@ class Rediscover:
         self.settings = ServingSettings.from_env(os.environ)
         _show_info_logs()
         mask_framework_exception_logs()
+        _quiet_access_log()
         self._slot = _model_slot(self.settings)
         self._loader = threading.Thread(
             target=self._load, name="rediscover-bundle-loader", daemon=True
@@ -294,12 +300,17 @@ _service = cast("bentoml.Service[Rediscover]", Rediscover)
 _service.add_asgi_middleware(
     RequestBoundary,
     json_routes=[api.route for api in _service.apis.values()],
-    known_routes=[
-        *("/", "/model", "/admin/reload", "/review", "/docs.json", "/schema.json"),
-        *("/healthz", "/livez", "/readyz", "/metrics"),
-    ],
+    known_routes=_OTHER_ROUTES,
     max_body_bytes=_max_body_bytes,
 )
+
+
+def _quiet_access_log() -> None:
+    # BentoML's access line quotes the path and Content-Type as sent.
+    access_logger = logging.getLogger("bentoml.access")
+    if not any(isinstance(f, AccessLogFilter) for f in access_logger.filters):
+        routes = [*_OTHER_ROUTES, *(api.route for api in _service.apis.values())]
+        access_logger.addFilter(AccessLogFilter(routes))
 
 
 def _rank(

@@ -273,6 +273,21 @@ def test_no_submitted_text_reaches_any_log_record(
     assert CANARY not in text.lower()
 
 
+def test_access_lines_name_no_client_path_or_media_type(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    client.get(f"/{CANARY}/page")
+    client.post("/score", content=b"{}", headers={"content-type": f"text/{CANARY}"})
+    client.post("/score", json={"profile": {"tumour_type": "melanoma"}})
+    access = [r.getMessage() for r in caplog.records if r.name == "bentoml.access"]
+    assert len(access) == 3, access
+    assert CANARY not in "\n".join(access).lower()
+    assert "path=other" in access[0]
+    assert "path=/score,type=other" in access[1]
+    assert "path=/score,type=application/json" in access[2]
+
+
 def test_a_client_error_is_one_log_line_without_a_traceback(
     client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:

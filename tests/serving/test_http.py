@@ -113,7 +113,7 @@ def test_served_logs_hold_no_submitted_text(server: Server) -> None:
         ("/explain", {"profile": profile, "drug": f"{canary}-drug"}),
         ("/score", {"profile": profile}),
     ]
-    ids = []
+    ids = [httpx.get(f"{server.url}/{canary}", timeout=30).headers["x-request-id"]]
     for route, body in requests:
         response = httpx.post(f"{server.url}{route}", json=body, timeout=30)
         assert response.status_code in (200, 400, 404), response.text
