@@ -9,17 +9,42 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 AlterationKind = Literal["mutation", "amplification", "deletion", "fusion"]
 
-_GENE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9\-\.]*$")
-_PROTEIN_CHANGE = re.compile(r"^(?:p\.)?([A-Z*])(\d+)([A-Z*]|fs|del|ins|dup)?", re.I)
+# Matched on the submitted text before upper-casing, and ASCII only: str.upper()
+# would turn "ß" into "SS" and "ﬁ" into "FI", and re.IGNORECASE without re.ASCII
+# lets the Kelvin sign match "k".
+_GENE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-\.]*", re.ASCII)
+
+# HGVS protein changes in one-letter short form (p. optional, any case), the whole
+# string: substitution V600E, nonsense R661* (or R661X), synonymous G12=, unknown
+# M1?; frameshift P72Rfs*17; del, dup, ins and delins, on one residue or a range
+# (E746_A750del, A767_V769dupASV, E746_S752delinsV); extension *110Qext*17; and
+# cBioPortal's splice-site form X125_splice.
+_AA = "[ACDEFGHIKLMNPQRSTVWYUX]"
+_POS = r"[1-9]\d{0,5}"
+_RESIDUE = rf"(?:{_AA}|\*){_POS}"
+_PROTEIN_CHANGE = re.compile(
+    rf"""(?:p\.)?
+    (?P<ref>{_AA}|\*)(?P<pos>{_POS})
+    (?:
+        (?:{_AA}|\*|=|\?)                                  # substitution
+      | {_AA}?fs(?:\*(?:{_POS}|\?)|X{_POS})?               # frameshift
+      | (?:_{_RESIDUE})?(?:del|dup)                          # deletion, duplication
+      | (?:_{_RESIDUE})?(?:ins|delins)(?:{_AA}|\*)+          # insertion, delins
+      | {_AA}?ext(?:\*?-?{_POS}|\*\?)?                      # extension
+      | _splice                                            # cBioPortal splice site
+    )""",
+    re.ASCII | re.IGNORECASE | re.VERBOSE,
+)
 
 
 def _normalise_gene(value: str) -> str:
-    symbol = value.strip().upper()
-    if not _GENE_PATTERN.match(symbol):
+    symbol = value.strip()
+    if not _GENE_PATTERN.fullmatch(symbol):
         raise ValueError(
-            "must be an HGNC gene symbol (letters, digits, '-' or '.'), e.g. 'BRAF'"
+            "must be an HGNC gene symbol (ASCII letters, digits, '-' or '.'), "
+            "e.g. 'BRAF'"
         )
-    return symbol
+    return symbol.upper()
 
 
 class Alteration(BaseModel):
@@ -31,14 +56,19 @@ class Alteration(BaseModel):
         description="Event type.", examples=["mutation", "amplification", "fusion"]
     )
     gene: Annotated[str, Field(min_length=1, max_length=32)] = Field(
-        description="HGNC symbol (case-insensitive); for a fusion, the 5' gene.",
+        description="HGNC symbol, ASCII letters, digits, '-' or '.' "
+        "(case-insensitive); for a fusion, the 5' gene.",
         examples=["BRAF"],
     )
     protein_change: str | None = Field(
         default=None,
         max_length=64,
-        description="Protein change of a mutation, HGVS short form.",
-        examples=["V600E"],
+        description="Protein change of a mutation, HGVS one-letter short form, "
+        "'p.' optional, case-insensitive: substitution (V600E, R661*), frameshift "
+        "(P72Rfs*17), del/dup/ins/delins on a residue or range (E746_A750del, "
+        "E746_S752delinsV), extension (*110Qext*17) or cBioPortal's splice form "
+        "(X125_splice); nothing may follow it.",
+        examples=["V600E", "E746_A750del"],
     )
     partner_gene: str | None = Field(
         default=None,
@@ -58,9 +88,13 @@ class Alteration(BaseModel):
         if value is None:
             return None
         change = value.strip()
-        if not _PROTEIN_CHANGE.match(change):
-            raise ValueError("must look like 'V600E' or 'p.V600E'")
-        return change.removeprefix("p.").upper()
+        if not _PROTEIN_CHANGE.fullmatch(change):
+            raise ValueError(
+                "must be an HGVS protein change in one-letter short form, e.g. "
+                "'V600E', 'p.V600E', 'E746_A750del' or 'P72Rfs*17'"
+            )
+        # The pattern takes "p." in any case; the stored form has no prefix.
+        return change[2:].upper() if change[:2].lower() == "p." else change.upper()
 
     @model_validator(mode="after")
     def _check_partner(self) -> Alteration:
@@ -74,7 +108,7 @@ class Alteration(BaseModel):
         if self.protein_change is None:
             return None
         match = _PROTEIN_CHANGE.match(self.protein_change)
-        return f"{match.group(1)}{match.group(2)}".upper() if match else None
+        return f"{match['ref']}{match['pos']}".upper() if match else None
 
 
 class Profile(BaseModel):
@@ -98,14 +132,35 @@ class Profile(BaseModel):
         max_length=5000,
         description="Genomic events found in the tumour.",
     )
+    # Strict: JSON true, "12" or 1 for a flag are refused, not coerced; finite and
+    # bounded, so a value never overflows the float32 the boosters read.
     tmb_mut_per_mb: float | None = Field(
-        default=None, ge=0, le=10_000, description="Tumour mutational burden, mut/Mb."
+        default=None,
+        strict=True,
+        allow_inf_nan=False,
+        ge=0,
+        le=10_000,
+        description="Tumour mutational burden, mutations per megabase, 0 to 10,000: "
+        "the most mutated tumours reported (POLE and mismatch-repair deficient) "
+        "reach a few hundred; the bound leaves room for small-panel estimates.",
+        examples=[12.5],
     )
     msi_high: bool | None = Field(
-        default=None, description="Microsatellite instability high (dMMR)."
+        default=None,
+        strict=True,
+        description="Microsatellite instability high (dMMR): true or false.",
+        examples=[False],
     )
     hrd_score: float | None = Field(
-        default=None, ge=0, description="Homologous recombination deficiency score."
+        default=None,
+        strict=True,
+        allow_inf_nan=False,
+        ge=0,
+        le=150,
+        description="Homologous recombination deficiency genomic-scar score (LOH + "
+        "TAI + LST, as Myriad's GIS), 0 to 150: observed scores lie within 0-100, "
+        "42 or more is HRD-positive.",
+        examples=[42],
     )
 
     @field_validator("tumour_type")

@@ -23,8 +23,10 @@ _EXAMPLE_PROFILE = {
     "msi_high": False,
 }
 _REQUEST_CONFIG = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+# Strict: JSON true, "5" and 5.0 are refused rather than read as 1 or 5.
 _TOP_K = Field(
     default=5,
+    strict=True,
     ge=0,
     le=50,
     description="How many features, by absolute SHAP value, to report per drug.",
@@ -62,7 +64,10 @@ class ScoreBatchRequest(BaseModel):
     profiles: list[Profile] = Field(
         min_length=1,
         max_length=1000,
-        description="Tumour profiles (1 to 1000).",
+        description="Tumour profiles (1 to 1000), as many as fit the response "
+        "bound: profiles x drugs x (600 + 80 x top_k) bytes at most "
+        "REDISCOVER_MAX_RESPONSE_BYTES (default 32 MiB), else 400 naming this "
+        "field and how many fit.",
         examples=[[_EXAMPLE_PROFILE]],
     )
     top_k: int = _TOP_K
@@ -401,6 +406,7 @@ class ExplainRequest(BaseModel):
     )
     top_k: int = Field(
         default=10,
+        strict=True,
         ge=0,
         le=50,
         description="Features shown as their own waterfall step, by absolute SHAP "

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 MIN_TOKEN_LENGTH = 16
+MiB = 1024 * 1024
 
 
 class ServingSettings(BaseModel):
@@ -18,6 +19,8 @@ class ServingSettings(BaseModel):
     registry at ``MLFLOW_TRACKING_URI`` is downloaded into ``REDISCOVER_CACHE_DIR``,
     and the service follows the alias: it checks it every ``REDISCOVER_RELOAD_INTERVAL``
     seconds, and on ``POST /admin/reload`` with ``REDISCOVER_RELOAD_TOKEN``.
+    ``REDISCOVER_MAX_BODY_BYTES`` and ``REDISCOVER_MAX_RESPONSE_BYTES`` bound what one
+    request may send and ask for.
     """
 
     # Errors never echo the submitted value: it may be the reload token.
@@ -57,6 +60,26 @@ class ServingSettings(BaseModel):
         "points at; 0 disables them; ignored for a local bundle "
         "(REDISCOVER_RELOAD_INTERVAL).",
         examples=[30, 0],
+    )
+    max_body_bytes: int = Field(
+        default=2 * MiB,
+        ge=1024,
+        le=64 * MiB,
+        description="Largest request body accepted, in bytes; a larger one gets 413 "
+        "before it is parsed. The default, 2 MiB, holds a 1,000-profile batch of "
+        "typical panel profiles (~300 B each) several times over "
+        "(REDISCOVER_MAX_BODY_BYTES).",
+        examples=[2 * MiB],
+    )
+    max_response_bytes: int = Field(
+        default=32 * MiB,
+        ge=64 * 1024,
+        description="Largest /score_batch response a request may ask for, in bytes, "
+        "as estimated before scoring: profiles x drugs x (600 + 80 x top_k), "
+        "generous against the ~475 bytes measured per drug score and ~75 per SHAP "
+        "feature; a larger batch gets 400 naming `profiles` and how many fit "
+        "(REDISCOVER_MAX_RESPONSE_BYTES).",
+        examples=[32 * MiB],
     )
     reload_token: SecretStr | None = Field(
         default=None,
@@ -98,6 +121,8 @@ class ServingSettings(BaseModel):
             "cache_dir": "REDISCOVER_CACHE_DIR",
             "reload_interval_s": "REDISCOVER_RELOAD_INTERVAL",
             "reload_token": "REDISCOVER_RELOAD_TOKEN",
+            "max_body_bytes": "REDISCOVER_MAX_BODY_BYTES",
+            "max_response_bytes": "REDISCOVER_MAX_RESPONSE_BYTES",
         }
         values = {field: environ.get(var, "").strip() for field, var in names.items()}
         return cls.model_validate({k: v for k, v in values.items() if v})

@@ -18,6 +18,11 @@ Run with ``bentoml serve serving.service:Rediscover``.  Routes:
 ``GET /healthz``, ``GET /livez``, ``GET /readyz``, ``GET /metrics``
     BentoML's built-in probes.  ``/readyz`` asks :meth:`Rediscover.__is_ready__`, so
     it answers 503 until the bundle is loaded and its checksums verified.
+``GET /``
+    Our own front page (see :mod:`serving._home`), not BentoML's OpenAPI page.
+
+Every request passes :class:`serving._boundary.RequestBoundary` first: body size
+and media type, the request id, one log line per client error, security headers.
 """
 
 from __future__ import annotations
@@ -27,12 +32,14 @@ import logging
 import os
 import threading
 import time
-import uuid
 from collections.abc import Sequence
+from typing import cast
 
 import bentoml
 import mlflow
-from bentoml.exceptions import ServiceUnavailable
+from bentoml.exceptions import BentoMLException, ServiceUnavailable
+from pydantic import ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -47,7 +54,9 @@ from models import (
     load_registered_bundle,
     rank_drugs,
 )
-from serving._errors import masked_failures
+from serving._boundary import AccessLogFilter, RequestBoundary, current_request_id
+from serving._errors import mask_framework_exception_logs, masked_failures
+from serving._home import home_page
 from serving._reload import ModelSlot, ServedBundle
 from serving._review import explain_response, review_routes
 from serving._schemas import (
@@ -67,6 +76,11 @@ from serving._settings import ServingSettings
 logger = logging.getLogger(__name__)
 
 LOCAL_VERSION = "local"
+# Paths besides the scoring APIs that log lines may name (any other is client text).
+_OTHER_ROUTES = (
+    *("/", "/model", "/admin/reload", "/review", "/docs.json", "/schema.json"),
+    *("/healthz", "/livez", "/readyz", "/metrics"),
+)
 
 
 def _load_bundle(settings: ServingSettings) -> tuple[ResponderModel, str]:
@@ -140,6 +154,7 @@ _get_routes = Starlette(
     routes=[
         Route("/model", _model_route, methods=["GET"]),
         Route("/admin/reload", _reload_route, methods=["POST"]),
+        Route("/", home_page, methods=["GET"]),
         *review_routes(),
     ]
 )
@@ -160,6 +175,8 @@ class Rediscover:
     def __init__(self) -> None:
         self.settings = ServingSettings.from_env(os.environ)
         _show_info_logs()
+        mask_framework_exception_logs()
+        _quiet_access_log()
         self._slot = _model_slot(self.settings)
         self._loader = threading.Thread(
             target=self._load, name="rediscover-bundle-loader", daemon=True
@@ -222,7 +239,7 @@ class Rediscover:
     def score(self, request: ScoreRequest, /) -> ScoreResponse:
         """Rank every drug for one tumour profile, most likely responder first."""
         loaded = self._require_model()
-        request_id = uuid.uuid4().hex
+        request_id = current_request_id()
         ranked = _rank(
             loaded, [request.profile], top_k=request.top_k,
             rank_by=request.rank_by, request_id=request_id,
@@ -239,7 +256,12 @@ class Rediscover:
     def score_batch(self, request: ScoreBatchRequest, /) -> ScoreBatchResponse:
         """Rank every drug for each of several profiles, in submission order."""
         loaded = self._require_model()
-        request_id = uuid.uuid4().hex
+        _check_batch_size(
+            request,
+            n_drugs=len(loaded.model.metadata.drugs),
+            max_bytes=self.settings.max_response_bytes,
+        )
+        request_id = current_request_id()
         ranked = _rank(
             loaded, request.profiles, top_k=request.top_k,
             rank_by=request.rank_by, request_id=request_id,
@@ -261,8 +283,34 @@ class Rediscover:
             loaded.model,
             request,
             model_version=loaded.version,
-            request_id=uuid.uuid4().hex,
+            request_id=current_request_id(),
         )
+
+
+def _max_body_bytes() -> int:
+    try:
+        service: Rediscover = bentoml.get_current_service()
+    except BentoMLException:  # no instance yet (app starting): the default limit
+        return int(ServingSettings.model_fields["max_body_bytes"].default)
+    return service.settings.max_body_bytes
+
+
+# bentoml.asgi_app is typed as returning the class; it returns the Service.
+_service = cast("bentoml.Service[Rediscover]", Rediscover)
+_service.add_asgi_middleware(
+    RequestBoundary,
+    json_routes=[api.route for api in _service.apis.values()],
+    known_routes=_OTHER_ROUTES,
+    max_body_bytes=_max_body_bytes,
+)
+
+
+def _quiet_access_log() -> None:
+    # BentoML's access line quotes the path and Content-Type as sent.
+    access_logger = logging.getLogger("bentoml.access")
+    if not any(isinstance(f, AccessLogFilter) for f in access_logger.filters):
+        routes = [*_OTHER_ROUTES, *(api.route for api in _service.apis.values())]
+        access_logger.addFilter(AccessLogFilter(routes))
 
 
 def _rank(
@@ -285,6 +333,31 @@ def _rank(
         1000 * (time.perf_counter() - started),
     )
     return ranked
+
+
+# Generous sizes of one drug's score and of one SHAP feature in a /score response,
+# in JSON bytes (measured on the test bundle: ~475 and ~75).
+_SCORE_BYTES = 600
+_FEATURE_BYTES = 80
+
+
+def _check_batch_size(
+    request: ScoreBatchRequest, *, n_drugs: int, max_bytes: int
+) -> None:
+    """Refuse a batch whose response could exceed ``max_bytes`` (400, `profiles`)."""
+    per_profile = n_drugs * (_SCORE_BYTES + _FEATURE_BYTES * request.top_k)
+    if len(request.profiles) * per_profile <= max_bytes:
+        return
+    error = PydanticCustomError(
+        "batch_too_large",
+        "at most {fits} profiles per batch with top_k={top_k} for this model's "
+        "{n_drugs} drugs (the response is bounded at {max_bytes} bytes); split "
+        "the batch or lower top_k",
+        {"fits": max(1, max_bytes // per_profile), "top_k": request.top_k,
+         "n_drugs": n_drugs, "max_bytes": max_bytes},
+    )  # fmt: skip
+    details = InitErrorDetails(type=error, loc=("profiles",), input=None)
+    raise ValidationError.from_exception_data("ScoreBatchRequest", [details])
 
 
 def _show_info_logs() -> None:

@@ -20,6 +20,18 @@ def test_gene_symbols_are_case_insensitive() -> None:
             {"kind": "mutation", "gene": "BRAF", "protein_change": "nonsense"},
             "protein_change",
         ),
+        # Only the start of this used to be checked.
+        (
+            {"kind": "mutation", "gene": "BRAF", "protein_change": "V600E-anything"},
+            "protein_change",
+        ),
+        (
+            {"kind": "mutation", "gene": "BRAF", "protein_change": "V600"},
+            "protein_change",
+        ),
+        # str.upper() would turn these into "SS" and "FI", which look like symbols.
+        ({"kind": "mutation", "gene": "ß"}, "gene"),
+        ({"kind": "fusion", "gene": "BCR", "partner_gene": "ﬁ"}, "partner_gene"),
     ],
 )
 def test_bad_alteration_names_the_field(alteration: dict, field: str) -> None:
@@ -27,6 +39,23 @@ def test_bad_alteration_names_the_field(alteration: dict, field: str) -> None:
         Profile.model_validate({"tumour_type": "melanoma", "alterations": [alteration]})
     locations = [".".join(map(str, e["loc"])) for e in error.value.errors()]
     assert any(field in loc for loc in locations), locations
+
+
+@pytest.mark.parametrize(
+    ("given", "stored", "codon"),
+    [
+        ("V600E", "V600E", "V600"),
+        ("P.v600e", "V600E", "V600"),
+        ("R661*", "R661*", "R661"),
+        ("E746_A750del", "E746_A750DEL", "E746"),
+        ("E746_S752delinsV", "E746_S752DELINSV", "E746"),
+        ("P72Rfs*17", "P72RFS*17", "P72"),
+        ("X125_splice", "X125_SPLICE", "X125"),
+    ],
+)
+def test_hgvs_protein_changes_are_accepted(given: str, stored: str, codon: str) -> None:
+    event = Alteration(kind="mutation", gene="EGFR", protein_change=given)
+    assert (event.protein_change, event.codon) == (stored, codon)
 
 
 def test_partner_gene_only_for_fusions() -> None:

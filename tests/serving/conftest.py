@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import time
 import warnings
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,16 @@ from features import (
 )
 from models import BundleMetadata, CvMetrics, DrugInfo, ResponderModel
 from tests.conftest import fit_drug_boosters, in_sample_uncertainty
+
+with warnings.catch_warnings():
+    # starlette >= 1.0 wants the httpx2 package for its TestClient and warns once,
+    # at import, when it falls back to httpx (which is what this project installs).
+    warnings.filterwarnings(
+        "ignore",
+        message="Using `httpx` with `starlette.testclient`",
+        category=UserWarning,
+    )
+    from starlette.testclient import TestClient
 
 TUMOUR_TYPES = ("melanoma", "colorectal", "lung adenocarcinoma", "breast", "cml")
 OTHER_GENES = ("TP53", "KRAS", "PIK3CA", "APC", "PTEN")
@@ -178,3 +190,29 @@ def braf_melanoma() -> dict[str, Any]:
         ],
         "tmb_mut_per_mb": 8.0,
     }
+
+
+def use_bundle(monkeypatch: pytest.MonkeyPatch, bundle: Path) -> None:
+    """Make the next service instance serve ``bundle`` (and no registry)."""
+    monkeypatch.setenv("REDISCOVER_BUNDLE", str(bundle))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+
+
+def start_client(app: Any) -> Iterator[TestClient]:
+    """A TestClient on ``app`` once its bundle has loaded (or failed to)."""
+    with TestClient(app, raise_server_exceptions=False) as client:
+        deadline = time.monotonic() + 60
+        # /model answers 503 "still loading" until the loader thread has finished.
+        while "loading" in (model := client.get("/model")).text:
+            assert time.monotonic() < deadline, model.text
+            time.sleep(0.05)
+        yield client
+
+
+@pytest.fixture
+def client(
+    asgi_app: Any, bundle_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TestClient]:
+    """The ASGI app serving :func:`bundle_path`, over starlette's TestClient."""
+    use_bundle(monkeypatch, bundle_path)
+    yield from start_client(asgi_app)

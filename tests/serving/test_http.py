@@ -68,3 +68,67 @@ def test_served_model_info_and_probes(server: Server) -> None:
     info = httpx.get(f"{server.url}/model", timeout=10)
     assert info.status_code == 200, info.text
     assert info.json()["model_version"] == "local"
+
+
+@pytest.mark.slow
+def test_served_boundary_refuses_oversized_and_non_json_bodies(server: Server) -> None:
+    big = b"{" + b" " * (3 * 1024 * 1024) + b"}"
+    too_large = httpx.post(
+        f"{server.url}/score",
+        content=big,
+        headers={"content-type": "application/json"},
+        timeout=30,
+    )
+    assert too_large.status_code == 413
+    assert too_large.json()["request_id"] == too_large.headers["x-request-id"]
+    for content_type in ("text/plain", "multipart/form-data"):
+        response = httpx.post(
+            f"{server.url}/score",
+            content=b'{"profile": {"tumour_type": "melanoma"}}',
+            headers={"content-type": content_type},
+            timeout=30,
+        )
+        assert response.status_code == 415
+        assert "request_id" in response.json()
+    infinite = httpx.post(
+        f"{server.url}/score",
+        json={"profile": {"tumour_type": "ovarian", "hrd_score": 1e39}},
+        timeout=30,
+    )
+    assert infinite.status_code == 400
+    assert infinite.json()["detail"][0]["loc"] == ["profile", "hrd_score"]
+
+
+@pytest.mark.slow
+def test_served_logs_hold_no_submitted_text(server: Server) -> None:
+    canary = "qzwcanary"
+    profile = {
+        "sample_id": f"{canary}-s",
+        "tumour_type": f"{canary} type",
+        "alterations": [{"kind": "mutation", "gene": f"{canary}G"}],
+    }
+    requests = [
+        ("/score", {"profile": {**profile, f"{canary}_key": 1}}),
+        ("/score", {"profile": {**profile, "tmb_mut_per_mb": canary}}),
+        ("/explain", {"profile": profile, "drug": f"{canary}-drug"}),
+        ("/score", {"profile": profile}),
+    ]
+    ids = [httpx.get(f"{server.url}/{canary}", timeout=30).headers["x-request-id"]]
+    for route, body in requests:
+        response = httpx.post(f"{server.url}{route}", json=body, timeout=30)
+        assert response.status_code in (200, 400, 404), response.text
+        ids.append(response.headers["x-request-id"])
+    log = _read_log_when_it_has(server.log_path, ids[-1])
+    for request_id in ids[:-1]:
+        log = _read_log_when_it_has(server.log_path, request_id)
+    assert canary not in log.lower()
+    assert "Traceback" not in log
+
+
+@pytest.mark.slow
+def test_served_front_page_is_ours(server: Server) -> None:
+    page = httpx.get(f"{server.url}/", timeout=10)
+    assert page.status_code == 200
+    assert "googletagmanager" not in page.text.lower()
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"

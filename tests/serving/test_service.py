@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,57 +16,25 @@ from pydantic import ValidationError
 from features import Profile
 from models import ResponderModel
 from serving import ScoreBatchRequest, ScoreRequest, ServingSettings
-
-with warnings.catch_warnings():
-    # starlette >= 1.0 wants the httpx2 package for its TestClient and warns once,
-    # at import, when it falls back to httpx (which is what this project installs).
-    warnings.filterwarnings(
-        "ignore",
-        message="Using `httpx` with `starlette.testclient`",
-        category=UserWarning,
-    )
-    from starlette.testclient import TestClient
-
-
-def _use_bundle(monkeypatch: pytest.MonkeyPatch, bundle: Path) -> None:
-    monkeypatch.setenv("REDISCOVER_BUNDLE", str(bundle))
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+from tests.serving.conftest import TestClient, start_client, use_bundle
 
 
 @pytest.fixture
 def service(
     service_class: Any, bundle_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Any:
-    _use_bundle(monkeypatch, bundle_path)
+    use_bundle(monkeypatch, bundle_path)
     instance = service_class()
     assert instance.wait_until_ready(timeout=60)
     return instance
-
-
-def _start_client(app: Any) -> Iterator[TestClient]:
-    with TestClient(app, raise_server_exceptions=False) as client:
-        deadline = time.monotonic() + 60
-        # /model answers 503 "still loading" until the loader thread has finished.
-        while "loading" in (model := client.get("/model")).text:
-            assert time.monotonic() < deadline, model.text
-            time.sleep(0.05)
-        yield client
-
-
-@pytest.fixture
-def client(
-    asgi_app: Any, bundle_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[TestClient]:
-    _use_bundle(monkeypatch, bundle_path)
-    yield from _start_client(asgi_app)
 
 
 @pytest.fixture
 def tampered_client(
     asgi_app: Any, tampered_bundle_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[TestClient]:
-    _use_bundle(monkeypatch, tampered_bundle_path)
-    yield from _start_client(asgi_app)
+    use_bundle(monkeypatch, tampered_bundle_path)
+    yield from start_client(asgi_app)
 
 
 def _field_errors(response: Any) -> dict[str, str]:
@@ -181,7 +148,7 @@ def test_tampered_bundle_is_never_served(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    _use_bundle(monkeypatch, tampered_bundle_path)
+    use_bundle(monkeypatch, tampered_bundle_path)
     with caplog.at_level(logging.ERROR, logger="serving"):
         instance = service_class()
         assert not instance.wait_until_ready(timeout=60)
@@ -314,7 +281,7 @@ def test_http_unknown_kind_names_the_field_without_echoing_it(
     assert _field_errors(response) == {"profile.alterations.0.kind": "literal_error"}
     assert "banana" not in response.text
     assert "PATIENT-SECRET-42" not in response.text
-    # BentoML logs the validation error with its traceback; the value stays out.
+    # One line names the field; the value stays out.
     assert "profile.alterations.0.kind" in caplog.text
     assert "banana" not in caplog.text
     assert "PATIENT-SECRET-42" not in caplog.text
@@ -324,7 +291,7 @@ def test_http_unknown_kind_names_the_field_without_echoing_it(
     ("change", "field", "error"),
     [
         ({"colour": "blue"}, "profile.colour", "extra_forbidden"),
-        ({"tmb_mut_per_mb": "lots"}, "profile.tmb_mut_per_mb", "float_parsing"),
+        ({"tmb_mut_per_mb": "lots"}, "profile.tmb_mut_per_mb", "float_type"),
         ({"alterations": [{"kind": "mutation", "gene": ""}]}, "gene", "too_short"),
         ({"tumour_type": None}, "profile.tumour_type", "string_type"),
     ],
@@ -421,17 +388,19 @@ def test_http_answers_503_while_the_bundle_loads(
         release.wait(timeout=60)
         return _load_bundle(settings)
 
-    _use_bundle(monkeypatch, bundle_path)
+    use_bundle(monkeypatch, bundle_path)
     monkeypatch.setattr("serving.service._load_bundle", slow_load)
     with TestClient(asgi_app, raise_server_exceptions=False) as client:
         assert client.get("/healthz").status_code == 200
         assert client.get("/readyz").status_code == 503
-        assert client.post("/score", json={"profile": braf_melanoma}).status_code == 503
+        score = client.post("/score", json={"profile": braf_melanoma})
+        assert (score.status_code, score.headers["retry-after"]) == (503, "5")
+        assert "GET /model says why" in score.json()["error"]
+        assert score.json()["request_id"] == score.headers["x-request-id"]
         loading = client.get("/model")
-        assert (loading.status_code, loading.json()) == (
-            503,
-            {"error": "model bundle is still loading"},
-        )
+        assert loading.status_code == 503
+        assert loading.json()["error"] == "model bundle is still loading"
+        assert loading.json()["request_id"] == loading.headers["x-request-id"]
         release.set()
         deadline = time.monotonic() + 60
         while client.get("/readyz").status_code != 200:
