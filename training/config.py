@@ -112,7 +112,7 @@ class GateConfig(_Section):
     min_new_episodes: int = Field(default=50, ge=1)
     min_new_events: int = Field(default=10, ge=1)  # of each outcome
     # Within-drug (stratified) AUROC: its lower bound may fall at most this much.
-    auroc_margin: float = Field(default=0.05, ge=0, le=1)
+    auroc_margin: float = Field(default=0.10, ge=0, le=1)
     brier_margin: float = Field(default=0.01, ge=0, le=1)  # on the upper bound
     drug_min_episodes: int = Field(default=30, ge=2)
     drug_min_events: int = Field(default=5, ge=1)  # of each outcome
@@ -121,11 +121,11 @@ class GateConfig(_Section):
     # The challenger's median per-drug CV AUROC (drugs with drug_min_episodes and
     # drug_min_events of each outcome) must be above 0.5 with its interval.
     require_above_chance: bool = True
-    # The champion's AUROC on the new episodes against the AUROC its calibrated
-    # probabilities predict there. On the simulated DRUP cohort new, genuine
-    # batches fell 0.05-0.09 short of it (other patients, a later period); a
-    # batch with shuffled outcomes 0.22 short.
-    consistency_margin: float = Field(default=0.10, ge=0, le=1)
+    # The champion's AUROC on the new episodes (overall, and per drug) against the
+    # AUROC its calibrated probabilities predict there. On the simulated DRUP
+    # cohort (5 seeds) genuine 2021+ batches came within -0.005 to +0.056 of it,
+    # batches with shuffled outcomes 0.08-0.13 short.
+    consistency_margin: float = Field(default=0.05, ge=0, le=1)
     # Calibration-in-the-large of the champion on the new episodes: observed minus
     # expected responders as a share of the episodes, overall (interval from a
     # bootstrap over drug x tumour type clusters, as DRUP cohorts are) and per drug

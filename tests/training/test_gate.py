@@ -37,8 +37,8 @@ def metrics(**changes: object) -> HoldOutMetrics:
         brier_challenger=Estimate(0.199),
         brier_delta=Estimate(-0.001, (-0.006, 0.004)),
         drugs=(
-            DrugComparison("a", 80, 30, 0.72, 0.74, (-0.05, 0.09), 0.7),
-            DrugComparison("b", 40, 12, 0.60, 0.58, (-0.12, 0.08), 0.4),
+            DrugComparison("a", 80, 30, 0.72, 0.74, (-0.05, 0.09), 0.7, 0.70, 0.05),
+            DrugComparison("b", 40, 12, 0.60, 0.58, (-0.12, 0.08), 0.4, 0.62, 0.08),
             # too few episodes to be checked, however clearly worse
             DrugComparison("tiny", 10, 3, 0.9, 0.2, (-0.9, -0.5), 0.0),
         ),
@@ -72,7 +72,7 @@ def test_an_equal_challenger_passes_every_check() -> None:
     assert [c.name for c in result.checks] == [
         "new_episodes", "new_events", "holdout_auroc", "holdout_brier",
         "drug_auroc", "cv_auroc", "cv_above_chance", "data_consistency",
-        "calibration", "drug_calibration", "response_rate",
+        "drug_consistency", "calibration", "drug_calibration", "response_rate",
     ]  # fmt: skip
     drug = next(c for c in result.checks if c.name == "drug_auroc")
     assert drug.value == pytest.approx(-0.02)  # b; "tiny" is below 30 episodes
@@ -85,10 +85,10 @@ def test_an_equal_challenger_passes_every_check() -> None:
         ({"n": 49, "events": 20}, "new_episodes"),
         ({"events": 9}, "new_events"),
         ({"events": 391}, "new_events"),
-        ({"auroc_delta": Estimate(-0.051)}, "holdout_auroc"),
+        ({"auroc_delta": Estimate(-0.101)}, "holdout_auroc"),
         ({"auroc_delta": Estimate(None)}, "holdout_auroc"),
         # the point estimate is fine, its lower bound is not
-        ({"auroc_delta": Estimate(-0.01, (-0.06, 0.04))}, "holdout_auroc"),
+        ({"auroc_delta": Estimate(-0.01, (-0.11, 0.04))}, "holdout_auroc"),
         ({"brier_delta": Estimate(0.011)}, "holdout_brier"),
         ({"brier_delta": Estimate(0.0, (-0.01, 0.012))}, "holdout_brier"),
         ({"cv_auroc_median": Estimate(0.56, (0.49, 0.62))}, "cv_above_chance"),
@@ -108,7 +108,7 @@ def test_an_equal_challenger_passes_every_check() -> None:
         ({"response_rate": RateChange(0.35, 0.18, 1000, 400)}, "response_rate"),
         ({"response_rate": None}, "response_rate"),
         ({"cv_auroc_challenger": 0.639}, "cv_auroc"),
-        ({"consistency_auroc": Estimate(0.579)}, "data_consistency"),
+        ({"consistency_auroc": Estimate(0.629)}, "data_consistency"),
         ({"consistency_auroc": Estimate(0.57, (0.50, 0.679))}, "data_consistency"),
         ({"consistency_expected": None}, "data_consistency"),
     ],
@@ -122,11 +122,24 @@ def test_each_check_fails_beyond_its_threshold(
 def test_margins_are_inclusive() -> None:
     edge = metrics(
         n=50, events=10,
-        auroc_delta=Estimate(0.0, (-0.05, 0.05)),
+        auroc_delta=Estimate(0.0, (-0.10, 0.05)),
         brier_delta=Estimate(0.0, (-0.01, 0.01)),
-        cv_auroc_challenger=0.64, consistency_auroc=Estimate(0.58),
+        cv_auroc_challenger=0.64, consistency_auroc=Estimate(0.63),
     )  # fmt: skip
     assert failed(edge) == set()
+
+
+def test_a_drug_ranked_backwards_fails_the_drug_consistency() -> None:
+    # One drug's outcomes turned over: its rate barely moves, but the champion,
+    # predicting AUROC 0.70 there, now ranks its outcomes at 0.30.
+    steady = DrugComparison("a", 80, 30, 0.72, 0.74, (-0.05, 0.09), 0.7, 0.70, 0.05)
+    flipped = DrugComparison("b", 60, 30, 0.30, 0.45, (-0.1, 0.4), 1.0, 0.70, 0.07)
+    result = apply_gate(metrics(drugs=(steady, flipped)), settings=SETTINGS)
+    (reason,) = result.reasons
+    assert "below: b AUROC 0.300 (SE 0.070) vs 0.700 predicted" in reason
+    # 0.12 below what it predicts, with an SE of 0.08: not evidence enough.
+    noisy = dataclasses.replace(flipped, champion=0.58, champion_se=0.08)
+    assert apply_gate(metrics(drugs=(steady, noisy)), settings=SETTINGS).passed
 
 
 def test_calibration_fails_only_beyond_its_margin_with_evidence() -> None:

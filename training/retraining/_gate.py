@@ -58,6 +58,11 @@ class DrugComparison:
     # One-sided bootstrap p-value of "the challenger is not worse": the share of
     # resamples where its AUROC is at least the champion's.
     p_value: float | None = None
+    # The AUROC the champion's calibrated probabilities predict on this drug's
+    # new episodes (`training.retraining.expected_auroc`), and the bootstrap
+    # standard error of the champion's AUROC there.
+    expected: float | None = None
+    champion_se: float | None = None
 
     @property
     def delta(self) -> float | None:
@@ -184,6 +189,7 @@ def apply_gate(metrics: HoldOutMetrics, *, settings: GateConfig) -> GateResult:
         _cv_auroc(metrics, settings),
         _above_chance(metrics, settings),
         _consistency(metrics, settings),
+        _drug_consistency(metrics, settings),
         _calibration(metrics, settings),
         _drug_calibration(metrics, settings),
         _response_rate(metrics, settings),
@@ -358,6 +364,50 @@ def _above_chance(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
         f"{rule} is {median}; its {_level(s)} interval must lie above {CHANCE}"
     )
     return GateCheck("cv_above_chance", median.value, CHANCE, passed, message)
+
+
+def _drug_consistency(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
+    """A drug whose new outcomes the champion ranks far worse than its own
+    probabilities predict: e.g. that drug's outcomes turned over, which leaves its
+    response rate near 0.5 unchanged but reverses the ranking."""
+    eligible = [
+        d
+        for d in m.drugs
+        if d.n >= s.drug_min_episodes
+        and min(d.events, d.n - d.events) >= s.drug_min_events
+        and d.champion is not None
+        and d.expected is not None
+        and d.champion_se
+    ]
+    rule = (
+        f"drugs with >= {s.drug_min_episodes} new episodes and >= "
+        f"{s.drug_min_events} of each outcome"
+    )
+    threshold = -s.consistency_margin
+    if not eligible:
+        return GateCheck("drug_consistency", None, threshold, True,
+                         f"no {rule}: not checked")  # fmt: skip
+    level = s.alpha / 2 / len(eligible)
+    gaps = {d.drug: (d.champion or 0.0) - (d.expected or 0.0) for d in eligible}
+    p_values = {
+        d.drug: float(norm.cdf((gaps[d.drug] - threshold) / (d.champion_se or 1.0)))
+        for d in eligible
+    }
+    below = [d for d in eligible if p_values[d.drug] < level]
+    worst = min(eligible, key=lambda d: gaps[d.drug])
+    detail = ", ".join(
+        f"{d.drug} AUROC {d.champion:.3f} (SE {d.champion_se:.3f}) vs "
+        f"{d.expected:.3f} predicted (n={d.n}, p={_p(p_values[d.drug])})"
+        for d in below or [worst]
+    )
+    message = (
+        f"{len(eligible)} {rule}; {'below' if below else 'furthest below'}: "
+        f"{detail}; a drug fails when the champion's AUROC on its new outcomes is "
+        f"more than {s.consistency_margin} below what its probabilities predict, "
+        f"with p < {s.alpha}/2/{len(eligible)}"
+    )
+    return GateCheck("drug_consistency", gaps[worst.drug], threshold,
+                     not below, message)  # fmt: skip
 
 
 def _calibration(m: HoldOutMetrics, s: GateConfig) -> GateCheck:

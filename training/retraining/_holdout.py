@@ -324,13 +324,16 @@ def drug_comparisons(
             statistics, group["sample_id"].to_numpy(),
             n_bootstrap=n_bootstrap, seed=seed,
         )  # fmt: skip
-        (champion, _), (challenger, _), (delta, deltas) = resampled.values()
+        (champion, champions), (challenger, _), (delta, deltas) = resampled.values()
         finite = deltas[np.isfinite(deltas)]
+        calibrated = group["champion_calibrated"].to_numpy(dtype=float)
         rows.append(
             DrugComparison(
                 str(drug), len(group), int(y.sum()), champion, challenger,
                 delta_ci=_estimate(delta, deltas, alpha=alpha).ci,
                 p_value=float(np.mean(finite >= 0)) if len(finite) else None,
+                expected=expected_auroc(calibrated),
+                champion_se=_standard_error(champions),
             )
         )  # fmt: skip
     return tuple(rows)
@@ -366,6 +369,13 @@ def _pair_statistics(
         "auroc_challenger": lambda W: auroc(y, b, W),
         "auroc_delta": lambda W: auroc(y, b, W) - auroc(y, a, W),
     }
+
+
+def _standard_error(samples: np.ndarray) -> float | None:
+    finite = samples[np.isfinite(samples)]
+    if len(finite) < max(10, len(samples) // 2):
+        return None
+    return float(np.std(finite, ddof=1))
 
 
 def _codes(values: pd.Series) -> np.ndarray:
