@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from models import CvMetrics
 from training.config import GateConfig
+from training.fitting import CrossValidation
 from training.retraining import (
     Calibration,
     DrugComparison,
@@ -20,6 +22,11 @@ from training.retraining import (
     kind_chosen_without,
     refuse,
     stratified_auroc,
+)
+from training.retraining._holdout import (
+    chance_median,
+    drug_calibrations,
+    overall_calibration,
 )
 
 SETTINGS = GateConfig()
@@ -250,3 +257,86 @@ def test_the_compared_model_kind_is_chosen_without_the_hold_out() -> None:
         oof, held_out, served_by={"a": "pooled", "b": "per-drug", "c": "pooled"}
     )
     assert kind == {"a": "per-drug", "b": "per-drug", "c": "pooled"}
+
+
+def holdout(n: int, *, seed: int, inflate: float = 0.0) -> pd.DataFrame:
+    """New episodes of 4 drugs x 5 tumour types whose outcomes follow the
+    champion's calibrated probabilities, then ``inflate`` of the non-responders
+    relabelled responders."""
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0.1, 0.6, n)
+    y = (rng.random(n) < p).astype(int)
+    y[(y == 0) & (rng.random(n) < inflate)] = 1
+    return pd.DataFrame(
+        {
+            "sample_id": [f"s{i}" for i in range(n)],
+            "drug": rng.choice(["a", "b", "c", "d"], n),
+            "tumour_type": rng.choice(list("vwxyz"), n),
+            "responded": y,
+            "champion_calibrated": p,
+        }
+    )
+
+
+def test_calibration_in_the_large_sees_inflated_outcomes() -> None:
+    genuine = overall_calibration(holdout(600, seed=0), n_bootstrap=200, seed=0)
+    assert genuine.n == 600 and genuine.se is not None
+    assert abs(genuine.difference) < 2.5 * genuine.se
+    # The bootstrap SE is near the binomial one when outcomes are independent.
+    assert genuine.se == pytest.approx(np.sqrt(0.35 * 0.65 / 600), rel=0.3)
+    inflated = overall_calibration(
+        holdout(600, seed=0, inflate=0.3), n_bootstrap=200, seed=0
+    )
+    assert inflated.difference > 0.15
+    result = apply_gate(metrics(calibration=inflated), settings=SETTINGS)
+    assert "calibration" in {c.name for c in result.checks if not c.passed}
+    assert apply_gate(metrics(calibration=genuine), settings=SETTINGS).passed
+
+
+def test_drug_calibration_uses_the_poisson_binomial_error() -> None:
+    frame = holdout(400, seed=1)
+    rows = drug_calibrations(frame)
+    assert [c.drug for c in rows] == ["a", "b", "c", "d"]
+    for c in rows:
+        p = frame.loc[frame["drug"] == c.drug, "champion_calibrated"]
+        assert c.expected == pytest.approx(p.sum())
+        assert c.se == pytest.approx(np.sqrt(np.sum(p * (1 - p))) / len(p))
+
+
+def test_the_challengers_median_cv_auroc_gets_an_interval() -> None:
+    rng = np.random.default_rng(0)
+    n = 300
+    signal = rng.random(n)
+    oof = pd.DataFrame(
+        {
+            "sample_id": [f"s{i}" for i in range(n)],
+            "drug": np.repeat(["a", "b", "c"], n // 3),
+            "responded": (rng.random(n) < signal).astype(int),
+            "fold": rng.integers(0, 3, n),
+            "rate": 0.5,
+            "per_drug": signal,
+            "pooled": np.nan,
+        }
+    )
+    metric = CvMetrics(auroc=0.7, auprc=0.5, prevalence=0.5, brier=0.1)
+    cv = CrossValidation(
+        oof=oof, cv_rate={}, cv_per_drug=dict.fromkeys("abc", metric), cv_pooled={}
+    )
+    median, drugs = chance_median(
+        cv, min_episodes=30, min_events=5, n_bootstrap=100, seed=0
+    )
+    per_drug = [
+        roc_auc_score(g["responded"], g["per_drug"]) for _, g in oof.groupby("drug")
+    ]
+    assert drugs == 3 and median.value == pytest.approx(np.median(per_drug))
+    assert median.ci is not None and median.ci[0] > 0.5
+    # Noise: the interval reaches 0.5, so the gate refuses it.
+    noise = cv.oof.assign(per_drug=rng.random(n))
+    median, _ = chance_median(
+        dataclasses.replace(cv, oof=noise), min_episodes=30, min_events=5,
+        n_bootstrap=100, seed=0,
+    )  # fmt: skip
+    assert median.ci is not None and median.ci[0] < 0.5
+    # Too few episodes: not checked.
+    few = chance_median(cv, min_episodes=101, min_events=5, n_bootstrap=10, seed=0)
+    assert few == (Estimate(None), 0)

@@ -258,9 +258,12 @@ def log_gate(
     if holdout is not None:
         for key, value in asdict(holdout).items():
             if isinstance(value, dict):  # an Estimate: log its value
-                value = value["value"]
+                value = value.get("value")
             if isinstance(value, int | float):
                 metrics[f"holdout_{key}"] = value
+        if holdout.calibration is not None:
+            difference = holdout.calibration.difference
+            metrics["holdout_calibration_difference"] = difference
     stamp = int(time.time() * 1000)
     client.log_batch(
         run_id, metrics=[Metric(k, float(v), stamp, 0) for k, v in metrics.items()]
