@@ -205,7 +205,8 @@ def _row(row: dict[str, Any]) -> str:
 
 def rates(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """False refusals (genuine batches refused) and false promotions (corrupted
-    batches promoted), overall and per scenario."""
+    batches promoted), overall and per scenario; and, per check, the runs it
+    alone refused (what switching it off would change)."""
     per = {
         name: {
             "runs": sum(r["scenario"] == name for r in rows),
@@ -215,12 +216,17 @@ def rates(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
     genuine = per["genuine"]
     corrupted = [v for k, v in per.items() if k != "genuine"]
+    alone: dict[str, list[str]] = {}
+    for r in rows:
+        if len(r["failed"]) == 1:
+            alone.setdefault(r["failed"][0], []).append(f"{r['scenario']} {r['seed']}")
     return {
         "per_scenario": per,
         "false_refusals": genuine["runs"] - genuine["promoted"],
         "genuine_runs": genuine["runs"],
         "false_promotions": sum(v["promoted"] for v in corrupted),
         "corrupted_runs": sum(v["runs"] for v in corrupted),
+        "refused_by_one_check_only": alone,
     }
 
 
@@ -263,6 +269,8 @@ def main() -> int:
         f"genuine batches; false promotions {summary['false_promotions']}/"
         f"{summary['corrupted_runs']} corrupted batches"
     )
+    for check, runs in summary["refused_by_one_check_only"].items():
+        print(f"refused by {check} alone: {', '.join(runs)}")
     if args.out:
         args.out.write_text(json.dumps({"rows": rows, "rates": summary}, indent=2))
     return 0
