@@ -166,7 +166,7 @@ def test_calibration_fails_only_beyond_its_margin_with_evidence() -> None:
 
 def test_a_drug_whose_outcomes_depart_from_expectation_fails() -> None:
     # 60 responders of 80 where 26 were expected (the drug's outcomes flipped):
-    # 0.43 above, SE 0.05, far beyond the 0.25 margin after Bonferroni over two.
+    # 0.43 above, SE 0.05, far beyond the 0.15 margin after Bonferroni over two.
     flipped = Calibration("a", 80, 60, 26.0, 0.05)
     steady = Calibration("b", 40, 12, 14.0, 0.07)
     result = apply_gate(metrics(drug_calibration=(flipped, steady)), settings=SETTINGS)
