@@ -83,6 +83,11 @@ def test_an_equal_challenger_passes_every_check() -> None:
     ]  # fmt: skip
     drug = next(c for c in result.checks if c.name == "drug_auroc")
     assert drug.value == pytest.approx(-0.02)  # b; "tiny" is below 30 episodes
+    # The table shows the bound each margin is tested on, not the estimate.
+    shown = {c.name: c.value for c in result.checks}
+    assert shown["holdout_auroc"] == pytest.approx(-0.02)
+    assert shown["holdout_brier"] == pytest.approx(0.004)
+    assert shown["cv_above_chance"] == pytest.approx(0.58)
     assert "2 drugs with >= 30" in drug.message
 
 

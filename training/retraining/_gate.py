@@ -241,8 +241,8 @@ def _holdout_auroc(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
         f"{m.auroc_champion}: difference {delta}; its lower {_level(s)} bound may "
         f"fall at most {s.auroc_margin} below 0",
     )  # fmt: skip
-    return GateCheck(check.name, delta.value, check.threshold, check.passed,
-                     check.message)  # fmt: skip
+    # The value shown is the bound the margin is tested on.
+    return check
 
 
 def _holdout_brier(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
@@ -254,10 +254,8 @@ def _holdout_brier(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
         f"{m.brier_champion}: difference {delta}; its upper {_level(s)} bound may "
         f"rise at most {s.brier_margin} above 0",
     )  # fmt: skip
-    # Report the difference as measured (higher Brier = worse), not negated.
-    return GateCheck(
-        check.name, delta.value, s.brier_margin, check.passed, check.message
-    )
+    # Report the bound as measured (higher Brier = worse), not negated.
+    return GateCheck(check.name, bound, s.brier_margin, check.passed, check.message)
 
 
 def _level(s: GateConfig) -> str:
@@ -363,7 +361,8 @@ def _above_chance(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
         f"the challenger's median per-drug CV AUROC over {m.cv_auroc_median_drugs} "
         f"{rule} is {median}; its {_level(s)} interval must lie above {CHANCE}"
     )
-    return GateCheck("cv_above_chance", median.value, CHANCE, passed, message)
+    # The value shown is the lower bound, the number that must exceed 0.5.
+    return GateCheck("cv_above_chance", bound, CHANCE, passed, message)
 
 
 def _drug_consistency(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
