@@ -32,7 +32,8 @@ CHANCE = 0.5
 
 @dataclass(frozen=True)
 class Estimate:
-    """A metric on the hold-out and its grouped-bootstrap 95% interval."""
+    """A metric on the hold-out and its grouped-bootstrap ``1 - alpha`` interval
+    (95% by default, `training.config.GateConfig.alpha`)."""
 
     value: float | None
     ci: Interval | None = None
@@ -54,7 +55,7 @@ class DrugComparison:
     events: int
     champion: float | None
     challenger: float | None
-    delta_ci: Interval | None = None  # paired bootstrap 95% interval
+    delta_ci: Interval | None = None  # paired bootstrap 1 - alpha interval
     # One-sided bootstrap p-value of "the challenger is not worse": the share of
     # resamples where its AUROC is at least the champion's.
     p_value: float | None = None
