@@ -8,15 +8,25 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from models import CvMetrics
 from training.config import GateConfig
+from training.fitting import CrossValidation
 from training.retraining import (
+    Calibration,
     DrugComparison,
     Estimate,
     HoldOutMetrics,
+    RateChange,
     apply_gate,
     expected_auroc,
     kind_chosen_without,
     refuse,
+    stratified_auroc,
+)
+from training.retraining._holdout import (
+    chance_median,
+    drug_calibrations,
+    overall_calibration,
 )
 
 SETTINGS = GateConfig()
@@ -32,10 +42,10 @@ def metrics(**changes: object) -> HoldOutMetrics:
         auroc_delta=Estimate(0.01, (-0.02, 0.04)),
         brier_champion=Estimate(0.20),
         brier_challenger=Estimate(0.199),
-        brier_delta=Estimate(-0.001),
+        brier_delta=Estimate(-0.001, (-0.006, 0.004)),
         drugs=(
-            DrugComparison("a", 80, 30, 0.72, 0.74, (-0.05, 0.09), 0.7),
-            DrugComparison("b", 40, 12, 0.60, 0.58, (-0.12, 0.08), 0.4),
+            DrugComparison("a", 80, 30, 0.72, 0.74, (-0.05, 0.09), 0.7, 0.70, 0.05),
+            DrugComparison("b", 40, 12, 0.60, 0.58, (-0.12, 0.08), 0.4, 0.62, 0.08),
             # too few episodes to be checked, however clearly worse
             DrugComparison("tiny", 10, 3, 0.9, 0.2, (-0.9, -0.5), 0.0),
         ),
@@ -43,6 +53,17 @@ def metrics(**changes: object) -> HoldOutMetrics:
         consistency_expected=0.68,
         cv_auroc_champion=0.67,
         cv_auroc_challenger=0.68,
+        cv_auroc_median=Estimate(0.66, (0.58, 0.72)),
+        cv_auroc_median_drugs=6,
+        # 150 responders observed, 140 expected: 0.025 above, within 0.05
+        calibration=Calibration("all drugs", 400, 150, 140.0, 0.02),
+        drug_calibration=(
+            Calibration("a", 80, 30, 26.0, 0.05),
+            Calibration("b", 40, 12, 14.0, 0.07),
+            # too few episodes to be checked, however far off
+            Calibration("tiny", 10, 9, 2.0, 0.12),
+        ),
+        response_rate=RateChange(0.33, 0.35, 1000, 400),
     )
     return dataclasses.replace(good, **changes)  # type: ignore[arg-type]
 
@@ -57,10 +78,16 @@ def test_an_equal_challenger_passes_every_check() -> None:
     assert result.passed and result.reasons == ()
     assert [c.name for c in result.checks] == [
         "new_episodes", "new_events", "holdout_auroc", "holdout_brier",
-        "drug_auroc", "cv_auroc", "data_consistency",
+        "drug_auroc", "cv_auroc", "cv_above_chance", "data_consistency",
+        "drug_consistency", "calibration", "drug_calibration", "response_rate",
     ]  # fmt: skip
     drug = next(c for c in result.checks if c.name == "drug_auroc")
     assert drug.value == pytest.approx(-0.02)  # b; "tiny" is below 30 episodes
+    # The table shows the bound each margin is tested on, not the estimate.
+    shown = {c.name: c.value for c in result.checks}
+    assert shown["holdout_auroc"] == pytest.approx(-0.02)
+    assert shown["holdout_brier"] == pytest.approx(0.004)
+    assert shown["cv_above_chance"] == pytest.approx(0.58)
     assert "2 drugs with >= 30" in drug.message
 
 
@@ -70,11 +97,30 @@ def test_an_equal_challenger_passes_every_check() -> None:
         ({"n": 49, "events": 20}, "new_episodes"),
         ({"events": 9}, "new_events"),
         ({"events": 391}, "new_events"),
-        ({"auroc_delta": Estimate(-0.031)}, "holdout_auroc"),
+        ({"auroc_delta": Estimate(-0.101)}, "holdout_auroc"),
         ({"auroc_delta": Estimate(None)}, "holdout_auroc"),
+        # the point estimate is fine, its lower bound is not
+        ({"auroc_delta": Estimate(-0.01, (-0.11, 0.04))}, "holdout_auroc"),
         ({"brier_delta": Estimate(0.011)}, "holdout_brier"),
+        ({"brier_delta": Estimate(0.0, (-0.01, 0.012))}, "holdout_brier"),
+        ({"cv_auroc_median": Estimate(0.56, (0.49, 0.62))}, "cv_above_chance"),
+        ({"cv_auroc_median": Estimate(0.47, (0.41, 0.53))}, "cv_above_chance"),
+        ({"cv_auroc_median": Estimate(0.6)}, "cv_above_chance"),
+        # 222 of 400 (55.5%) where 140 (35%) were expected: label inflation
+        (
+            {"calibration": Calibration("all drugs", 400, 222, 140.0, 0.03)},
+            "calibration",
+        ),
+        (
+            {"calibration": Calibration("all drugs", 400, 70, 140.0, 0.03)},
+            "calibration",
+        ),
+        ({"calibration": None}, "calibration"),
+        ({"response_rate": RateChange(0.35, 0.555, 1000, 400)}, "response_rate"),
+        ({"response_rate": RateChange(0.35, 0.18, 1000, 400)}, "response_rate"),
+        ({"response_rate": None}, "response_rate"),
         ({"cv_auroc_challenger": 0.639}, "cv_auroc"),
-        ({"consistency_auroc": Estimate(0.579)}, "data_consistency"),
+        ({"consistency_auroc": Estimate(0.629)}, "data_consistency"),
         ({"consistency_auroc": Estimate(0.57, (0.50, 0.679))}, "data_consistency"),
         ({"consistency_expected": None}, "data_consistency"),
     ],
@@ -88,55 +134,94 @@ def test_each_check_fails_beyond_its_threshold(
 def test_margins_are_inclusive() -> None:
     edge = metrics(
         n=50, events=10,
-        auroc_delta=Estimate(-0.03), brier_delta=Estimate(0.01),
-        cv_auroc_challenger=0.64, consistency_auroc=Estimate(0.58),
+        auroc_delta=Estimate(0.0, (-0.10, 0.05)),
+        brier_delta=Estimate(0.0, (-0.01, 0.01)),
+        cv_auroc_challenger=0.64, consistency_auroc=Estimate(0.63),
     )  # fmt: skip
     assert failed(edge) == set()
 
 
-def test_a_drug_fails_only_when_clearly_degraded() -> None:
-    steady = DrugComparison("a", 80, 30, 0.72, 0.74, (-0.05, 0.09), 0.7)
-    drop = DrugComparison("b", 40, 12, 0.70, 0.54, (-0.30, -0.06), 0.01)
-    result = apply_gate(metrics(drugs=(steady, drop)), settings=SETTINGS)
-    assert not result.passed
+def test_a_drug_ranked_backwards_fails_the_drug_consistency() -> None:
+    # One drug's outcomes turned over: its rate barely moves, but the champion,
+    # predicting AUROC 0.70 there, now ranks its outcomes at 0.30.
+    steady = DrugComparison("a", 80, 30, 0.72, 0.74, (-0.05, 0.09), 0.7, 0.70, 0.05)
+    flipped = DrugComparison("b", 60, 30, 0.30, 0.45, (-0.1, 0.4), 1.0, 0.70, 0.07)
+    result = apply_gate(metrics(drugs=(steady, flipped)), settings=SETTINGS)
     (reason,) = result.reasons
-    assert "degraded: b 0.700 -> 0.540 (n=40, difference -0.160 [" in reason
-    assert "p=0.010" in reason and "p < 0.05/2" in reason
-    # Significant at 5% for one drug, but not after Bonferroni over ten.
-    many = (steady,) * 9 + (dataclasses.replace(drop, p_value=0.02),)
-    assert apply_gate(metrics(drugs=many), settings=SETTINGS).passed
-    # A significant drop within the margin passes too.
-    small = DrugComparison("b", 40, 12, 0.70, 0.61, (-0.15, -0.01), 0.001)
-    assert apply_gate(metrics(drugs=(small,)), settings=SETTINGS).passed
+    assert "below: b AUROC 0.300 (SE 0.070) vs 0.700 predicted" in reason
+    # 0.12 below what it predicts, with an SE of 0.08: not evidence enough.
+    noisy = dataclasses.replace(flipped, champion=0.58, champion_se=0.08)
+    assert apply_gate(metrics(drugs=(steady, noisy)), settings=SETTINGS).passed
 
 
-def test_consistency_fails_only_below_the_interval_too() -> None:
-    # 0.12 below the expectation, but the interval reaches it: not evidence enough.
-    wide = metrics(consistency_auroc=Estimate(0.56, (0.45, 0.69)))
-    assert apply_gate(wide, settings=SETTINGS).passed
+def test_calibration_fails_only_beyond_its_margin_with_evidence() -> None:
+    # 0.10 above expectation: beyond the 0.05 margin, but with an SE of 0.04 the
+    # interval still reaches it (p of "within the margin" 0.11 > 0.025).
+    noisy = Calibration("all drugs", 400, 180, 140.0, 0.04)
+    assert apply_gate(metrics(calibration=noisy), settings=SETTINGS).passed
+    sure = dataclasses.replace(noisy, se=0.02)
+    result = apply_gate(metrics(calibration=sure), settings=SETTINGS)
+    (reason,) = result.reasons
+    assert "180 responders observed among 400" in reason
+    assert "140.0 expected" in reason and "+0.100" in reason
+    # A significant departure within the margin passes: genuine drift.
+    small = Calibration("all drugs", 4000, 1500, 1400.0, 0.005)
+    assert apply_gate(metrics(calibration=small), settings=SETTINGS).passed
 
 
-def test_no_drug_with_enough_data_is_not_a_failure() -> None:
-    result = apply_gate(
-        metrics(drugs=(DrugComparison("a", 29, 10, 0.9, 0.1, (-0.9, -0.6), 0.0),)),
-        settings=SETTINGS,
-    )
-    check = next(c for c in result.checks if c.name == "drug_auroc")
-    assert check.passed and check.value is None and "not checked" in check.message
+def test_a_drug_whose_outcomes_depart_from_expectation_fails() -> None:
+    # 60 responders of 80 where 26 were expected (the drug's outcomes flipped):
+    # 0.43 above, SE 0.05, far beyond the 0.15 margin after Bonferroni over two.
+    flipped = Calibration("a", 80, 60, 26.0, 0.05)
+    steady = Calibration("b", 40, 12, 14.0, 0.07)
+    result = apply_gate(metrics(drug_calibration=(flipped, steady)), settings=SETTINGS)
+    (reason,) = result.reasons
+    assert "departed: a 60/80 observed vs 26.0 expected" in reason
+    assert "p < 0.05/2/2" in reason
+    # 0.30 above (beyond the margin) on a drug of 30: too little evidence.
+    small = Calibration("c", 30, 17, 8.0, 0.08)
+    assert apply_gate(metrics(drug_calibration=(small,)), settings=SETTINGS).passed
 
 
-def test_a_shuffled_batch_fails_for_the_right_reason() -> None:
-    # Both models score noise at chance; only the champion's drop from its own
-    # cross-validated AUROC gives the corruption away.
-    shuffled = metrics(
-        auroc_champion=Estimate(0.51), auroc_challenger=Estimate(0.50),
-        auroc_delta=Estimate(-0.01),
-        consistency_auroc=Estimate(0.50, (0.44, 0.56)),
+def test_the_response_rate_change_needs_its_interval_beyond_the_margin() -> None:
+    # 0.12 up on 60 new episodes: the interval reaches back within 0.10.
+    few = RateChange(0.35, 0.47, 1000, 60)
+    assert apply_gate(metrics(response_rate=few), settings=SETTINGS).passed
+    many = RateChange(0.35, 0.50, 1000, 2000)
+    (reason,) = apply_gate(metrics(response_rate=many), settings=SETTINGS).reasons
+    assert "response rate 0.500 in 2000 new episodes vs 0.350" in reason
+
+
+def test_chance_is_not_required_when_switched_off() -> None:
+    at_chance = metrics(cv_auroc_median=Estimate(0.47, (0.41, 0.53)))
+    lenient = SETTINGS.model_copy(update={"require_above_chance": False})
+    assert apply_gate(at_chance, settings=lenient).passed
+    no_drug = metrics(cv_auroc_median=Estimate(None), cv_auroc_median_drugs=0)
+    check = next(
+        c for c in apply_gate(no_drug, settings=SETTINGS).checks
+        if c.name == "cv_above_chance"
     )  # fmt: skip
-    result = apply_gate(shuffled, settings=SETTINGS)
-    assert not result.passed
-    (reason,) = result.reasons
-    assert "shuffled" in reason and "0.500" in reason
+    assert check.passed and "not checked" in check.message
+
+
+def test_stratified_auroc_counts_pairs_within_a_drug_only() -> None:
+    # Drug 0 responds more often than drug 1, and the scores know only that:
+    # pooled AUROC rewards it, within each drug the scores are all tied.
+    y = np.array([1, 1, 1, 0, 1, 0, 0, 0], dtype=float)
+    p = np.array([0.7, 0.7, 0.7, 0.7, 0.2, 0.2, 0.2, 0.2])
+    drug = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    one = np.ones((1, 8))
+    assert roc_auc_score(y, p) > 0.7
+    assert stratified_auroc(y, p, drug, one)[0] == pytest.approx(0.5)
+    # Within drugs: pair-weighted mean of each drug's AUROC (3 and 3 pairs).
+    q = np.array([0.9, 0.8, 0.6, 0.7, 0.1, 0.3, 0.2, 0.05])
+    expected = (3 * roc_auc_score(y[:4], q[:4]) + 3 * roc_auc_score(y[4:], q[4:])) / 6
+    assert stratified_auroc(y, q, drug, one)[0] == pytest.approx(expected)
+    # A resample weight of 2 counts a row twice: drug 0 then has 4 pairs.
+    weights = np.array([[2, 1, 1, 1, 1, 1, 1, 1]], dtype=float)
+    first = roc_auc_score(y[:4], q[:4], sample_weight=weights[0, :4])
+    expected = (4 * first + 3 * roc_auc_score(y[4:], q[4:])) / 7
+    assert stratified_auroc(y, q, drug, weights)[0] == pytest.approx(expected)
 
 
 def test_thresholds_come_from_the_settings() -> None:
@@ -177,3 +262,86 @@ def test_the_compared_model_kind_is_chosen_without_the_hold_out() -> None:
         oof, held_out, served_by={"a": "pooled", "b": "per-drug", "c": "pooled"}
     )
     assert kind == {"a": "per-drug", "b": "per-drug", "c": "pooled"}
+
+
+def holdout(n: int, *, seed: int, inflate: float = 0.0) -> pd.DataFrame:
+    """New episodes of 4 drugs x 5 tumour types whose outcomes follow the
+    champion's calibrated probabilities, then ``inflate`` of the non-responders
+    relabelled responders."""
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0.1, 0.6, n)
+    y = (rng.random(n) < p).astype(int)
+    y[(y == 0) & (rng.random(n) < inflate)] = 1
+    return pd.DataFrame(
+        {
+            "sample_id": [f"s{i}" for i in range(n)],
+            "drug": rng.choice(["a", "b", "c", "d"], n),
+            "tumour_type": rng.choice(list("vwxyz"), n),
+            "responded": y,
+            "champion_calibrated": p,
+        }
+    )
+
+
+def test_calibration_in_the_large_sees_inflated_outcomes() -> None:
+    genuine = overall_calibration(holdout(600, seed=0), n_bootstrap=200, seed=0)
+    assert genuine.n == 600 and genuine.se is not None
+    assert abs(genuine.difference) < 2.5 * genuine.se
+    # The bootstrap SE is near the binomial one when outcomes are independent.
+    assert genuine.se == pytest.approx(np.sqrt(0.35 * 0.65 / 600), rel=0.3)
+    inflated = overall_calibration(
+        holdout(600, seed=0, inflate=0.3), n_bootstrap=200, seed=0
+    )
+    assert inflated.difference > 0.15
+    result = apply_gate(metrics(calibration=inflated), settings=SETTINGS)
+    assert "calibration" in {c.name for c in result.checks if not c.passed}
+    assert apply_gate(metrics(calibration=genuine), settings=SETTINGS).passed
+
+
+def test_drug_calibration_uses_the_poisson_binomial_error() -> None:
+    frame = holdout(400, seed=1)
+    rows = drug_calibrations(frame)
+    assert [c.drug for c in rows] == ["a", "b", "c", "d"]
+    for c in rows:
+        p = frame.loc[frame["drug"] == c.drug, "champion_calibrated"]
+        assert c.expected == pytest.approx(p.sum())
+        assert c.se == pytest.approx(np.sqrt(np.sum(p * (1 - p))) / len(p))
+
+
+def test_the_challengers_median_cv_auroc_gets_an_interval() -> None:
+    rng = np.random.default_rng(0)
+    n = 300
+    signal = rng.random(n)
+    oof = pd.DataFrame(
+        {
+            "sample_id": [f"s{i}" for i in range(n)],
+            "drug": np.repeat(["a", "b", "c"], n // 3),
+            "responded": (rng.random(n) < signal).astype(int),
+            "fold": rng.integers(0, 3, n),
+            "rate": 0.5,
+            "per_drug": signal,
+            "pooled": np.nan,
+        }
+    )
+    metric = CvMetrics(auroc=0.7, auprc=0.5, prevalence=0.5, brier=0.1)
+    cv = CrossValidation(
+        oof=oof, cv_rate={}, cv_per_drug=dict.fromkeys("abc", metric), cv_pooled={}
+    )
+    median, drugs = chance_median(
+        cv, min_episodes=30, min_events=5, n_bootstrap=100, seed=0
+    )
+    per_drug = [
+        roc_auc_score(g["responded"], g["per_drug"]) for _, g in oof.groupby("drug")
+    ]
+    assert drugs == 3 and median.value == pytest.approx(np.median(per_drug))
+    assert median.ci is not None and median.ci[0] > 0.5
+    # Noise: the interval reaches 0.5, so the gate refuses it.
+    noise = cv.oof.assign(per_drug=rng.random(n))
+    median, _ = chance_median(
+        dataclasses.replace(cv, oof=noise), min_episodes=30, min_events=5,
+        n_bootstrap=100, seed=0,
+    )  # fmt: skip
+    assert median.ci is not None and median.ci[0] < 0.5
+    # Too few episodes: not checked.
+    few = chance_median(cv, min_episodes=101, min_events=5, n_bootstrap=10, seed=0)
+    assert few == (Estimate(None), 0)

@@ -5,23 +5,35 @@ champion and challenger on the same episodes, the episodes the champion never
 saw, and the gate checks them against the thresholds in ``mlflow.yml``
 (``gate:``, `training.config.GateConfig`). Every check is reported, passed or not, so a
 refusal says all of what was wrong.
+
+Two kinds of check. Model checks compare the challenger with the champion, each
+a non-inferiority test on the bound of an interval, not on the point estimate.
+Data checks ask whether the new outcomes are believable at all: the challenger's
+out-of-fold predictions were trained on the same batch, so a batch with inflated,
+deflated or shuffled outcomes can make it look as good as the champion. They
+compare the new outcomes with the champion's calibrated probabilities
+(calibration-in-the-large overall and per drug, the AUROC those probabilities
+predict) and with the old response rate.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scipy.stats import norm
+
 from training.config import GateConfig
 
 Interval = tuple[float, float]
 # Margins are inclusive; differences of rounded metrics should not fail by 1e-17.
 _TOLERANCE = 1e-9
-DRUG_ALPHA = 0.05  # family-wise error of calling some drug degraded by chance
+CHANCE = 0.5
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """A metric on the hold-out and its grouped-bootstrap 95% interval."""
+    """A metric on the hold-out and its grouped-bootstrap ``1 - alpha`` interval
+    (95% by default, `training.config.GateConfig.alpha`)."""
 
     value: float | None
     ci: Interval | None = None
@@ -43,10 +55,15 @@ class DrugComparison:
     events: int
     champion: float | None
     challenger: float | None
-    delta_ci: Interval | None = None  # paired bootstrap 95% interval
+    delta_ci: Interval | None = None  # paired bootstrap 1 - alpha interval
     # One-sided bootstrap p-value of "the challenger is not worse": the share of
     # resamples where its AUROC is at least the champion's.
     p_value: float | None = None
+    # The AUROC the champion's calibrated probabilities predict on this drug's
+    # new episodes (`training.retraining.expected_auroc`), and the bootstrap
+    # standard error of the champion's AUROC there.
+    expected: float | None = None
+    champion_se: float | None = None
 
     @property
     def delta(self) -> float | None:
@@ -57,9 +74,59 @@ class DrugComparison:
 
 
 @dataclass(frozen=True)
+class Calibration:
+    """Observed against expected responders on the new episodes of one drug (or
+    all drugs): expected is the sum of the champion's calibrated probabilities."""
+
+    drug: str
+    n: int
+    observed: int
+    expected: float
+    # Standard error of (observed - expected) / n: a bootstrap over drug x tumour
+    # type clusters for all drugs, the Poisson-binomial one (outcomes drawn from
+    # the probabilities, independent) for a drug.
+    se: float | None
+
+    @property
+    def difference(self) -> float:
+        """(observed - expected) / n: above 0, more responders than expected."""
+        return (self.observed - self.expected) / self.n if self.n else 0.0
+
+    def p_beyond(self, margin: float) -> float | None:
+        """One-sided p-value of "the difference lies within +-``margin``"."""
+        if not self.se:
+            return None
+        return float(norm.sf((abs(self.difference) - margin) / self.se))
+
+
+@dataclass(frozen=True)
+class RateChange:
+    """The drift report's response rate: the champion's training episodes against
+    the new ones (`training.retraining.drift_report`, ``new_only=True``)."""
+
+    reference: float
+    new: float
+    n_reference: int
+    n_new: int
+
+    @property
+    def difference(self) -> float:
+        return self.new - self.reference
+
+    @property
+    def se(self) -> float:
+        """Standard error of the difference of two independent proportions."""
+        a = self.reference * (1 - self.reference) / max(self.n_reference, 1)
+        b = self.new * (1 - self.new) / max(self.n_new, 1)
+        return float((a + b) ** 0.5)
+
+
+@dataclass(frozen=True)
 class HoldOutMetrics:
     """Champion and challenger on the same hold-out episodes (see
-    `compare_holdout`); deltas are challenger minus champion."""
+    `compare_holdout`); deltas are challenger minus champion. The AUROCs are
+    within-drug (stratified): only responder / non-responder pairs given the same
+    drug count, so a model is not rewarded for knowing drugs' base rates."""
 
     n: int
     events: int
@@ -78,6 +145,14 @@ class HoldOutMetrics:
     # Median per-drug CV AUROC over the drugs both models have.
     cv_auroc_champion: float | None
     cv_auroc_challenger: float | None
+    # The challenger's median per-drug CV AUROC over the drugs with enough
+    # episodes of each outcome (their number), with a grouped bootstrap interval.
+    cv_auroc_median: Estimate = Estimate(None)
+    cv_auroc_median_drugs: int = 0
+    # Calibration-in-the-large of the champion: all drugs, then per drug.
+    calibration: Calibration | None = None
+    drug_calibration: tuple[Calibration, ...] = ()
+    response_rate: RateChange | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +188,12 @@ def apply_gate(metrics: HoldOutMetrics, *, settings: GateConfig) -> GateResult:
         _holdout_brier(metrics, settings),
         _drug_auroc(metrics, settings),
         _cv_auroc(metrics, settings),
+        _above_chance(metrics, settings),
         _consistency(metrics, settings),
+        _drug_consistency(metrics, settings),
+        _calibration(metrics, settings),
+        _drug_calibration(metrics, settings),
+        _response_rate(metrics, settings),
     )
     return GateResult(passed=all(c.passed for c in checks), checks=checks)
 
@@ -153,24 +233,34 @@ def _new_events(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
 
 
 def _holdout_auroc(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
-    return _at_least(
-        "holdout_auroc", m.auroc_delta.value, -s.auroc_margin,
-        f"hold-out AUROC challenger {m.auroc_challenger} vs champion "
-        f"{m.auroc_champion}: difference {m.auroc_delta}; may fall at most "
-        f"{s.auroc_margin} below",
+    # Non-inferiority: the lower bound of the difference, not its estimate.
+    delta = m.auroc_delta
+    bound = delta.value if delta.ci is None else delta.ci[0]
+    check = _at_least(
+        "holdout_auroc", bound, -s.auroc_margin,
+        f"within-drug hold-out AUROC challenger {m.auroc_challenger} vs champion "
+        f"{m.auroc_champion}: difference {delta}; its lower {_level(s)} bound may "
+        f"fall at most {s.auroc_margin} below 0",
     )  # fmt: skip
+    # The value shown is the bound the margin is tested on.
+    return check
 
 
 def _holdout_brier(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
-    delta = m.brier_delta.value
+    delta = m.brier_delta
+    bound = delta.value if delta.ci is None else delta.ci[1]
     check = _at_least(
-        "holdout_brier", None if delta is None else -delta, -s.brier_margin,
+        "holdout_brier", None if bound is None else -bound, -s.brier_margin,
         f"hold-out Brier challenger {m.brier_challenger} vs champion "
-        f"{m.brier_champion}: difference {m.brier_delta}; may rise at most "
-        f"{s.brier_margin}",
+        f"{m.brier_champion}: difference {delta}; its upper {_level(s)} bound may "
+        f"rise at most {s.brier_margin} above 0",
     )  # fmt: skip
-    # Report the difference as measured (higher Brier = worse), not negated.
-    return GateCheck(check.name, delta, s.brier_margin, check.passed, check.message)
+    # Report the bound as measured (higher Brier = worse), not negated.
+    return GateCheck(check.name, bound, s.brier_margin, check.passed, check.message)
+
+
+def _level(s: GateConfig) -> str:
+    return f"{1 - s.alpha:.0%}"
 
 
 def _drug_auroc(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
@@ -189,7 +279,7 @@ def _drug_auroc(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
     if not eligible:
         return GateCheck("drug_auroc", None, threshold, True, f"no {rule}: not checked")
     # Bonferroni: with many drugs, one would drop "significantly" by chance alone.
-    level = DRUG_ALPHA / len(eligible)
+    level = s.alpha / len(eligible)
     worst = min(eligible, key=lambda d: d.delta or 0.0)
     degraded = [
         d
@@ -205,7 +295,7 @@ def _drug_auroc(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
     message = (
         f"{len(eligible)} {rule}; {'degraded' if degraded else 'worst'}: {detail}; "
         f"a drug fails when it falls more than {s.drug_auroc_margin} with "
-        f"bootstrap p < {DRUG_ALPHA}/{len(eligible)}"
+        f"bootstrap p < {s.alpha}/{len(eligible)}"
     )
     return GateCheck("drug_auroc", worst.delta, threshold, not degraded, message)
 
@@ -245,4 +335,162 @@ def _consistency(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
     )
     return GateCheck(
         "data_consistency", delta, -s.consistency_margin, not clearly_below, message
+    )
+
+
+def _above_chance(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
+    median = m.cv_auroc_median
+    rule = (
+        f"drugs with >= {s.drug_min_episodes} episodes and >= {s.drug_min_events} "
+        "of each outcome"
+    )
+    if not s.require_above_chance:
+        return GateCheck(
+            "cv_above_chance",
+            median.value,
+            CHANCE,
+            True,
+            "not required (gate.require_above_chance: false)",
+        )
+    if not m.cv_auroc_median_drugs:
+        return GateCheck(
+            "cv_above_chance", None, CHANCE, True, f"no {rule}: not checked"
+        )
+    bound = None if median.ci is None else median.ci[0]
+    passed = bound is not None and bound > CHANCE
+    message = (
+        f"the challenger's median per-drug CV AUROC over {m.cv_auroc_median_drugs} "
+        f"{rule} is {median}; its {_level(s)} interval must lie above {CHANCE}"
+    )
+    # The value shown is the lower bound, the number that must exceed 0.5.
+    return GateCheck("cv_above_chance", bound, CHANCE, passed, message)
+
+
+def _drug_consistency(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
+    """A drug whose new outcomes the champion ranks far worse than its own
+    probabilities predict: e.g. that drug's outcomes turned over, which leaves its
+    response rate near 0.5 unchanged but reverses the ranking."""
+    eligible = [
+        d
+        for d in m.drugs
+        if d.n >= s.drug_min_episodes
+        and min(d.events, d.n - d.events) >= s.drug_min_events
+        and d.champion is not None
+        and d.expected is not None
+        and d.champion_se
+    ]
+    rule = (
+        f"drugs with >= {s.drug_min_episodes} new episodes and >= "
+        f"{s.drug_min_events} of each outcome"
+    )
+    threshold = -s.consistency_margin
+    if not eligible:
+        return GateCheck("drug_consistency", None, threshold, True,
+                         f"no {rule}: not checked")  # fmt: skip
+    level = s.alpha / 2 / len(eligible)
+    gaps = {d.drug: (d.champion or 0.0) - (d.expected or 0.0) for d in eligible}
+    p_values = {
+        d.drug: float(norm.cdf((gaps[d.drug] - threshold) / (d.champion_se or 1.0)))
+        for d in eligible
+    }
+    below = [d for d in eligible if p_values[d.drug] < level]
+    worst = min(eligible, key=lambda d: gaps[d.drug])
+    detail = ", ".join(
+        f"{d.drug} AUROC {d.champion:.3f} (SE {d.champion_se:.3f}) vs "
+        f"{d.expected:.3f} predicted (n={d.n}, p={_p(p_values[d.drug])})"
+        for d in below or [worst]
+    )
+    message = (
+        f"{len(eligible)} {rule}; {'below' if below else 'furthest below'}: "
+        f"{detail}; a drug fails when the champion's AUROC on its new outcomes is "
+        f"more than {s.consistency_margin} below what its probabilities predict, "
+        f"with p < {s.alpha}/2/{len(eligible)}"
+    )
+    return GateCheck("drug_consistency", gaps[worst.drug], threshold,
+                     not below, message)  # fmt: skip
+
+
+def _calibration(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
+    c = m.calibration
+    if c is None or not c.n:
+        return GateCheck(
+            "calibration",
+            None,
+            s.calibration_margin,
+            False,
+            "no new episodes the champion scores: cannot be computed",
+        )
+    p = c.p_beyond(s.calibration_margin)
+    # Two-sided at alpha: the interval of the difference lies beyond the margin.
+    departs = p is not None and p < s.alpha / 2
+    message = (
+        f"{c.observed} responders observed among {c.n} new episodes, "
+        f"{c.expected:.1f} expected from the champion's calibrated probabilities: "
+        f"difference {_share(c)} of the episodes; fails when it departs by more "
+        f"than {s.calibration_margin} with p < {s.alpha}/2 (p={_p(p)}): inflated "
+        "or deflated outcomes"
+    )
+    return GateCheck(
+        "calibration", c.difference, s.calibration_margin, not departs, message
+    )
+
+
+def _share(c: Calibration) -> str:
+    if c.se is None:
+        return f"{c.difference:+.3f}"
+    return f"{c.difference:+.3f} (SE {c.se:.3f})"
+
+
+def _drug_calibration(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
+    rule = f"drugs with >= {s.drug_min_episodes} new episodes"
+    eligible = [c for c in m.drug_calibration if c.n >= s.drug_min_episodes]
+    threshold = s.drug_calibration_margin
+    if not eligible:
+        return GateCheck(
+            "drug_calibration", None, threshold, True, f"no {rule}: not checked"
+        )
+    level = s.alpha / 2 / len(eligible)
+    p_values = {c.drug: c.p_beyond(threshold) for c in eligible}
+    departed = [c for c in eligible if (p_values[c.drug] or 1.0) < level]
+    worst = max(eligible, key=lambda c: abs(c.difference))
+    detail = ", ".join(
+        f"{c.drug} {c.observed}/{c.n} observed vs {c.expected:.1f} expected "
+        f"({_share(c)}, p={_p(p_values[c.drug])})"
+        for c in departed or [worst]
+    )
+    message = (
+        f"{len(eligible)} {rule}; {'departed' if departed else 'furthest'}: "
+        f"{detail}; a drug fails when its observed rate departs from the "
+        f"champion's expectation by more than {threshold} with p < "
+        f"{s.alpha}/2/{len(eligible)}"
+    )
+    return GateCheck(
+        "drug_calibration", worst.difference, threshold, not departed, message
+    )
+
+
+def _response_rate(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
+    r = m.response_rate
+    threshold = s.response_rate_margin
+    if r is None:
+        return GateCheck(
+            "response_rate",
+            None,
+            threshold,
+            False,
+            "the drift report has no response rate: cannot be computed",
+        )
+    bound = abs(r.difference) - norm.ppf(1 - s.alpha / 2) * r.se
+    message = (
+        f"response rate {r.new:.3f} in {r.n_new} new episodes vs {r.reference:.3f} "
+        f"in the champion's {r.n_reference}: change {r.difference:+.3f} (SE "
+        f"{r.se:.3f}); fails when its {_level(s)} interval lies more than "
+        f"{threshold} from 0"
+    )
+    return GateCheck(
+        "response_rate",
+        r.difference,
+        threshold,
+        bool(bound <= threshold + _TOLERANCE),
+        message,
     )

@@ -12,25 +12,36 @@ trained on it:
 The comparison uses both models' raw (uncalibrated) probabilities: the champion's
 calibrators were fitted out of sample, but calibrating the challenger's
 out-of-fold predictions with calibrators fitted on those same predictions would
-flatter it. The data-consistency check uses the champion's calibrated
-probabilities, since it asks whether the new outcomes follow them.
+flatter it. AUROCs are within-drug (stratified). The data checks (consistency,
+calibration-in-the-large) use the champion's calibrated probabilities, since
+they ask whether the new outcomes follow them; the champion never saw the batch,
+so a corrupted batch cannot have taught it anything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from features import canonical_tumour_type
 from models import BundleMetadata, ResponderModel
 from training.data import Cohort
-from training.evaluation import auroc, bootstrap_weights, brier, percentile_interval
+from training.evaluation import auroc, bootstrap_weights, brier
 from training.fitting import CrossValidation
+from training.retraining._drift import DriftReport
 
-# The evaluation package's grouped resampler and interval rule, so the gate's
-# intervals mean what `rediscover evaluate`'s do.
-from training.retraining._gate import DrugComparison, Estimate, HoldOutMetrics
+# The evaluation package's grouped resampler, so the gate's intervals mean what
+# `rediscover evaluate`'s do (at the gate's level, alpha, rather than 95%).
+from training.retraining._gate import (
+    Calibration,
+    DrugComparison,
+    Estimate,
+    HoldOutMetrics,
+    RateChange,
+)
 
 MIN_REPORTED = 5  # per-drug rows from fewer episodes are not reported
 Statistic = Callable[[np.ndarray], np.ndarray]  # bootstrap weights -> one per row
@@ -53,8 +64,9 @@ def holdout_frame(
 ) -> pd.DataFrame:
     """The hold-out episodes with both models' probabilities.
 
-    Columns ``sample_id``, ``drug``, ``responded``, ``champion`` and
-    ``challenger`` (raw), ``champion_calibrated``; only drugs both models score.
+    Columns ``sample_id``, ``drug``, ``tumour_type`` (canonical), ``responded``,
+    ``champion`` and ``challenger`` (raw), ``champion_calibrated``; only drugs
+    both models score.
     """
     oof = cv.oof
     new = new_episodes(oof, reference.treatments)
@@ -70,6 +82,8 @@ def holdout_frame(
         challenger=own[keep].astype(float)
     )
     frame["champion"] = _champion_scores(frame, cohort, champion)
+    types = {p.sample_id: canonical_tumour_type(p.tumour_type) for p in cohort.profiles}
+    frame.insert(2, "tumour_type", frame["sample_id"].map(types).fillna("unknown"))
     frame["champion_calibrated"] = np.nan
     for drug, rows in frame.groupby("drug").groups.items():
         raw = frame.loc[rows, "champion"].to_numpy()
@@ -121,12 +135,15 @@ def compare_holdout(
     challenger: BundleMetadata,
     n_bootstrap: int,
     seed: int,
+    alpha: float = 0.05,
 ) -> HoldOutMetrics:
-    """Hold-out metrics of both models, with grouped (by sample) bootstrap 95%
-    intervals; the deltas are paired (both models on each resample)."""
+    """Hold-out metrics of both models, with grouped (by sample) bootstrap
+    ``1 - alpha`` intervals; the deltas are paired (both models on each
+    resample). AUROCs are within-drug (`stratified_auroc`)."""
     y, a, b = _columns(frame)
+    strata = _codes(frame["drug"])
     calibrated = frame["champion_calibrated"].to_numpy(dtype=float)
-    statistics = _auroc_statistics(y, a, b) | {
+    statistics = _auroc_statistics(y, a, b, strata) | {
         "brier_champion": lambda W: brier(y, a, W),
         "brier_challenger": lambda W: brier(y, b, W),
         "brier_delta": lambda W: brier(y, b, W) - brier(y, a, W),
@@ -135,15 +152,141 @@ def compare_holdout(
     groups = frame["sample_id"].to_numpy()
     resampled = _resample(statistics, groups, n_bootstrap=n_bootstrap, seed=seed)
     cv_champion, cv_challenger = _cv_medians(champion, challenger)
+    estimates: dict[str, Any] = {
+        name: _estimate(*values, alpha=alpha) for name, values in resampled.items()
+    }
     return HoldOutMetrics(
         n=len(frame),
         events=int(y.sum()),
-        drugs=drug_comparisons(frame, n_bootstrap=n_bootstrap, seed=seed),
+        drugs=drug_comparisons(frame, n_bootstrap=n_bootstrap, seed=seed, alpha=alpha),
         consistency_expected=expected_auroc(calibrated) if len(frame) else None,
         cv_auroc_champion=cv_champion,
         cv_auroc_challenger=cv_challenger,
-        **{name: _estimate(*values) for name, values in resampled.items()},
+        calibration=overall_calibration(frame, n_bootstrap=n_bootstrap, seed=seed),
+        drug_calibration=drug_calibrations(frame),
+        **estimates,
     )
+
+
+def stratified_auroc(
+    y: np.ndarray, p: np.ndarray, strata: np.ndarray, W: np.ndarray
+) -> np.ndarray:
+    """Within-stratum AUROC: the share of responder / non-responder pairs of the
+    same stratum (drug) that ``p`` orders correctly, ties one half, each row
+    weighted by ``W`` (resamples x rows). NaN when no stratum has both outcomes.
+
+    The pooled AUROC also counts pairs across drugs, so a model scores there for
+    knowing which drug works more often, which says nothing about whom to treat.
+    """
+    numerator, pairs = np.zeros(len(W)), np.zeros(len(W))
+    for code in np.unique(strata):
+        rows = strata == code
+        Wd, yd = W[:, rows], y[rows]
+        n_pairs = (Wd * yd).sum(1) * (Wd * (1 - yd)).sum(1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = auroc(yd, p[rows], Wd)
+        defined = np.isfinite(value) & (n_pairs > 0)
+        numerator += np.where(defined, value * n_pairs, 0.0)
+        pairs += np.where(defined, n_pairs, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return numerator / pairs
+
+
+def overall_calibration(
+    frame: pd.DataFrame, *, n_bootstrap: int, seed: int
+) -> Calibration:
+    """Observed against expected responders (the champion's calibrated
+    probabilities) over all new episodes.
+
+    The standard error comes from a bootstrap over drug x tumour type clusters:
+    a DRUP cohort (tumour type x biomarker x drug) shares a random effect, so its
+    outcomes move together and the Poisson-binomial error (independent
+    outcomes) would be too small.
+    """
+    y = frame["responded"].to_numpy(dtype=float)
+    p = frame["champion_calibrated"].to_numpy(dtype=float)
+    clusters = (frame["drug"] + " | " + frame["tumour_type"]).to_numpy()
+    se = None
+    if len(frame) and n_bootstrap:
+        samples = np.concatenate([
+            (W * (y - p)).sum(1) / W.sum(1)
+            for W in bootstrap_weights(clusters, n_bootstrap=n_bootstrap, seed=seed)
+        ])  # fmt: skip
+        se = float(np.std(samples, ddof=1))
+    return Calibration("all drugs", len(y), int(y.sum()), float(p.sum()), se)
+
+
+def drug_calibrations(frame: pd.DataFrame) -> tuple[Calibration, ...]:
+    """Per drug with >= `MIN_REPORTED` new episodes: observed against expected
+    responders, with the Poisson-binomial standard error (normal approximation:
+    the outcomes drawn independently from the champion's probabilities)."""
+    rows = []
+    for drug, group in frame.groupby("drug"):
+        if len(group) < MIN_REPORTED:
+            continue
+        y = group["responded"].to_numpy(dtype=float)
+        p = group["champion_calibrated"].to_numpy(dtype=float)
+        se = float(np.sqrt(np.sum(p * (1 - p)))) / len(y)
+        rows.append(
+            Calibration(str(drug), len(y), int(y.sum()), float(p.sum()), se or None)
+        )
+    return tuple(rows)
+
+
+def chance_median(
+    cv: CrossValidation,
+    *,
+    min_episodes: int,
+    min_events: int,
+    n_bootstrap: int,
+    seed: int,
+    alpha: float = 0.05,
+) -> tuple[Estimate, int]:
+    """The median per-drug CV AUROC of the served models over the drugs with
+    ``min_episodes`` episodes and ``min_events`` of each outcome, with a
+    grouped (by sample) bootstrap ``1 - alpha`` interval; and how many drugs.
+
+    Drugs with fewer episodes are left out: their AUROC is too noisy to move the
+    median anywhere but towards chance.
+    """
+    oof = cv.oof.assign(served=cv.predictions().to_numpy(dtype=float))
+    oof = oof[np.isfinite(oof["served"])]
+    counts = oof.groupby("drug")["responded"].agg(["size", "sum"])
+    enough = counts[
+        (counts["size"] >= min_episodes)
+        & (counts["sum"] >= min_events)
+        & (counts["size"] - counts["sum"] >= min_events)
+    ].index
+    oof = oof[oof["drug"].isin(enough)]
+    if oof.empty:
+        return Estimate(None), 0
+    y = oof["responded"].to_numpy(dtype=float)
+    p = oof["served"].to_numpy()
+    rows = [np.flatnonzero(oof["drug"].to_numpy() == d) for d in enough]
+
+    def median(W: np.ndarray) -> np.ndarray:
+        per_drug = np.stack([auroc(y[r], p[r], W[:, r]) for r in rows], axis=1)
+        return np.nanmedian(per_drug, axis=1)
+
+    resampled = _resample(
+        {"median": median}, oof["sample_id"].to_numpy(),
+        n_bootstrap=n_bootstrap, seed=seed,
+    )  # fmt: skip
+    return _estimate(*resampled["median"], alpha=alpha), len(rows)
+
+
+def rate_change(report: DriftReport) -> RateChange | None:
+    """The drift report's response rate over all drugs, before and new."""
+    summary = report.summary()
+    values = [
+        summary.get(f"drift_{name}", np.nan)
+        for name in ("response_rate_reference", "response_rate_current",
+                     "n_reference_episodes", "n_current_episodes")
+    ]  # fmt: skip
+    if not np.all(np.isfinite(values)):
+        return None
+    reference, new, n_reference, n_new = values
+    return RateChange(reference, new, int(n_reference), int(n_new))
 
 
 def expected_auroc(p: np.ndarray) -> float | None:
@@ -167,7 +310,7 @@ def expected_auroc(p: np.ndarray) -> float | None:
 
 
 def drug_comparisons(
-    frame: pd.DataFrame, *, n_bootstrap: int, seed: int
+    frame: pd.DataFrame, *, n_bootstrap: int, seed: int, alpha: float = 0.05
 ) -> tuple[DrugComparison, ...]:
     """Per drug with >= `MIN_REPORTED` hold-out episodes: both models' AUROC and
     the paired bootstrap interval and one-sided p-value of their difference."""
@@ -176,17 +319,21 @@ def drug_comparisons(
         if len(group) < MIN_REPORTED:
             continue
         y, a, b = _columns(group)
+        statistics = _pair_statistics(y, a, b)
         resampled = _resample(
-            _auroc_statistics(y, a, b), group["sample_id"].to_numpy(),
+            statistics, group["sample_id"].to_numpy(),
             n_bootstrap=n_bootstrap, seed=seed,
         )  # fmt: skip
-        (champion, _), (challenger, _), (delta, deltas) = resampled.values()
+        (champion, champions), (challenger, _), (delta, deltas) = resampled.values()
         finite = deltas[np.isfinite(deltas)]
+        calibrated = group["champion_calibrated"].to_numpy(dtype=float)
         rows.append(
             DrugComparison(
                 str(drug), len(group), int(y.sum()), champion, challenger,
-                delta_ci=_estimate(delta, deltas).ci,
+                delta_ci=_estimate(delta, deltas, alpha=alpha).ci,
                 p_value=float(np.mean(finite >= 0)) if len(finite) else None,
+                expected=expected_auroc(calibrated),
+                champion_se=_standard_error(champions),
             )
         )  # fmt: skip
     return tuple(rows)
@@ -200,14 +347,39 @@ def _columns(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _auroc_statistics(
+    y: np.ndarray, a: np.ndarray, b: np.ndarray, strata: np.ndarray
+) -> dict[str, Statistic]:
+    """Champion (``a``) and challenger (``b``) within-drug AUROC and their paired
+    difference."""
+    return {
+        "auroc_champion": lambda W: stratified_auroc(y, a, strata, W),
+        "auroc_challenger": lambda W: stratified_auroc(y, b, strata, W),
+        "auroc_delta": lambda W: (
+            stratified_auroc(y, b, strata, W) - stratified_auroc(y, a, strata, W)
+        ),
+    }
+
+
+def _pair_statistics(
     y: np.ndarray, a: np.ndarray, b: np.ndarray
 ) -> dict[str, Statistic]:
-    """Champion (``a``) and challenger (``b``) AUROC and their paired difference."""
+    """Champion (``a``) and challenger (``b``) AUROC on one drug's episodes."""
     return {
         "auroc_champion": lambda W: auroc(y, a, W),
         "auroc_challenger": lambda W: auroc(y, b, W),
         "auroc_delta": lambda W: auroc(y, b, W) - auroc(y, a, W),
     }
+
+
+def _standard_error(samples: np.ndarray) -> float | None:
+    finite = samples[np.isfinite(samples)]
+    if len(finite) < max(10, len(samples) // 2):
+        return None
+    return float(np.std(finite, ddof=1))
+
+
+def _codes(values: pd.Series) -> np.ndarray:
+    return pd.factorize(values)[0]
 
 
 def _cv_medians(
@@ -246,6 +418,14 @@ def _resample(
     return out
 
 
-def _estimate(value: float | None, samples: np.ndarray) -> Estimate:
-    ci = percentile_interval(samples)
-    return Estimate(value, None if ci is None else (ci[0], ci[1]))
+def _estimate(
+    value: float | None, samples: np.ndarray, *, alpha: float = 0.05
+) -> Estimate:
+    """The value with the percentile ``1 - alpha`` interval of its resamples
+    (none when fewer than half of them, or fewer than 10, are defined: the rule
+    of `training.evaluation.percentile_interval`)."""
+    finite = samples[np.isfinite(samples)]
+    if len(finite) < max(10, len(samples) // 2):
+        return Estimate(value)
+    low, high = np.percentile(finite, [100 * alpha / 2, 100 * (1 - alpha / 2)])
+    return Estimate(value, (float(low), float(high)))

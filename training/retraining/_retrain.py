@@ -8,8 +8,9 @@
    log the drift report of the new cohort against it.
 3. Compare both on the episodes the champion never saw (`holdout_frame`:
    the champion scores them with its registered bundle, the challenger with its
-   grouped out-of-fold predictions, so neither trained on them) and apply the
-   gate (`apply_gate`).
+   grouped out-of-fold predictions, so neither trained on them), check the new
+   outcomes against the champion's calibrated probabilities and the old
+   response rate, and apply the gate (`assess`, `apply_gate`).
 4. Register the challenger (the alias moves come last, so a crash anywhere
    leaves the champion untouched), then, under the promotion lock, re-read the
    champion: passed and unchanged -> the challenger becomes ``champion`` and the
@@ -51,10 +52,9 @@ from training.registry import (
     summarise_cohort,
     tracked_run,
 )
-from training.retraining._drift import drift_report
+from training.retraining._assess import assess
 from training.retraining._drift_tracking import log_drift
-from training.retraining._gate import GateResult, HoldOutMetrics, apply_gate, refuse
-from training.retraining._holdout import compare_holdout, holdout_frame
+from training.retraining._gate import GateResult, HoldOutMetrics, refuse
 
 logger = logging.getLogger(__name__)
 
@@ -166,15 +166,12 @@ def judge(
             f"{data_hash[:SHORT_HASH] or 'unrecorded'}) cannot be found, so there "
             f"is no hold-out to compare on: {error}",
         ), None
-    # The drift of the new episodes (those the champion never saw) from its data.
-    log_drift(client, run_id, drift_report(reference, cohort, new_only=True))
     champion = load_version(config, champion_version)
-    frame = holdout_frame(cv, cohort, reference, champion=champion, challenger=model)
-    metrics = compare_holdout(
-        frame, champion=champion.metadata, challenger=model.metadata,
-        n_bootstrap=config.training.n_bootstrap, seed=config.training.seed,
-    )  # fmt: skip
-    return apply_gate(metrics, settings=config.gate), metrics
+    verdict = assess(
+        cohort, cv, model, champion=champion, reference=reference, config=config
+    )
+    log_drift(client, run_id, verdict.drift)
+    return verdict.gate, verdict.holdout
 
 
 def load_version(config: Config, version: str) -> ResponderModel:
@@ -261,9 +258,12 @@ def log_gate(
     if holdout is not None:
         for key, value in asdict(holdout).items():
             if isinstance(value, dict):  # an Estimate: log its value
-                value = value["value"]
+                value = value.get("value")
             if isinstance(value, int | float):
                 metrics[f"holdout_{key}"] = value
+        if holdout.calibration is not None:
+            difference = holdout.calibration.difference
+            metrics["holdout_calibration_difference"] = difference
     stamp = int(time.time() * 1000)
     client.log_batch(
         run_id, metrics=[Metric(k, float(v), stamp, 0) for k, v in metrics.items()]
