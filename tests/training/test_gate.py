@@ -262,6 +262,18 @@ def test_the_compared_model_kind_is_chosen_without_the_hold_out() -> None:
         oof, held_out, served_by={"a": "pooled", "b": "per-drug", "c": "pooled"}
     )
     assert kind == {"a": "per-drug", "b": "per-drug", "c": "pooled"}
+    # With the rate as a candidate too: a drug whose booster is worse than its
+    # tumour-type rate on the seen episodes is compared as the rate.
+    worse = pd.DataFrame(
+        {"drug": ["d", "d"], "responded": [1, 0], "per_drug": [0.1, 0.9],
+         "pooled": np.nan}
+    )  # fmt: skip
+    with_rate = pd.concat([oof, worse], ignore_index=True).assign(rate=0.5)
+    kind = kind_chosen_without(
+        with_rate, np.append(held_out, [False, False]),
+        served_by={"a": "pooled", "b": "per-drug", "d": "per-drug"},
+    )  # fmt: skip
+    assert kind == {"a": "per-drug", "b": "per-drug", "d": "rate"}
 
 
 def holdout(n: int, *, seed: int, inflate: float = 0.0) -> pd.DataFrame:

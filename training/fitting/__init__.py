@@ -1,6 +1,6 @@
-"""Fit the bundle: grouped cross-validation of per-drug and pooled boosters, the per-
-drug choice between them, calibration and uncertainty, and the explanation summaries
-stored with it."""
+"""Fit the bundle: grouped cross-validation of the candidates (tumour-type rate,
+known biomarker, per-drug and pooled boosters), the per-drug choice between them,
+calibration and uncertainty, and the explanation summaries stored with it."""
 
 from training.fitting._boosters import (
     Trainer,
@@ -8,7 +8,11 @@ from training.fitting._boosters import (
     fold_matrices,
     trainable_drugs,
 )
-from training.fitting._cross_validation import CrossValidation, cross_validate_cohort
+from training.fitting._cross_validation import (
+    COLUMNS,
+    CrossValidation,
+    cross_validate_cohort,
+)
 from training.fitting._dask import DaskTrainer
 from training.fitting._folds import assign_folds
 from training.fitting._pipeline import fit_bundle, select_drugs, train_bundle
@@ -40,6 +44,7 @@ from training.fitting._uncertainty import (
 )
 
 __all__ = [
+    "COLUMNS",
     "MIN_CARRIERS",
     "MIN_SELECTED",
     "TOP_FEATURES",

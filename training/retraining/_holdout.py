@@ -30,7 +30,7 @@ from features import canonical_tumour_type
 from models import BundleMetadata, ResponderModel
 from training.data import Cohort
 from training.evaluation import auroc, bootstrap_weights, brier
-from training.fitting import CrossValidation
+from training.fitting import COLUMNS, CrossValidation
 from training.retraining._drift import DriftReport
 
 # The evaluation package's grouped resampler, so the gate's intervals mean what
@@ -94,22 +94,27 @@ def holdout_frame(
 def kind_chosen_without(
     oof: pd.DataFrame, held_out: np.ndarray, *, served_by: Mapping[str, str]
 ) -> dict[str, str]:
-    """Per drug, the challenger's model kind (per-drug or pooled) for the
-    comparison, chosen without the hold-out.
+    """Per drug, the challenger's model kind for the comparison, chosen without
+    the hold-out.
 
     The bundle chose by out-of-fold Brier over all episodes, hold-out included,
-    which would flatter the challenger on it; here the lower Brier on the
-    episodes the champion saw decides, and the bundle's choice stands where those
-    cannot (a drug new to the data, or one kind missing).
+    which would flatter the challenger on it; here the lowest Brier on the
+    episodes the champion saw decides, by the bundle's own rule (among the kinds
+    that scored every such episode, ties to the simpler), and the bundle's choice
+    stands where none can (a drug new to the data).
     """
     kind = dict(served_by)
-    seen = oof[~held_out].dropna(subset=["per_drug", "pooled"])
-    for drug, rows in seen.groupby("drug"):
+    for drug, rows in oof[~held_out].groupby("drug"):
+        if drug not in kind:
+            continue
         y = rows["responded"].to_numpy(dtype=float)
-        per_drug = np.mean((rows["per_drug"].to_numpy(dtype=float) - y) ** 2)
-        pooled = np.mean((rows["pooled"].to_numpy(dtype=float) - y) ** 2)
-        if drug in kind:
-            kind[str(drug)] = "pooled" if pooled < per_drug else "per-drug"
+        scores = {
+            name: float(np.mean((rows[column].to_numpy(dtype=float) - y) ** 2))
+            for name, column in COLUMNS.items()
+            if column in rows and rows[column].notna().all()
+        }
+        if scores:
+            kind[str(drug)] = min(scores, key=scores.__getitem__)  # simplest first
     return kind
 
 
