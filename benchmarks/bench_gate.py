@@ -1,7 +1,7 @@
 """How often the promotion gate refuses genuine batches and promotes corrupted ones.
 
 Usage (GDSC v17, the cell lines the simulator resamples, from ``--gdsc`` or
-``data.shared_dir``)::
+the repository's shipped ``data/``)::
 
     .venv/bin/python benchmarks/bench_gate.py --seeds 0 1 2 3 4 --out gate.json
 
@@ -47,7 +47,7 @@ from models import ResponderModel  # noqa: E402
 from training.config import Config, load_config  # noqa: E402
 from training.data import (  # noqa: E402
     Cohort,
-    fetch_gdsc,
+    fetch_dataset,
     load_gdsc,
     simulate_drup,
     slice_by_date,
@@ -235,7 +235,7 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--config", type=Path, default=REPO_ROOT / "mlflow.yml")
     parser.add_argument(
-        "--gdsc", type=Path, help="GDSC v17 folder (default: data.shared_dir)"
+        "--gdsc", type=Path, help="GDSC v17 folder (default: the shipped data/)"
     )
     parser.add_argument("--workdir", type=Path, default=Path(".cache/bench_gate"))
     parser.add_argument("--out", type=Path, help="write rows and rates as JSON")
@@ -249,8 +249,12 @@ def main() -> int:
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     config = small_config(args.config, args.workdir, full=args.full)
-    source = args.gdsc or config.data.shared_dir
-    gdsc = load_gdsc(fetch_gdsc(args.workdir / "data", source_dir=source))
+    gdsc = load_gdsc(
+        args.gdsc
+        or fetch_dataset(
+            "gdsc", args.workdir / "data", data_dir=config.data.shipped_dir
+        )
+    )
     knowledge = load_drug_knowledge()
     rows = [
         row

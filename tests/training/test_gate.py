@@ -310,14 +310,29 @@ def test_calibration_in_the_large_sees_inflated_outcomes() -> None:
     assert apply_gate(metrics(calibration=genuine), settings=SETTINGS).passed
 
 
-def test_drug_calibration_uses_the_poisson_binomial_error() -> None:
+def test_drug_calibration_error_allows_for_cohort_effects() -> None:
+    # Genuine outcomes: the Poisson-binomial error (the larger one by chance).
     frame = holdout(400, seed=1)
     rows = drug_calibrations(frame)
     assert [c.drug for c in rows] == ["a", "b", "c", "d"]
     for c in rows:
         p = frame.loc[frame["drug"] == c.drug, "champion_calibrated"]
         assert c.expected == pytest.approx(p.sum())
-        assert c.se == pytest.approx(np.sqrt(np.sum(p * (1 - p))) / len(p))
+        assert c.se >= np.sqrt(np.sum(p * (1 - p))) / len(p)
+    # One new cohort (drug a in tumour type v) far above the drug's rate, as a
+    # DRUP cohort's random effect can put it: the tumour type's residual sets the
+    # error, and the drug is not called corrupted on that alone.
+    cohort = (frame["drug"] == "a") & (frame["tumour_type"] == "v")
+    frame.loc[cohort, "responded"] = 1
+    a = drug_calibrations(frame)[0]
+    p = frame.loc[frame["drug"] == "a", "champion_calibrated"]
+    residuals = (
+        (frame["responded"] - frame["champion_calibrated"])[frame["drug"] == "a"]
+        .groupby(frame["tumour_type"])
+        .sum()
+    )
+    assert a.se == pytest.approx(np.sqrt((residuals**2).sum()) / len(p))
+    assert a.se > np.sqrt(np.sum(p * (1 - p))) / len(p)
 
 
 def test_the_challengers_median_cv_auroc_gets_an_interval() -> None:

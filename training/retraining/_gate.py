@@ -83,8 +83,8 @@ class Calibration:
     observed: int
     expected: float
     # Standard error of (observed - expected) / n: a bootstrap over drug x tumour
-    # type clusters for all drugs, the Poisson-binomial one (outcomes drawn from
-    # the probabilities, independent) for a drug.
+    # type clusters for all drugs; for a drug, the larger of the Poisson-binomial
+    # one (independent outcomes) and the cluster-robust one over tumour types.
     se: float | None
 
     @property

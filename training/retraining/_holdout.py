@@ -223,15 +223,20 @@ def overall_calibration(
 
 def drug_calibrations(frame: pd.DataFrame) -> tuple[Calibration, ...]:
     """Per drug with >= `MIN_REPORTED` new episodes: observed against expected
-    responders, with the Poisson-binomial standard error (normal approximation:
-    the outcomes drawn independently from the champion's probabilities)."""
+    responders. The standard error is the larger of the Poisson-binomial one
+    (outcomes drawn independently from the champion's probabilities) and the
+    cluster-robust one over the drug's tumour types (a DRUP cohort's outcomes
+    share a random effect, so a new cohort may sit far from the drug's rate
+    without anything being wrong with its labels)."""
     rows = []
     for drug, group in frame.groupby("drug"):
         if len(group) < MIN_REPORTED:
             continue
         y = group["responded"].to_numpy(dtype=float)
         p = group["champion_calibrated"].to_numpy(dtype=float)
-        se = float(np.sqrt(np.sum(p * (1 - p)))) / len(y)
+        independent = np.sum(p * (1 - p))
+        by_type = pd.Series(y - p).groupby(group["tumour_type"].to_numpy()).sum()
+        se = float(np.sqrt(max(independent, (by_type**2).sum()))) / len(y)
         rows.append(
             Calibration(str(drug), len(y), int(y.sum()), float(p.sum()), se or None)
         )
