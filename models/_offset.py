@@ -7,7 +7,8 @@ types by empirical Bayes, fitted inside every training fold) is given to XGBoost
 as ``base_margin``, so the SHAP base value is that rate's log-odds and the
 features move the score from there. Aggregates only: a tumour type is listed only
 when it held at least `MIN_CELL` of the drug's episodes; rarer types, and types
-the drug never saw, get the drug's pooled rate.
+the drug never saw, get their lineage's rate (OncoTree tissue, listed by the same
+rule), else the drug's pooled rate.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from features import lineage_of
 from models._calibration import logit
 
 
@@ -30,10 +32,21 @@ class TumourTypeRates(BaseModel):
         default_factory=dict,
         description="Canonical tumour type -> shrunk rate (types with enough data).",
     )
+    lineages: dict[str, float] = Field(
+        default_factory=dict,
+        description="Lineage -> shrunk rate (lineages with enough data): the rate "
+        "of a tumour type not listed.",
+    )
 
     def rate(self, tumour_types: Sequence[str]) -> np.ndarray:
-        """The rate for each canonical tumour type (pooled where not listed)."""
-        return np.array([self.rates.get(t, self.pooled) for t in tumour_types])
+        """The rate for each canonical tumour type: its own, else its lineage's,
+        else the pooled rate."""
+        return np.array([self._rate(t) for t in tumour_types])
+
+    def _rate(self, tumour_type: str) -> float:
+        if (own := self.rates.get(tumour_type)) is not None:
+            return own
+        return self.lineages.get(lineage_of(tumour_type) or "", self.pooled)
 
     def margin(self, tumour_types: Sequence[str]) -> np.ndarray:
         """The rates' log-odds: the boosters' ``base_margin``."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from features import lineage_of
 from models import MIN_CELL, TumourTypeRates
 
 
@@ -34,24 +35,36 @@ def episode_rates(
 
 def fit_rates(tumour_types: Sequence[str], responded: np.ndarray) -> TumourTypeRates:
     """A drug's :class:`models.TumourTypeRates` from its episodes' canonical tumour
-    types and outcomes: beta-binomial empirical Bayes over the types, listing the
-    types with at least `models.MIN_CELL` episodes (the others get the pooled
-    rate, so no rate rests on fewer than `MIN_CELL` patients)."""
+    types and outcomes: beta-binomial empirical Bayes over the types, and over
+    their lineages for the types not listed, listing the groups with at least
+    `models.MIN_CELL` episodes (so no rate rests on fewer than `MIN_CELL`
+    patients; the others fall back to the lineage's, then the pooled rate)."""
+    types = pd.Series(list(tumour_types), dtype=object)
+    y = np.asarray(responded)
+    lineages = types.map(lambda t: lineage_of(t) or "")
+    pooled, by_type = _listed(types, y)
+    known = lineages.ne("").to_numpy()
+    _, by_lineage = _listed(lineages[known], y[known])
+    return TumourTypeRates(pooled=pooled, rates=by_type, lineages=by_lineage)
+
+
+def _listed(groups: pd.Series, y: np.ndarray) -> tuple[float, dict[str, float]]:
+    # The prior mean, and the shrunk rate of each group with >= MIN_CELL episodes.
     counts = (
-        pd.DataFrame({"type": list(tumour_types), "y": np.asarray(responded)})
-        .groupby("type")["y"]
+        pd.DataFrame({"group": groups.to_numpy(), "y": y})
+        .groupby("group")["y"]
         .agg(["sum", "size"])
     )
+    if counts.empty:
+        return float(y.mean()) if len(y) else 0.5, {}
     table = shrunk_rates(counts["sum"].to_numpy(), counts["size"].to_numpy())
     listed = counts["size"].to_numpy() >= MIN_CELL
-    return TumourTypeRates(
-        pooled=table.mean,
-        rates={
-            str(t): float(r)
-            for t, r, keep in zip(counts.index, table.posterior, listed, strict=True)
-            if keep
-        },
-    )
+    rates = {
+        str(g): float(r)
+        for g, r, keep in zip(counts.index, table.posterior, listed, strict=True)
+        if keep
+    }
+    return table.mean, rates
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from tests.training.evaluation.synthetic import NOISE, SIGNAL, planted_cohort
 from training.config import Config
 from training.data import Cohort
 from training.evaluation import fit_baselines, grouped_folds
-from training.fitting import shrunk_rates
+from features import lineage_of
+from training.fitting import fit_rates, shrunk_rates
 
 KNOWLEDGE = load_drug_knowledge()
 SETTINGS = Config().training.model_copy(update={"min_samples": 50, "n_jobs": 1})
@@ -115,3 +116,19 @@ def test_groups_no_more_different_than_chance_are_pooled_completely() -> None:
 def test_one_tumour_type_per_drug_gives_its_own_rate() -> None:
     table = shrunk_rates(np.array([3]), np.array([12]))
     assert table.posterior == pytest.approx([0.25])
+
+
+def test_an_unlisted_tumour_type_gets_its_lineages_rate() -> None:
+    # Myeloid leukaemias respond, breast cancers do not; "acute myeloid
+    # leukaemia" is too rare to be listed, "leukaemia other" (myeloid) never seen.
+    types = ["chronic myeloid leukaemia"] * 20 + ["breast"] * 20
+    types += ["acute myeloid leukaemia"] * 2
+    y = np.array([1] * 18 + [0] * 2 + [0] * 19 + [1] + [1, 1])
+    rates = fit_rates(types, y)
+    assert set(rates.rates) == {"chronic myeloid leukaemia", "breast"}
+    assert lineage_of("acute myeloid leukaemia") == "myeloid"
+    unseen, rare, other = rates.rate(
+        ["leukaemia other", "acute myeloid leukaemia", "glioma"]
+    )
+    assert unseen == rare == rates.lineages[lineage_of("chronic myeloid leukaemia")]
+    assert unseen > 0.7 and other == rates.pooled
