@@ -3,12 +3,11 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from features import load_drug_knowledge
+from features import lineage_of, load_drug_knowledge
 from tests.training.evaluation.synthetic import NOISE, SIGNAL, planted_cohort
 from training.config import Config
 from training.data import Cohort
 from training.evaluation import fit_baselines, grouped_folds
-from features import lineage_of
 from training.fitting import fit_rates, shrunk_rates
 
 KNOWLEDGE = load_drug_knowledge()
