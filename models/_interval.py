@@ -1,5 +1,7 @@
-"""Probability intervals: how much held-out evidence a calibrated probability rests on,
-as a Wilson score interval."""
+"""The score bin's evidence: among the held-out training episodes whose calibrated
+score fell in the same bin as a new score, how many responded, with the Wilson
+score interval of that observed rate (a binomial proportion: the interval is of
+the bin's response rate, not of one patient's probability)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ INTERVAL_LEVEL = 0.95
 
 
 class ScoreBins(BaseModel):
-    """How many held-out episodes fell in each calibrated-score bin.
+    """How many held-out episodes fell in each calibrated-score bin, and how many
+    of them responded.
 
     Bin ``i`` holds scores in ``[edges[i - 1], edges[i])`` (open-ended at both ends),
     so ``len(n) == len(edges) + 1``.  Only counts are stored, never episodes.
@@ -23,27 +26,32 @@ class ScoreBins(BaseModel):
 
     edges: list[float] = Field(default_factory=list)
     n: list[int] = Field(description="Held-out episodes per bin.")
+    events: list[int] = Field(description="Responders among them.")
 
     @model_validator(mode="after")
     def _check_counts(self) -> ScoreBins:
-        if len(self.n) != len(self.edges) + 1:
+        if len(self.n) != len(self.edges) + 1 or len(self.events) != len(self.n):
             raise ValueError("need one count per bin: len(n) == len(edges) + 1")
         if np.any(np.diff(self.edges) <= 0):
             raise ValueError("bin edges must increase")
-        if any(n < 0 for n in self.n):
-            raise ValueError("bin counts cannot be negative")
+        if any(not 0 <= k <= n for k, n in zip(self.events, self.n, strict=True)):
+            raise ValueError("a bin's responders must lie between 0 and its episodes")
         return self
+
+    def _bin(self, p: ArrayLike) -> np.ndarray:
+        return np.searchsorted(self.edges, np.asarray(p, dtype=float), side="right")
 
     def support(self, p: ArrayLike) -> np.ndarray:
         """Held-out episodes in each score's bin."""
-        index = np.searchsorted(self.edges, np.asarray(p, dtype=float), side="right")
-        return np.asarray(self.n)[index]
+        return np.asarray(self.n)[self._bin(p)]
 
     def interval(self, p: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-        """Wilson interval (95%) of a response rate ``p`` observed in as many
-        episodes as the score's bin held."""
-        n = self.support(p)
-        return wilson_interval(np.asarray(p, dtype=float) * n, n)
+        """Wilson interval (95%) of the response rate observed among the held-out
+        episodes in each score's bin."""
+        index = self._bin(p)
+        return wilson_interval(
+            np.asarray(self.events)[index], np.asarray(self.n)[index]
+        )
 
 
 def wilson_interval(

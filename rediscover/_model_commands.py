@@ -456,7 +456,7 @@ def _describe_score(score: DrugScore) -> str:
     domain = "in domain" if score.in_domain else "OUT OF DOMAIN"
     lines = [
         f"{score.rank:4d}. {score.drug:<24} p={score.probability:.3f}  "
-        f"95% interval {low:.3f}-{high:.3f}  {domain}"
+        f"bin rate 95% {low:.3f}-{high:.3f}  {domain}"
     ]
     if score.reason:
         lines.append(f"        reason: {score.reason}")

@@ -163,11 +163,12 @@ class DrugScoreOut(BaseModel):
         examples=[0.86],
     )
     interval: tuple[float, float] = Field(
-        description="95% Wilson interval of the calibrated probability read as a "
-        "response rate among n patients, n being the held-out training episodes "
-        "of this drug whose calibrated probability fell in the same score bin (a "
-        "drug with few episodes has one bin). Wide when the probability rests on "
-        "few patients; it does not bound the model's own error.",
+        description="95% Wilson interval of the response rate observed among the "
+        "held-out training episodes of this drug whose calibrated probability "
+        "fell in the same score bin (quantile bins of >= 30 episodes; a drug with "
+        "few episodes has one bin): what happened to patients scored like this "
+        "one. It is an interval of that bin's rate, not a bound on this "
+        "patient's probability.",
         examples=[[0.68, 0.9]],
     )
     prediction_set: list[Literal[0, 1]] = Field(

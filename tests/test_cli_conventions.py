@@ -357,7 +357,7 @@ def drug_score(**changes: object) -> DrugScore:
 
 def test_plain_score_lines_show_interval_domain_and_reason() -> None:
     inside = _describe_score(drug_score())
-    assert "p=0.612" in inside and "95% interval 0.480-0.731" in inside
+    assert "p=0.612" in inside and "bin rate 95% 0.480-0.731" in inside
     assert "in domain" in inside and "reason" not in inside
     assert "mut:BRAF=1 (+0.85)" in inside
     outside = _describe_score(
@@ -378,7 +378,7 @@ def test_plain_score_prints_interval_domain_and_reason_per_drug(
     unseen.write_text(json.dumps([BRAF_PROFILE, BRAF_PROFILE | {"tumour_type": "x"}]))
     assert main(["--config", str(config), "score", str(unseen)]) == 0
     out = capsys.readouterr().out
-    drug_lines = [line for line in out.splitlines() if "95% interval" in line]
+    drug_lines = [line for line in out.splitlines() if "bin rate 95%" in line]
     assert len(drug_lines) == 4  # two drugs for each of two profiles
     assert all("p=" in line for line in drug_lines), out
     # The melanoma profile is in the training data's domain, tumour type x is not.

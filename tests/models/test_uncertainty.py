@@ -103,18 +103,21 @@ def test_wilson_interval_matches_scipy(events: int, n: int) -> None:
     np.testing.assert_allclose([low[0], high[0]], [expected.low, expected.high])
 
 
-def test_intervals_centre_on_the_probability_and_narrow_with_support() -> None:
-    bins = ScoreBins(edges=[0.2, 0.5], n=[400, 50, 10])
-    p = np.array([0.1, 0.3, 0.3, 0.6])
+def test_the_interval_is_of_the_rate_observed_in_the_score_bin() -> None:
+    bins = ScoreBins(edges=[0.2, 0.5], n=[400, 50, 10], events=[40, 20, 9])
+    p = np.array([0.1, 0.3, 0.45, 0.6])
     np.testing.assert_array_equal(bins.support(p), [400, 50, 50, 10])
     low, high = bins.interval(p)
+    # The same interval for every score of one bin: the bin's 20 of 50, whatever p.
     np.testing.assert_array_equal(
-        (low, high), wilson_interval(p * [400, 50, 50, 10], [400, 50, 50, 10])
+        (low, high), wilson_interval([40, 20, 20, 9], [400, 50, 50, 10])
     )
-    assert np.all((low < p) & (p < high))
-    assert high[0] - low[0] < high[1] - low[1] < high[3] - low[3]
+    assert low[1] == low[2] and high[1] == high[2]
+    assert high[0] < 0.15  # 40 of 400 responded: p = 0.1 sits inside, far from 0.3
     with pytest.raises(ValidationError):
-        ScoreBins(edges=[0.2], n=[10])
+        ScoreBins(edges=[0.2], n=[10], events=[1])
+    with pytest.raises(ValidationError, match="between 0 and its episodes"):
+        ScoreBins(edges=[], n=[10], events=[11])
 
 
 DOMAIN = ProfileDomain(

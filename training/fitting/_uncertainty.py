@@ -126,20 +126,25 @@ def conformal_threshold(scores: np.ndarray, *, coverage: float) -> float:
     return float(np.sort(scores)[rank - 1])
 
 
-def fit_bins(p: np.ndarray, *, settings: UncertaintyConfig) -> ScoreBins:
-    """Quantile bins of calibrated scores, each with enough episodes."""
+def fit_bins(p: np.ndarray, y: np.ndarray, *, settings: UncertaintyConfig) -> ScoreBins:
+    """Quantile bins of calibrated scores, each with enough episodes, and the
+    responders ``y`` in each."""
     n_bins = max(1, min(settings.max_bins, len(p) // settings.bin_min_episodes))
     edges = np.unique(np.quantile(p, np.linspace(0, 1, n_bins + 1)[1:-1])).tolist()
     index = np.searchsorted(edges, p, side="right")
     n = np.bincount(index, minlength=len(edges) + 1).tolist()
+    events = (
+        np.bincount(index, weights=y, minlength=len(edges) + 1).astype(int).tolist()
+    )
     # Ties (isotonic steps) can leave a bin short: merge it into its smaller neighbour.
     while len(n) > 1 and min(n) < settings.bin_min_episodes:
         i = int(np.argmin(n))
         if i == len(n) - 1 or (i > 0 and n[i - 1] < n[i + 1]):
             i -= 1
         n[i : i + 2] = [n[i] + n[i + 1]]
+        events[i : i + 2] = [events[i] + events[i + 1]]
         del edges[i]
-    return ScoreBins(edges=edges, n=n)
+    return ScoreBins(edges=edges, n=n, events=events)
 
 
 def fit_domain(
@@ -206,7 +211,11 @@ def fit_episodes(
             served_by=group["served_by"].iloc[0],
             calibrator=calibrators[str(drug)],
             conformal=conformal[str(drug)],
-            bins=fit_bins(group["probability"].to_numpy(), settings=settings),
+            bins=fit_bins(
+                group["probability"].to_numpy(),
+                group["responded"].to_numpy(),
+                settings=settings,
+            ),
         )
         for drug, group in frame.groupby("drug")
     }
