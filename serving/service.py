@@ -33,7 +33,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
-from typing import cast
+from typing import Any, cast
 
 import bentoml
 import mlflow
@@ -242,18 +242,10 @@ class Rediscover:
     def score(self, request: ScoreRequest, /) -> ScoreResponse:
         """Rank every drug for one tumour profile, most likely responder first."""
         loaded = self._require_model()
-        request_id = current_request_id()
-        ranked = _rank(
-            loaded, [request.profile], top_k=request.top_k,
-            rank_by=request.rank_by, request_id=request_id,
-        )  # fmt: skip
-        return ScoreResponse(
-            model_version=loaded.version,
-            request_id=request_id,
-            population=loaded.model.metadata.population,
-            endpoint=loaded.model.metadata.endpoint,
-            results=_public(ranked[0]),
+        header, ranked = _rank(
+            loaded, [request.profile], top_k=request.top_k, rank_by=request.rank_by
         )
+        return ScoreResponse(**header, results=_public(ranked[0]))
 
     @bentoml.api
     def score_batch(self, request: ScoreBatchRequest, /) -> ScoreBatchResponse:
@@ -264,17 +256,11 @@ class Rediscover:
             n_drugs=len(loaded.model.metadata.drugs),
             max_bytes=self.settings.max_response_bytes,
         )
-        request_id = current_request_id()
-        ranked = _rank(
-            loaded, request.profiles, top_k=request.top_k,
-            rank_by=request.rank_by, request_id=request_id,
-        )  # fmt: skip
+        header, ranked = _rank(
+            loaded, request.profiles, top_k=request.top_k, rank_by=request.rank_by
+        )
         return ScoreBatchResponse(
-            model_version=loaded.version,
-            request_id=request_id,
-            population=loaded.model.metadata.population,
-            endpoint=loaded.model.metadata.endpoint,
-            results=[_public(scores) for scores in ranked],
+            **header, results=[_public(scores) for scores in ranked]
         )
 
     @bentoml.api
@@ -317,13 +303,11 @@ def _quiet_access_log() -> None:
 
 
 def _rank(
-    loaded: ServedBundle,
-    profiles: Sequence[Profile],
-    *,
-    top_k: int,
-    rank_by: RankBy,
-    request_id: str,
-) -> list[list[DrugScore]]:
+    loaded: ServedBundle, profiles: Sequence[Profile], *, top_k: int, rank_by: RankBy
+) -> tuple[dict[str, Any], list[list[DrugScore]]]:
+    """The response's common fields (model version, request id, population,
+    endpoint) and each profile's ranked scores."""
+    request_id = current_request_id()
     started = time.perf_counter()
     with masked_failures("scoring", request_id=request_id):
         ranked = rank_drugs(loaded.model, profiles, top_k=top_k, rank_by=rank_by)
@@ -335,7 +319,12 @@ def _rank(
         loaded.version,
         1000 * (time.perf_counter() - started),
     )
-    return ranked
+    metadata = loaded.model.metadata
+    header = {
+        "model_version": loaded.version, "request_id": request_id,
+        "population": metadata.population, "endpoint": metadata.endpoint,
+    }  # fmt: skip
+    return header, ranked
 
 
 # Generous sizes of one drug's score and of one SHAP feature in a /score response,
