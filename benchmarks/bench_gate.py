@@ -33,6 +33,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -73,20 +74,18 @@ def _genuine(
     return t["responded"].to_numpy().copy()
 
 
-def _inflated(
-    t: pd.DataFrame, batch: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
+def _relabelled(
+    t: pd.DataFrame, batch: np.ndarray, rng: np.random.Generator, *,
+    outcome: int, share: float,
+) -> np.ndarray:  # fmt: skip
+    # A share of the batch's episodes with `outcome` get the other one.
     y = t["responded"].to_numpy().copy()
-    y[batch & (y == 0) & (rng.random(len(y)) < INFLATE)] = 1
+    y[batch & (y == outcome) & (rng.random(len(y)) < share)] = 1 - outcome
     return y
 
 
-def _deflated(
-    t: pd.DataFrame, batch: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
-    y = t["responded"].to_numpy().copy()
-    y[batch & (y == 1) & (rng.random(len(y)) < DEFLATE)] = 0
-    return y
+_inflated: Corruption = partial(_relabelled, outcome=0, share=INFLATE)
+_deflated: Corruption = partial(_relabelled, outcome=1, share=DEFLATE)
 
 
 def _shuffled(
