@@ -48,7 +48,11 @@ def profiles(draw: st.DrawFn, *, max_alterations: int = 8) -> dict[str, Any]:
         "tumour_type": draw(
             st.one_of(
                 st.sampled_from(TUMOUR_TYPES),
-                st.text(min_size=1, max_size=40).filter(str.strip),
+                # Free text, as the schema accepts it: something left after
+                # underscores and white space are folded away.
+                st.text(min_size=1, max_size=40).filter(
+                    lambda text: text.replace("_", " ").strip()
+                ),
             )
         ),
         "alterations": draw(st.lists(alterations(), max_size=max_alterations)),
