@@ -21,7 +21,6 @@ from models._explanations import (
 from models._interval import INTERVAL_LEVEL, ScoreBins, wilson_interval
 from models._metadata import (
     FORMAT_VERSION,
-    NO_BOOSTER,
     BundleMetadata,
     CvMetrics,
     DrugInfo,
@@ -55,7 +54,6 @@ __all__ = [
     "FORMAT_VERSION",
     "INTERVAL_LEVEL",
     "MIN_CELL",
-    "NO_BOOSTER",
     "RANK_BY",
     "Assessment",
     "BiomarkerFit",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.models.review_model import build_review_model
+from tests.serving.conftest import start_client, use_bundle
 
 with warnings.catch_warnings():
     # starlette >= 1.0 wants the httpx2 package for its TestClient and warns once,
@@ -34,14 +34,8 @@ def review_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _client(
     asgi_app: Any, bundle: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[TestClient]:
-    monkeypatch.setenv("REDISCOVER_BUNDLE", str(bundle))
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    with TestClient(asgi_app, raise_server_exceptions=False) as client:
-        deadline = time.monotonic() + 60
-        while client.get("/readyz").status_code != 200:
-            assert time.monotonic() < deadline, client.get("/model").text
-            time.sleep(0.05)
-        yield client
+    use_bundle(monkeypatch, bundle)
+    yield from start_client(asgi_app)
 
 
 @pytest.fixture

@@ -293,15 +293,15 @@ def _flagged_by(
         for i, ms in enumerate(members.values())
         if set(ms) & set(MATCH_FEATURE_NAMES) and not set(ms) - set(MATCH_FEATURE_NAMES)
     ]
-    n_carriers = carries.sum(axis=0)
+    n_carriers = carries.sum(axis=0)[:, None]
     both = carries.T.astype(np.int64) @ carries[:, flags].astype(np.int64)
-    out = {}
-    for g, label in enumerate(labels):
-        covering = [labels[f] for j, f in enumerate(flags) if f != g and n_carriers[g]
-                    and both[g, j] >= cover * n_carriers[g]]  # fmt: skip
-        if covering:
-            out[label] = tuple(covering)
-    return out
+    covered = (n_carriers > 0) & (both >= cover * n_carriers)
+    covered[flags, np.arange(len(flags))] = False  # a flag does not encode itself
+    return {
+        labels[g]: tuple(labels[flags[j]] for j in np.flatnonzero(row))
+        for g, row in enumerate(covered)
+        if row.any()
+    }
 
 
 def _rate_difference(carries: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ from training.fitting._cross_validation import (
     COLUMNS,
     CrossValidation,
     cross_validate_cohort,
+    lowest_brier,
 )
 from training.fitting._dask import DaskTrainer
 from training.fitting._folds import assign_folds
@@ -70,6 +71,7 @@ __all__ = [
     "fit_rates",
     "fit_uncertainty",
     "fold_matrices",
+    "lowest_brier",
     "rule_carriers",
     "select",
     "select_drugs",

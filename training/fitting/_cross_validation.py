@@ -46,6 +46,13 @@ COLUMNS: dict[ServedBy, str] = {
 }
 
 
+def lowest_brier(briers: Mapping[ServedBy, float]) -> ServedBy:
+    """The kind with the lowest Brier score, ties going to the simpler (the first
+    in `COLUMNS` order)."""
+    order = list(COLUMNS)
+    return min(briers, key=lambda kind: (briers[kind], order.index(kind)))
+
+
 @dataclass(frozen=True)
 class CrossValidation:
     """Out-of-fold probabilities of every model kind, one row per episode."""
@@ -72,11 +79,12 @@ class CrossValidation:
             "rate": self.cv_rate, "biomarker": self.cv_biomarker,
             "per-drug": self.cv_per_drug, "pooled": self.cv_pooled,
         }  # fmt: skip
-        served: dict[str, ServedBy] = {}
-        for drug in sorted(set().union(*scored.values())):
-            candidates = [(m[drug].brier, k) for k, m in scored.items() if drug in m]
-            served[drug] = min(candidates, key=lambda c: c[0])[1]
-        return served
+        return {
+            drug: lowest_brier(
+                {k: m[drug].brier for k, m in scored.items() if drug in m}
+            )
+            for drug in sorted(set().union(*scored.values()))
+        }
 
     def predictions(self, served: Mapping[str, str] | None = None) -> pd.Series:
         """Each episode's out-of-fold probability from the model kind serving its

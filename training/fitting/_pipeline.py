@@ -107,14 +107,14 @@ def fit_bundle(
     rates, rate = episode_rates(
         episodes.drug, types, episodes.y, fit=np.ones(len(types), dtype=bool)
     )
-    scores = biomarker_scores(
-        cohort.profiles, episodes.rows, episodes.drug, knowledge=knowledge
-    )
-    biomarker = {
-        d: fit_biomarker(scores[episodes.drug == d], episodes.y[episodes.drug == d])
-        for d, how in served.items()
-        if how == "biomarker"
-    }
+    biomarker = {}
+    for drug in (d for d, how in served.items() if how == "biomarker"):
+        mine = episodes.drug == drug
+        scores = biomarker_scores(
+            cohort.profiles, episodes.rows[mine], episodes.drug[mine],
+            knowledge=knowledge,
+        )  # fmt: skip
+        biomarker[drug] = fit_biomarker(scores, episodes.y[mine])
     per_drug = [d for d, how in served.items() if how == "per-drug"]
     boosters = fit_final(
         X, episodes, per_drug, margin=logit(rate), settings=config.training,

@@ -30,7 +30,7 @@ from features import canonical_tumour_type
 from models import BundleMetadata, ResponderModel
 from training.data import Cohort
 from training.evaluation import auroc, bootstrap_weights, brier
-from training.fitting import COLUMNS, CrossValidation
+from training.fitting import COLUMNS, CrossValidation, lowest_brier
 from training.retraining._drift import DriftReport
 
 # The evaluation package's grouped resampler, so the gate's intervals mean what
@@ -114,7 +114,7 @@ def kind_chosen_without(
             if column in rows and rows[column].notna().all()
         }
         if scores:
-            kind[str(drug)] = min(scores, key=scores.__getitem__)  # simplest first
+            kind[str(drug)] = lowest_brier(scores)
     return kind
 
 
