@@ -81,8 +81,9 @@ def train(args: argparse.Namespace, config: Config) -> int:
     served = Counter(d.served_by for d in model.metadata.drugs.values())
     print(
         f"trained {len(drugs)} drugs ({served['per-drug']} by their own model, "
-        f"{served['pooled']} by the pooled model, {served['rate']} by their "
-        f"tumour-type rate: no model beat it in CV) in "
+        f"{served['pooled']} by the pooled model, {served['biomarker']} by their "
+        f"known biomarker alone, {served['rate']} by their tumour-type rate: "
+        "no model beat it in CV) in "
         f"{seconds:.0f} s; CV AUROC median {aurocs[len(aurocs) // 2]:.3f} "
         f"(range {aurocs[0]:.3f}-{aurocs[-1]:.3f}); registered "
         f"{config.tracking.registered_model} version {version} as champion"
