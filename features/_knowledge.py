@@ -240,6 +240,8 @@ class DrugKnowledge(BaseModel):
     entries: dict[str, DrugEntry] = Field(description="Entries keyed by drug.")
     _names: dict[str, str] = PrivateAttr(default_factory=dict)
     _rules: dict[str, _RuleIndex] = PrivateAttr(default_factory=dict)
+    _by_gene: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
+    _by_signature: frozenset[str] = PrivateAttr(default=frozenset())
 
     @model_validator(mode="after")
     def _index(self) -> DrugKnowledge:
@@ -253,7 +255,34 @@ class DrugKnowledge(BaseModel):
                     raise ValueError(f"name {name!r} is used by {owner} and {key}")
         self._names = names
         self._rules = {key: _index_rules(e.rules) for key, e in self.entries.items()}
+        by_gene: dict[str, set[str]] = {}
+        for key, entry in self.entries.items():
+            for gene in (
+                *self._rules[key].by_gene,
+                *entry.targets,
+                *entry.pathway_genes,
+            ):
+                by_gene.setdefault(gene, set()).add(key)
+        self._by_gene = {gene: frozenset(keys) for gene, keys in by_gene.items()}
+        self._by_signature = frozenset(
+            k for k, r in self._rules.items() if r.signatures
+        )
         return self
+
+    def candidates(self, profile: Profile) -> frozenset[str]:
+        """The drugs (generic names) a profile may match or flag: those with a
+        rule, target or pathway gene the profile alters, and those with a
+        signature rule when the profile measured a signature.  For any other
+        drug :meth:`match` is None and :meth:`target_match` all zeros."""
+        genes = {g for a in profile.alterations for g in (a.gene, a.partner_gene) if g}
+        found = frozenset().union(*(self._by_gene.get(g, ()) for g in genes))
+        if (
+            profile.msi_high
+            or profile.tmb_mut_per_mb is not None
+            or (profile.hrd_score is not None)
+        ):
+            found |= self._by_signature
+        return found
 
     def resolve(self, name: str) -> str | None:
         """Generic name for a drug name or synonym, None if unknown."""

@@ -24,6 +24,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
 
@@ -44,6 +45,7 @@ from features import (
 from models._explanations import DrugExplanation, ExplanationSet
 from models._metadata import FORMAT_VERSION, NO_BOOSTER, BundleMetadata
 from models._offset import Offsets
+from models._scoring import Scorer
 from models._uncertainty import UncertaintyModel
 
 logger = logging.getLogger(__name__)
@@ -160,6 +162,11 @@ class ResponderModel:
             for name in metadata.pooled_feature_names
             if name.startswith(DRUG_PREFIX)
         ]
+
+    @cached_property
+    def scorer(self) -> Scorer:
+        """The bundle's request-time arrays (built on first use)."""
+        return Scorer(self)
 
     @property
     def drugs(self) -> list[str]:

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy.special import expit
 
-from features import Match, Profile, canonical_tumour_type
+from features import Match, Profile
 from models._bundle import ResponderModel
 
 
@@ -28,7 +27,7 @@ class FeatureContribution:
 # rate in the tumour type (what the genome adds).
 RankBy = Literal["evidence", "probability", "lift"]
 RANK_BY: tuple[RankBy, ...] = ("evidence", "probability", "lift")
-UNMATCHED = 5  # sorts after matching class 4
+EXPLAIN_TOP = 10  # drugs per ranking that get their top SHAP features
 CELL_LINE_REASON = (
     "cell-line model: the score is the chance that cell lines like this tumour are "
     "sensitive to the drug (ln IC50 below its threshold), not a patient's "
@@ -75,10 +74,11 @@ def rank_drugs(
     *,
     top_k: int = 5,
     rank_by: RankBy = "evidence",
+    explain_top: int = EXPLAIN_TOP,
 ) -> list[list[DrugScore]]:
     """Rank every drug per profile (by ``rank_by``), with calibrated
-    probabilities, base rates, intervals, conformal sets, domain flags and the top
-    SHAP features.
+    probabilities, base rates, intervals, conformal sets, domain flags and, for
+    the first ``explain_top`` drugs of each ranking, the top SHAP features.
 
     Parameters
     ----------
@@ -87,103 +87,78 @@ def rank_drugs(
     profiles
         Tumour profiles to score.
     top_k
-        How many features, by absolute SHAP value, to report per drug.
+        How many features, by absolute SHAP value, to report per explained drug.
     rank_by
         The order: see `RankBy`.
+    explain_top
+        How many drugs, from the top of each ranking, get ``top_features``
+        (SHAP values cost more than scores); the others get none.
     """
-    values = model.design(profiles)
-    contributions = model.explain(profiles, design=values)
-    # SHAP values sum to the margin, so one pass gives both the explanation and the
-    # probability (half the booster calls of predicting twice).
-    raw = {drug: expit(c.sum(axis=1)) for drug, c in contributions.items()}
-    # The tumour type's rate on the drug's calibrated scale: a rate-served drug's
-    # probability is its base rate exactly, and the lift is the genome's alone.
-    base = {
-        drug: model.uncertainty.calibrated(drug, model.base_rate(profiles, drug))
-        for drug in model.drugs
-    }
-    tumour_types = [canonical_tumour_type(p.tumour_type) for p in profiles]
-    profile_reasons = model.uncertainty.domain.reasons(profiles)
-    assessed = {
-        drug: model.uncertainty.assess(
-            drug,
-            raw[drug],
-            tumour_types,
-            seen_tumour_types=model.metadata.drugs[drug].tumour_types,
-            profile_reasons=profile_reasons,
-        )
-        for drug in model.drugs
-    }
+    scorer = model.scorer
+    scores = scorer.score(profiles, rank_by=rank_by)
+    drug_reasons = [
+        None if known else f"drug {drug!r} has no held-out training predictions"
+        for drug, known in zip(scores.drugs, scorer.known, strict=True)
+    ]
+    info = [model.metadata.drugs[d] for d in scores.drugs]
+    names = [model.feature_names(d) for d in scores.drugs]
+    coverage = model.uncertainty.coverage
+    cell_line = model.metadata.population == "cell_line"
+    boosted = set(scorer.boosted)
     ranked = []
-    for row, profile in enumerate(profiles):
-        matches = {drug: model.knowledge.match(profile, drug) for drug in model.drugs}
-        probability = {d: float(assessed[d].probability[row]) for d in model.drugs}
-        order = sorted(
-            model.drugs,
-            key=lambda d: _sort_key(
-                rank_by, match=matches[d], probability=probability[d],
-                base_rate=float(base[d][row]), raw=float(raw[d][row]),
-            ),
-        )  # fmt: skip
-        scores = []
-        for rank, drug in enumerate(order, start=1):
-            info, assessment = model.metadata.drugs[drug], assessed[drug]
-            reasons = _with_population(assessment.reasons, model)
-            scores.append(
+    for row, order in enumerate(scores.order):
+        tumour_type = scores.tumour_types[row]
+        profile_reason = scores.profile_reasons[row]
+        result = []
+        for rank, column in enumerate(order.tolist(), start=1):
+            reason = drug_reasons[column] or _joined(
+                None
+                if scores.seen[row, column]
+                else f"tumour type {tumour_type!r} not in {scores.drugs[column]}'s "
+                "training data",
+                profile_reason,
+            )
+            if cell_line:  # a cell line's sensitivity is not a patient's response
+                reason = _joined(reason, CELL_LINE_REASON)
+            explained = top_k > 0 and rank <= explain_top and column in boosted
+            probability = float(scores.probability[row, column])
+            base_rate = float(scores.base_rate[row, column])
+            result.append(
                 DrugScore(
-                    drug=drug,
-                    probability=probability[drug],
-                    raw_probability=float(raw[drug][row]),
-                    base_rate=float(base[drug][row]),
-                    lift=probability[drug] - float(base[drug][row]),
-                    interval=(float(assessment.low[row]), float(assessment.high[row])),
-                    prediction_set=assessment.sets[row],
-                    coverage=model.uncertainty.coverage,
-                    in_domain=reasons[row] is None,
-                    reason=reasons[row],
-                    rank=rank,
-                    n_training_samples=info.n_training_samples,
-                    tumour_type_seen=model.tumour_type_seen(profile, drug),
-                    served_by=info.served_by,
-                    matched_biomarker=matches[drug],
-                    top_features=_top_features(
-                        contributions[drug][row, :-1],
-                        values[drug][row],
-                        model.feature_names(drug),
-                        top_k,
+                    drug=scores.drugs[column],
+                    probability=probability,
+                    raw_probability=float(scores.raw[row, column]),
+                    base_rate=base_rate,
+                    lift=probability - base_rate,
+                    interval=(
+                        float(scores.low[row, column]),
+                        float(scores.high[row, column]),
                     ),
+                    prediction_set=scores.prediction_set(row, column),
+                    coverage=coverage,
+                    in_domain=reason is None,
+                    reason=reason,
+                    rank=rank,
+                    n_training_samples=info[column].n_training_samples,
+                    tumour_type_seen=bool(scores.seen[row, column]),
+                    served_by=info[column].served_by,
+                    matched_biomarker=scores.matches[row].get(column),
+                    top_features=_top_features(
+                        scorer.shap(scores, row, column)[:-1],
+                        scorer.feature_values(scores, row, column),
+                        names[column],
+                        top_k,
+                    )
+                    if explained
+                    else (),
                 )
             )
-        ranked.append(scores)
+        ranked.append(result)
     return ranked
 
 
-def _with_population(
-    reasons: Sequence[str | None], model: ResponderModel
-) -> list[str | None]:
-    # A cell line's sensitivity is not a patient's response: always said.
-    if model.metadata.population != "cell_line":
-        return list(reasons)
-    return [
-        CELL_LINE_REASON if r is None else f"{r}; {CELL_LINE_REASON}" for r in reasons
-    ]
-
-
-def _sort_key(
-    rank_by: RankBy,
-    *,
-    match: Match | None,
-    probability: float,
-    base_rate: float,
-    raw: float,
-) -> tuple[float, ...]:
-    # Isotonic calibration ties scores within a step; the raw score breaks ties.
-    if rank_by == "lift":
-        return (-(probability - base_rate), -probability, -raw)
-    if rank_by == "probability":
-        return (-probability, -raw)
-    matching_class = UNMATCHED if match is None else match.matching_class
-    return (matching_class, -probability, -raw)
+def _joined(*reasons: str | None) -> str | None:
+    return "; ".join(r for r in reasons if r) or None
 
 
 def _top_features(
