@@ -341,6 +341,10 @@ class DrugKnowledge(BaseModel):
         checkpoint inhibitor, HRD score) where the drug has one and the profile
         measured it; otherwise 4 - the best matching class + 1 (class 1 -> 4, class
         4 -> 1), 0 when nothing matches."""
+        return self.score_of(profile, drug, self.match(profile, drug))
+
+    def score_of(self, profile: Profile, drug: str, match: Match | None) -> float:
+        """:meth:`biomarker_score` from the profile's :meth:`match` to the drug."""
         key = self.resolve(drug)
         if key is None:
             return 0.0
@@ -349,8 +353,7 @@ class DrugKnowledge(BaseModel):
                 value = getattr(profile, rule.signature)
                 if value is not None:
                     return float(value)
-        found = self._best_hit(profile, key)
-        return 0.0 if found is None else float(5 - found[0].matching_class)
+        return 0.0 if match is None else float(5 - match.matching_class)
 
     def target_match(self, profile: Profile, drug: str) -> dict[str, float]:
         """Indicator features (0.0 / 1.0) of how a profile matches a drug.
@@ -361,15 +364,20 @@ class DrugKnowledge(BaseModel):
         on-label), ``target gene altered`` (any event in the drug's targets) and
         ``pathway gene altered`` (any event in its class 2/3 genes).
         """
+        return self.flags_of(profile, drug, self.match(profile, drug))
+
+    def flags_of(
+        self, profile: Profile, drug: str, match: Match | None
+    ) -> dict[str, float]:
+        """:meth:`target_match` from the profile's :meth:`match` to the drug."""
         features = dict.fromkeys(MATCH_FEATURE_NAMES, 0.0)
         key = self.resolve(drug)
         if key is None:
             return features
-        found = self._best_hit(profile, key)
-        if found is not None:
+        if match is not None:
             features["target match"] = 1.0
-            features[f"match class {found[0].matching_class}"] = 1.0
-            features["match on label"] = float(found[1])
+            features[f"match class {match.matching_class}"] = 1.0
+            features["match on label"] = float(match.on_label)
         entry = self.entries[key]
         genes = {g for a in profile.alterations for g in (a.gene, a.partner_gene)}
         features["target gene altered"] = float(not genes.isdisjoint(entry.targets))

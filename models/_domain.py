@@ -18,6 +18,7 @@ training profiles are left out of the table, so none can point at one patient.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -46,12 +47,17 @@ class ProfileDomain(BaseModel):
     surprisal_threshold: float = Field(description="Surprisal cut-off (nats).")
     unseen_threshold: int = Field(ge=0, description="Most unseen events tolerated.")
 
-    def surprisal(self, profiles: Sequence[Profile]) -> np.ndarray:
-        """Negative log-probability (nats) of each profile's known events."""
+    @cached_property
+    def _surprisal_terms(self) -> tuple[float, dict[str, float]]:
+        # The surprisal of a profile with no events, and what each event changes.
         names = list(self.prevalence)
         pi = np.array([self.prevalence[n] for n in names])
-        absent = -np.log1p(-pi).sum()
-        gain = dict(zip(names, np.log1p(-pi) - np.log(pi), strict=True))
+        gain = np.log1p(-pi) - np.log(pi)
+        return float(-np.log1p(-pi).sum()), dict(zip(names, gain.tolist(), strict=True))
+
+    def surprisal(self, profiles: Sequence[Profile]) -> np.ndarray:
+        """Negative log-probability (nats) of each profile's known events."""
+        absent, gain = self._surprisal_terms
         return np.array(
             [
                 absent + sum(gain[t] for t in set(event_tokens(p)) if t in gain)

@@ -74,9 +74,7 @@ class Forest:
         self._exits = _Exits.of(nodes)
         self._leaves = _Leaves.of(nodes, tree_slot_array, max(nodes.max_depth, 1))
         self.expected = np.bincount(
-            self._leaves.slot,
-            weights=self._leaves.value * self._leaves.z.prod(axis=1),
-            minlength=self.n_slots,
+            self._leaves.slot, weights=self._leaves.expected, minlength=self.n_slots
         )
 
     def margins(self, W: np.ndarray) -> np.ndarray:
@@ -92,41 +90,33 @@ class Forest:
             ]
         )
 
-    def shap(self, w: np.ndarray, slot: int, n_columns: int) -> np.ndarray:
-        """TreeSHAP values of one wide input row ``w`` for one drug's trees:
-        ``n_columns`` values in the drug's design columns, then the expected
-        margin (the base value, before the base margin is added)."""
-        leaves = self._leaves.of_slot(slot)
-        path = leaves.path
-        left = _goes_left(
-            w[self.reads[path]], self.threshold[path], self.default_left[path]
-        )
-        follows = (left == leaves.path_left) | ~leaves.on_path
-        m, depth = leaves.n_unique, leaves.z.shape[1]
-        # o: 1 where the row follows every split of the path on that feature.
-        o = np.ones_like(leaves.z)
-        index = np.arange(len(m))
-        for k in range(depth):
-            o[index, leaves.unique_slot[:, k]] *= follows[:, k]
-        o = np.where(leaves.is_unique, o, 0.0)
-        weights = _SHAPLEY_WEIGHTS[: depth + 1, :depth][m]  # (leaves, k)
-        phi = np.zeros_like(leaves.z)
-        for i in range(depth):
-            coefficients = np.zeros_like(leaves.z)
-            coefficients[:, 0] = 1.0
-            for j in range(depth):
-                if j != i:  # multiply by (z_j + o_j t)
-                    shifted = np.zeros_like(coefficients)
-                    shifted[:, 1:] = coefficients[:, :-1] * o[:, j, None]
-                    coefficients = coefficients * leaves.z[:, j, None] + shifted
-            phi[:, i] = (o[:, i] - leaves.z[:, i]) * (weights * coefficients).sum(1)
-        phi *= leaves.value[:, None] * leaves.is_unique
-        out = np.bincount(
-            leaves.feature[leaves.is_unique],
-            weights=phi[leaves.is_unique],
-            minlength=n_columns,
-        )
-        return np.append(out[:n_columns], self.expected[slot])
+    def shap(
+        self, w: np.ndarray, slots: Sequence[int], n_columns: Sequence[int]
+    ) -> list[np.ndarray]:
+        """TreeSHAP values of one wide input row ``w`` for the trees of the drugs
+        ``slots``: per drug, ``n_columns`` values in its design columns, then its
+        expected margin (the base value, before the base margin is added)."""
+        if not slots:
+            return []
+        leaves = self._leaves.of_slots(slots)
+        left = _goes_left(w[leaves.reads], leaves.threshold, leaves.default_left)
+        # The row's pattern: which of its distinct features' splits it follows.
+        strays = (left != leaves.path_left) & leaves.on_path
+        pattern = np.full(len(strays), (1 << leaves.depth) - 1)
+        for k in range(leaves.depth):
+            pattern &= ~(strays[:, k] << leaves.unique_slot[:, k])
+        phi = leaves.phi[np.arange(len(pattern)), pattern]
+        group = np.repeat(np.arange(len(slots)), np.diff(leaves.starts))
+        width = max(n_columns)
+        cell = group[:, None] * width + leaves.feature
+        unique = leaves.is_unique
+        summed = np.bincount(
+            cell[unique], weights=phi[unique], minlength=len(slots) * width
+        ).reshape(len(slots), width)
+        return [
+            np.append(summed[k, :n], self.expected[slot])
+            for k, (slot, n) in enumerate(zip(slots, n_columns, strict=True))
+        ]
 
 
 def _goes_left(
@@ -301,29 +291,48 @@ class _NodeTable:
 
 @dataclass(frozen=True)
 class _Leaves:
-    """Every leaf's path, padded to ``depth`` splits, sorted by drug.
+    """Every leaf's path, padded to ``depth`` splits, sorted by drug, and its
+    SHAP values for every pattern a row can show.
 
-    ``path[l, k]`` is the k-th split above leaf ``l`` (``on_path`` false past the
-    root), ``path_left`` whether the path goes left there, ``unique_slot`` which
-    of the leaf's distinct features that split tests; per distinct feature
-    (``is_unique``): its design column ``feature`` and zero fraction ``z``
-    (1 for padding, so it drops out of products).
+    Per leaf ``l`` and split ``k`` above it (``on_path`` false past the root): the
+    split's test (``reads``, ``threshold``, ``default_left``), whether the path
+    goes left there (``path_left``) and which of the leaf's distinct features the
+    split tests (``unique_slot``); per distinct feature (``is_unique``): its
+    design column ``feature``.  A row's *pattern* has bit ``j`` set when it
+    follows every split of the path on distinct feature ``j`` (``o_j = 1``);
+    ``phi[l, pattern, j]`` is then feature ``j``'s SHAP value from leaf ``l``.
     """
 
     slot: np.ndarray
-    value: np.ndarray
-    path: np.ndarray
+    reads: np.ndarray
+    threshold: np.ndarray
+    default_left: np.ndarray
     path_left: np.ndarray
     on_path: np.ndarray
     unique_slot: np.ndarray
     is_unique: np.ndarray
     feature: np.ndarray
-    z: np.ndarray
+    phi: np.ndarray
+    expected: np.ndarray  # v x prod z: what the leaf adds to the base value
     starts: np.ndarray
 
     @property
-    def n_unique(self) -> np.ndarray:
-        return self.is_unique.sum(axis=1)
+    def depth(self) -> int:
+        return int(self.reads.shape[1])
+
+    def of_slots(self, slots: Sequence[int]) -> _Leaves:
+        """The leaves of the drugs ``slots``, in that order (``starts`` then
+        delimits each drug's)."""
+        parts = [slice(self.starts[s], self.starts[s + 1]) for s in slots]
+        sizes = [part.stop - part.start for part in parts]
+        return _Leaves(
+            **{
+                name: np.concatenate([getattr(self, name)[part] for part in parts])
+                for name in self.__dataclass_fields__
+                if name != "starts"
+            },
+            starts=np.concatenate([[0], np.cumsum(sizes)]),
+        )
 
     @classmethod
     def of(cls, nodes: _NodeTable, tree_slot: np.ndarray, depth: int) -> _Leaves:
@@ -349,22 +358,39 @@ class _Leaves:
                 is_unique[row, s], feature[row, s] = True, f
                 z[row, s] *= cover[child] / cover[node]
                 child, k = node, k + 1
+        value = np.array([nodes.columns["value"][n] for n in leaves])
         slot = tree_slot[tree_of_node[leaves]]
         return cls(
-            slot=slot,
-            value=np.array([nodes.columns["value"][n] for n in leaves]),
-            path=path, path_left=path_left, on_path=on_path,
-            unique_slot=unique_slot, is_unique=is_unique, feature=feature, z=z,
+            slot=slot, reads=nodes.array("reads")[path],
+            threshold=nodes.array("threshold", np.float32)[path],
+            default_left=nodes.array("default_left", bool)[path],
+            path_left=path_left, on_path=on_path, unique_slot=unique_slot,
+            is_unique=is_unique, feature=feature,
+            phi=_pattern_shap(value, z, is_unique), expected=value * z.prod(axis=1),
             starts=np.searchsorted(slot, np.arange(tree_slot.max(initial=-1) + 2)),
         )  # fmt: skip
 
-    def of_slot(self, slot: int) -> _Leaves:
-        part = slice(self.starts[slot], self.starts[slot + 1])
-        return _Leaves(
-            **{
-                name: getattr(self, name)[part]
-                for name in self.__dataclass_fields__
-                if name != "starts"
-            },
-            starts=self.starts,
-        )
+
+def _pattern_shap(
+    value: np.ndarray, z: np.ndarray, is_unique: np.ndarray
+) -> np.ndarray:
+    """``phi[l, pattern, i]``: the Shapley value of distinct feature ``i`` of leaf
+    ``l`` when the row's ``o`` is the bits of ``pattern`` (see the module
+    docstring), shape (leaves, 2 ** depth, depth)."""
+    n_leaves, depth = z.shape
+    m = is_unique.sum(axis=1)
+    weights = _SHAPLEY_WEIGHTS[: depth + 1, :depth][m]  # (leaves, k)
+    phi = np.zeros((n_leaves, 1 << depth, depth))
+    for pattern in range(1 << depth):
+        bits = (pattern >> np.arange(depth)) & 1
+        o = np.where(is_unique, bits, 0.0)
+        for i in range(depth):
+            coefficients = np.zeros_like(z)
+            coefficients[:, 0] = 1.0
+            for j in range(depth):
+                if j != i:  # multiply by (z_j + o_j t)
+                    shifted = np.zeros_like(coefficients)
+                    shifted[:, 1:] = coefficients[:, :-1] * o[:, j, None]
+                    coefficients = coefficients * z[:, j, None] + shifted
+            phi[:, pattern, i] = (o[:, i] - z[:, i]) * (weights * coefficients).sum(1)
+    return phi * (value[:, None, None] * is_unique[:, None, :])

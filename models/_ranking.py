@@ -10,6 +10,7 @@ import numpy as np
 
 from features import Match, Profile
 from models._bundle import ResponderModel
+from models._scoring import Scores
 
 
 @dataclass(frozen=True)
@@ -96,65 +97,73 @@ def rank_drugs(
     """
     scorer = model.scorer
     scores = scorer.score(profiles, rank_by=rank_by)
-    drug_reasons = [
-        None if known else f"drug {drug!r} has no held-out training predictions"
-        for drug, known in zip(scores.drugs, scorer.known, strict=True)
-    ]
     info = [model.metadata.drugs[d] for d in scores.drugs]
-    names = [model.feature_names(d) for d in scores.drugs]
     coverage = model.uncertainty.coverage
-    cell_line = model.metadata.population == "cell_line"
+    population = CELL_LINE_REASON if model.metadata.population == "cell_line" else None
     boosted = set(scorer.boosted)
     ranked = []
-    for row, order in enumerate(scores.order):
-        tumour_type = scores.tumour_types[row]
-        profile_reason = scores.profile_reasons[row]
-        result = []
-        for rank, column in enumerate(order.tolist(), start=1):
-            reason = drug_reasons[column] or _joined(
-                None
-                if scores.seen[row, column]
-                else f"tumour type {tumour_type!r} not in {scores.drugs[column]}'s "
-                "training data",
-                profile_reason,
-            )
-            if cell_line:  # a cell line's sensitivity is not a patient's response
-                reason = _joined(reason, CELL_LINE_REASON)
-            explained = top_k > 0 and rank <= explain_top and column in boosted
-            probability = float(scores.probability[row, column])
-            base_rate = float(scores.base_rate[row, column])
-            result.append(
+    for row, order in enumerate(scores.order.tolist()):
+        reasons = _reasons(scores, row, scorer.known, population)
+        shown = [c for c in order[:explain_top] if c in boosted]
+        shap = scorer.shap(scores, row, shown) if top_k > 0 else {}
+        probability, raw = scores.probability[row].tolist(), scores.raw[row].tolist()
+        base_rate, seen = scores.base_rate[row].tolist(), scores.seen[row].tolist()
+        low, high = scores.low[row].tolist(), scores.high[row].tolist()
+        sets = scores.prediction_sets(row)
+        matches = scores.matches[row]
+        ranked.append(
+            [
                 DrugScore(
                     drug=scores.drugs[column],
-                    probability=probability,
-                    raw_probability=float(scores.raw[row, column]),
-                    base_rate=base_rate,
-                    lift=probability - base_rate,
-                    interval=(
-                        float(scores.low[row, column]),
-                        float(scores.high[row, column]),
-                    ),
-                    prediction_set=scores.prediction_set(row, column),
+                    probability=probability[column],
+                    raw_probability=raw[column],
+                    base_rate=base_rate[column],
+                    lift=probability[column] - base_rate[column],
+                    interval=(low[column], high[column]),
+                    prediction_set=sets[column],
                     coverage=coverage,
-                    in_domain=reason is None,
-                    reason=reason,
+                    in_domain=reasons[column] is None,
+                    reason=reasons[column],
                     rank=rank,
                     n_training_samples=info[column].n_training_samples,
-                    tumour_type_seen=bool(scores.seen[row, column]),
+                    tumour_type_seen=seen[column],
                     served_by=info[column].served_by,
-                    matched_biomarker=scores.matches[row].get(column),
+                    matched_biomarker=matches.get(column),
                     top_features=_top_features(
-                        scorer.shap(scores, row, column)[:-1],
+                        shap[column][:-1],
                         scorer.feature_values(scores, row, column),
-                        names[column],
+                        scorer.feature_names[column],
                         top_k,
                     )
-                    if explained
+                    if column in shap
                     else (),
                 )
-            )
-        ranked.append(result)
+                for rank, column in enumerate(order, start=1)
+            ]
+        )
     return ranked
+
+
+def _reasons(
+    scores: Scores, row: int, known: np.ndarray, population: str | None
+) -> list[str | None]:
+    """Why each drug's score for one profile is out of domain, or None: the drug
+    has no held-out predictions, or did not see the tumour type, or the profile
+    is unusual; and always the population's caveat, when it has one."""
+    tumour_type = scores.tumour_types[row]
+    usual = _joined(scores.profile_reasons[row], population)
+    reasons: list[str | None] = [usual] * len(scores.drugs)
+    for column in np.flatnonzero(~scores.seen[row]).tolist():
+        unseen = f"tumour type {tumour_type!r} not in {scores.drugs[column]}'s "
+        reasons[column] = _joined(
+            f"{unseen}training data", scores.profile_reasons[row], population
+        )
+    for column in np.flatnonzero(~known).tolist():
+        drug = scores.drugs[column]
+        reasons[column] = _joined(
+            f"drug {drug!r} has no held-out training predictions", population
+        )
+    return reasons
 
 
 def _joined(*reasons: str | None) -> str | None:

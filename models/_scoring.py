@@ -68,12 +68,18 @@ class Scores:
     inputs: np.ndarray
     base_margin: np.ndarray
 
-    def prediction_set(self, row: int, column: int) -> tuple[int, ...]:
-        """The conformal set; where neither label qualifies, the likelier one."""
-        zero, one = self.has_non_responder[row, column], self.has_responder[row, column]
-        if not (zero or one):
-            return (1,) if self.probability[row, column] >= 0.5 else (0,)
-        return (0,) * bool(zero) + (1,) * bool(one)
+    def prediction_sets(self, row: int) -> list[tuple[int, ...]]:
+        """One profile's conformal sets, by drug; where neither label qualifies,
+        the likelier one (coverage can only rise)."""
+        likelier = np.where(self.probability[row] >= 0.5, _RESPONDER, _NEITHER)
+        code = self.has_non_responder[row] + 2 * self.has_responder[row]
+        return [_SETS[c] for c in np.where(code == 0, likelier, code).tolist()]
+
+
+# Conformal sets by code: 1 = {0}, 2 = {1}, 3 = {0, 1}; 0 (neither) resolves to
+# the likelier label, {1} (code 2) or {0} (code 1 via _NEITHER).
+_NEITHER, _RESPONDER = 1, 2
+_SETS: tuple[tuple[int, ...], ...] = ((), (0,), (1,), (0, 1))
 
 
 class Scorer:
@@ -93,6 +99,12 @@ class Scorer:
         self.boosted = [i for i, s in enumerate(served) if s in ("per-drug", "pooled")]
         self.by_biomarker = [i for i, s in enumerate(served) if s == "biomarker"]
         self.keys = [model.knowledge.resolve(d) for d in self.drugs]
+        entries = model.knowledge.entries
+        self._flag_genes = [
+            {*entries[key].targets, *entries[key].pathway_genes}
+            if (key := self.keys[i]) is not None else set()
+            for i in self.boosted
+        ]  # fmt: skip
         n_profile = len(model.metadata.feature_names)
         self._n_profile = n_profile
         zero = n_profile + _N_FLAGS * len(self.boosted)
@@ -121,20 +133,42 @@ class Scorer:
         self._bins = _StackedBins(model)
         self._types: dict[str, _TypeView] = {}
         self.known = np.array([d in model.uncertainty.drugs for d in self.drugs])
+        self.feature_names = [model.feature_names(d) for d in self.drugs]
 
-    def inputs(self, profiles: Sequence[Profile]) -> np.ndarray:
-        """The forest's wide rows (float32, NaN = not measured)."""
+    def inputs(
+        self,
+        profiles: Sequence[Profile],
+        matches: Sequence[dict[int, Match]] | None = None,
+    ) -> np.ndarray:
+        """The forest's wide rows (float32, NaN = not measured); ``matches`` are
+        the profiles' :meth:`matches` when already found."""
+        if matches is None:
+            matches = [self.matches(p) for p in profiles]
         W = np.zeros((len(profiles), self.n_inputs), dtype=np.float32)
         W[:, : self._n_profile] = self.model.vectorizer.transform(profiles)
         W[:, -1] = 1.0
         knowledge = self.model.knowledge
-        slot_of = {self.keys[i]: slot for slot, i in enumerate(self.boosted)}
         for row, profile in enumerate(profiles):
-            for key in knowledge.candidates(profile) & slot_of.keys():
-                start = self._n_profile + _N_FLAGS * slot_of[key]
-                flags = knowledge.target_match(profile, key)
+            genes = {g for a in profile.alterations for g in (a.gene, a.partner_gene)}
+            for slot, i in enumerate(self.boosted):
+                match = matches[row].get(i)
+                if match is None and genes.isdisjoint(self._flag_genes[slot]):
+                    continue  # every flag is 0
+                start = self._n_profile + _N_FLAGS * slot
+                flags = knowledge.flags_of(profile, self.drugs[i], match)
                 W[row, start : start + _N_FLAGS] = list(flags.values())
         return W
+
+    def matches(self, profile: Profile) -> dict[int, Match]:
+        """The profile's best match to each drug it matches, by drug column."""
+        knowledge = self.model.knowledge
+        candidates = knowledge.candidates(profile)
+        found = {
+            i: knowledge.match(profile, self.drugs[i])
+            for i, key in enumerate(self.keys)
+            if key in candidates
+        }
+        return {i: match for i, match in found.items() if match is not None}
 
     def score(self, profiles: Sequence[Profile], *, rank_by: str) -> Scores:
         """Every drug's calibrated score for every profile, ranked by ``rank_by``
@@ -146,11 +180,15 @@ class Scorer:
         views = [self._view(t) for t in tumour_types]
         base_margin = np.stack([v.margin for v in views])
         margin = base_margin.copy()
-        W = self.inputs(profiles)
+        matches = [self.matches(p) for p in profiles]
+        W = self.inputs(profiles, matches)
         margin[:, self.boosted] += self.forest.margins(W)
         for i in self.by_biomarker:
             drug = self.drugs[i]
-            scores = [model.knowledge.biomarker_score(p, drug) for p in profiles]
+            scores = [
+                model.knowledge.score_of(p, drug, found.get(i))
+                for p, found in zip(profiles, matches, strict=True)
+            ]
             margin[:, i] = model.offsets.biomarker[drug].margin(np.array(scores))
         raw = expit(margin)
         probability = self._calibration.apply(raw)
@@ -158,7 +196,6 @@ class Scorer:
         low[:, ~self.known], high[:, ~self.known] = 0.0, 1.0
         non_responder = np.stack([v.non_responder for v in views])
         responder = np.stack([v.responder for v in views])
-        matches = [self._matches(p) for p in profiles]
         base_rate = np.stack([v.base_rate for v in views])
         order = _order(rank_by, probability, base_rate, raw, matches)
         return Scores(
@@ -171,28 +208,24 @@ class Scorer:
             matches=matches, order=order, inputs=W, base_margin=base_margin,
         )  # fmt: skip
 
-    def shap(self, scores: Scores, row: int, column: int) -> np.ndarray:
-        """TreeSHAP values of one profile for one booster-served drug: one per
-        column of the drug's design matrix, then the base value (log-odds; its
-        tumour-type offset included), as XGBoost's ``pred_contribs`` gives."""
-        slot = self.boosted.index(column)
-        values = self.forest.shap(scores.inputs[row], slot, len(self.reads[slot]))
-        values[-1] += scores.base_margin[row, column]
-        return values
+    def shap(
+        self, scores: Scores, row: int, columns: Sequence[int]
+    ) -> dict[int, np.ndarray]:
+        """TreeSHAP values of one profile for booster-served drugs (by column):
+        one per column of the drug's design matrix, then the base value
+        (log-odds; its tumour-type offset included), as XGBoost's
+        ``pred_contribs`` gives them."""
+        slots = [self.boosted.index(c) for c in columns]
+        values = self.forest.shap(
+            scores.inputs[row], slots, [len(self.reads[s]) for s in slots]
+        )
+        for column, shap in zip(columns, values, strict=True):
+            shap[-1] += scores.base_margin[row, column]
+        return dict(zip(columns, values, strict=True))
 
     def feature_values(self, scores: Scores, row: int, column: int) -> np.ndarray:
         """The profile's values in the columns of the drug's design matrix."""
         return scores.inputs[row, self.reads[self.boosted.index(column)]]
-
-    def _matches(self, profile: Profile) -> dict[int, Match]:
-        knowledge = self.model.knowledge
-        candidates = knowledge.candidates(profile)
-        found = {
-            i: knowledge.match(profile, self.drugs[i])
-            for i, key in enumerate(self.keys)
-            if key in candidates
-        }
-        return {i: match for i, match in found.items() if match is not None}
 
     def _view(self, tumour_type: str) -> _TypeView:
         view = self._types.get(tumour_type)
