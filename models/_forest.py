@@ -30,6 +30,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from math import factorial
+from typing import Any
 
 import numpy as np
 import xgboost as xgb
@@ -158,7 +159,7 @@ class _Exits:
     def of(cls, nodes: _NodeTable) -> _Exits:
         columns = nodes.columns
         split = np.flatnonzero(nodes.array("left") != np.arange(len(columns["left"])))
-        n_leaves = max(len(leaves) for leaves in nodes.leaves_in_order)
+        n_leaves = max((len(leaves) for leaves in nodes.leaves_in_order), default=1)
         if n_leaves > 16:
             raise ValueError(f"trees of {n_leaves} leaves are too deep (16 at most)")
         dtype = np.uint8 if n_leaves <= 8 else np.uint16
@@ -166,20 +167,22 @@ class _Exits:
         leaf_values = np.zeros((len(nodes.roots), n_leaves))
         for tree, leaves in enumerate(nodes.leaves_in_order):
             leaf_values[tree, : len(leaves)] = [columns["value"][n] for n in leaves]
-        tests = np.rec.fromarrays(
+        # A test is (column, threshold, default); float64 holds all three exactly.
+        tests = np.column_stack(
             [
                 nodes.array("reads")[split],
                 nodes.array("threshold", np.float32)[split],
                 nodes.array("default_left", bool)[split],
-            ],
-            names="reads,threshold,default_left",
-        )
-        distinct, test_of_split = np.unique(tests, return_inverse=True)
+            ]
+        ).astype(np.float64)
+        distinct, test_of_split = np.unique(tests, axis=0, return_inverse=True)
         everything = np.iinfo(dtype).max
         keep_if_right = everything & ~nodes.array("left_leaves")[split]
         return cls(
-            reads=distinct.reads, threshold=distinct.threshold,
-            default_left=distinct.default_left, test_of_split=test_of_split,
+            reads=distinct[:, 0].astype(np.int64),
+            threshold=distinct[:, 1].astype(np.float32),
+            default_left=distinct[:, 2].astype(bool),
+            test_of_split=test_of_split.ravel(),
             keep_if_right=keep_if_right.astype(dtype),
             starts=np.searchsorted(tree_of_split, np.arange(len(nodes.roots))),
             stump=np.bincount(tree_of_split, minlength=len(nodes.roots)) == 0,
@@ -200,7 +203,7 @@ class _Exits:
         return self.leaf_values[np.arange(len(self.leaf_values)), exit_leaf]
 
 
-def _trees(booster: xgb.Booster) -> list[dict[str, list[float]]]:
+def _trees(booster: xgb.Booster) -> list[dict[str, Any]]:
     model = json.loads(booster.save_raw("json"))
     return model["learner"]["gradient_booster"]["model"]["trees"]  # type: ignore[no-any-return]
 
@@ -221,10 +224,10 @@ class _NodeTable:
     """Nodes of all trees, numbered globally; a leaf points to itself."""
 
     def __init__(self) -> None:
-        self.columns: dict[str, list[float]] = {
+        self.columns: dict[str, list[Any]] = {
             name: []
             for name in (
-                "left", "right", "reads", "attribute", "threshold",
+                "left", "reads", "attribute", "threshold",
                 "default_left", "value", "cover", "parent", "left_leaves",
             )
         }  # fmt: skip
@@ -232,7 +235,7 @@ class _NodeTable:
         self.leaves_in_order: list[list[int]] = []
         self.max_depth = 0
 
-    def add(self, tree: dict[str, list[float]], read: np.ndarray) -> None:
+    def add(self, tree: dict[str, Any], read: np.ndarray) -> None:
         start = len(self.columns["left"])
         left, right = tree["left_children"], tree["right_children"]
         is_leaf = [child == -1 for child in left]
@@ -242,10 +245,6 @@ class _NodeTable:
         column["left"] += [
             n if leaf else start + c
             for n, c, leaf in zip(ids, left, is_leaf, strict=True)
-        ]
-        column["right"] += [
-            n if leaf else start + c
-            for n, c, leaf in zip(ids, right, is_leaf, strict=True)
         ]
         column["attribute"] += [
             0 if leaf else f
@@ -348,7 +347,7 @@ class _Leaves:
         feature = np.zeros(shape, dtype=np.int64)
         z = np.ones(shape)
         for row, leaf in enumerate(leaves):
-            child, k, slots = leaf, 0, {}
+            child, k, slots = leaf, 0, dict[int, int]()
             while (node := int(parent[child])) >= 0:
                 f = int(attribute[node])
                 s = slots.setdefault(f, len(slots))

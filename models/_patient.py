@@ -25,7 +25,7 @@ from scipy.special import expit
 from features import Match, Profile, event_tokens
 from models._bundle import ResponderModel
 from models._explanations import MIN_CELL, DrugExplanation
-from models._ranking import DrugScore, rank_drugs
+from models._ranking import DrugScore, RowView
 
 KeyChoice = Literal["matched biomarker", "largest positive SHAP"]
 
@@ -113,13 +113,20 @@ def explain_patient(
     if top_k < 0:
         raise ValueError(f"top_k must be 0 or more; got {top_k}")
     drug = _resolve_drug(model, drug)
-    score = next(s for s in rank_drugs(model, [profile], top_k=0)[0] if s.drug == drug)
-    design = model.design([profile])[drug]
-    contributions = model.explain([profile], design={drug: design})[drug][0]
-    names = model.feature_names(drug)
-    shap = contributions[:-1].astype(float)
-    base = float(contributions[-1])
-    steps = _waterfall(shap, design[0], names, base=base, top_k=top_k)
+    scorer = model.scorer
+    scores = scorer.score([profile], rank_by="evidence")
+    column = scores.drugs.index(drug)
+    rank = 1 + scores.order[0].tolist().index(column)
+    score = RowView(model, scores, 0).drug_score(column, rank)
+    names = scorer.feature_names[column]
+    if column in scorer.boosted:
+        contributions = scorer.shap(scores, 0, [column])[column]
+        shap, base = contributions[:-1], float(contributions[-1])
+        values = scorer.feature_values(scores, 0, column)
+    else:  # served by its rate or biomarker: no features, the margin is the base
+        shap, values = np.zeros(0), np.zeros(0)
+        base = float(scores.margin[0, column])
+    steps = _waterfall(shap, values, names, base=base, top_k=top_k)
     summary = model.explanation(drug)
     return PatientExplanation(
         drug=drug,

@@ -97,38 +97,17 @@ def rank_drugs(
     """
     scorer = model.scorer
     scores = scorer.score(profiles, rank_by=rank_by)
-    info = [model.metadata.drugs[d] for d in scores.drugs]
-    coverage = model.uncertainty.coverage
-    population = CELL_LINE_REASON if model.metadata.population == "cell_line" else None
     boosted = set(scorer.boosted)
     ranked = []
     for row, order in enumerate(scores.order.tolist()):
-        reasons = _reasons(scores, row, scorer.known, population)
         shown = [c for c in order[:explain_top] if c in boosted]
         shap = scorer.shap(scores, row, shown) if top_k > 0 else {}
-        probability, raw = scores.probability[row].tolist(), scores.raw[row].tolist()
-        base_rate, seen = scores.base_rate[row].tolist(), scores.seen[row].tolist()
-        low, high = scores.low[row].tolist(), scores.high[row].tolist()
-        sets = scores.prediction_sets(row)
-        matches = scores.matches[row]
+        view = RowView(model, scores, row)
         ranked.append(
             [
-                DrugScore(
-                    drug=scores.drugs[column],
-                    probability=probability[column],
-                    raw_probability=raw[column],
-                    base_rate=base_rate[column],
-                    lift=probability[column] - base_rate[column],
-                    interval=(low[column], high[column]),
-                    prediction_set=sets[column],
-                    coverage=coverage,
-                    in_domain=reasons[column] is None,
-                    reason=reasons[column],
-                    rank=rank,
-                    n_training_samples=info[column].n_training_samples,
-                    tumour_type_seen=seen[column],
-                    served_by=info[column].served_by,
-                    matched_biomarker=matches.get(column),
+                view.drug_score(
+                    column,
+                    rank,
                     top_features=_top_features(
                         shap[column][:-1],
                         scorer.feature_values(scores, row, column),
@@ -142,6 +121,53 @@ def rank_drugs(
             ]
         )
     return ranked
+
+
+class RowView:
+    """One profile's row of :class:`Scores` as Python values, to build its
+    :class:`DrugScore` objects quickly."""
+
+    def __init__(self, model: ResponderModel, scores: Scores, row: int) -> None:
+        self.drugs = scores.drugs
+        self.info = [model.metadata.drugs[d] for d in scores.drugs]
+        self.coverage = model.uncertainty.coverage
+        population = model.metadata.population
+        caveat = CELL_LINE_REASON if population == "cell_line" else None
+        self.reasons = _reasons(scores, row, model.scorer.known, caveat)
+        self.probability = scores.probability[row].tolist()
+        self.raw = scores.raw[row].tolist()
+        self.base_rate = scores.base_rate[row].tolist()
+        self.seen = scores.seen[row].tolist()
+        self.low, self.high = scores.low[row].tolist(), scores.high[row].tolist()
+        self.sets = scores.prediction_sets(row)
+        self.matches = scores.matches[row]
+
+    def drug_score(
+        self,
+        column: int,
+        rank: int,
+        top_features: tuple[FeatureContribution, ...] = (),
+    ) -> DrugScore:
+        """The :class:`DrugScore` of the drug in ``column`` at ``rank``."""
+        probability, base_rate = self.probability[column], self.base_rate[column]
+        return DrugScore(
+            drug=self.drugs[column],
+            probability=probability,
+            raw_probability=self.raw[column],
+            base_rate=base_rate,
+            lift=probability - base_rate,
+            interval=(self.low[column], self.high[column]),
+            prediction_set=self.sets[column],
+            coverage=self.coverage,
+            in_domain=self.reasons[column] is None,
+            reason=self.reasons[column],
+            rank=rank,
+            n_training_samples=self.info[column].n_training_samples,
+            tumour_type_seen=self.seen[column],
+            served_by=self.info[column].served_by,
+            matched_biomarker=self.matches.get(column),
+            top_features=top_features,
+        )
 
 
 def _reasons(

@@ -19,24 +19,45 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
+import xgboost as xgb
 from scipy.special import expit
 
 from features import (
     DRUG_PREFIX,
     MATCH_FEATURE_NAMES,
+    DrugKnowledge,
     Match,
     Profile,
+    ProfileVectorizer,
     canonical_tumour_type,
 )
 from models._calibration import logit
 from models._forest import Forest, TreeBlock
 from models._interval import wilson_interval
+from models._metadata import BundleMetadata
+from models._offset import Offsets
+from models._uncertainty import UncertaintyModel
 
-if TYPE_CHECKING:
-    from models._bundle import ResponderModel
+
+class Bundle(Protocol):
+    """What a :class:`Scorer` reads of a :class:`models.ResponderModel`."""
+
+    vectorizer: ProfileVectorizer
+    metadata: BundleMetadata
+    knowledge: DrugKnowledge
+    uncertainty: UncertaintyModel
+    offsets: Offsets
+
+    @property
+    def drugs(self) -> list[str]: ...
+
+    def booster(self, drug: str) -> xgb.Booster: ...
+
+    def feature_names(self, drug: str) -> list[str]: ...
+
 
 UNMATCHED = 5  # sorts after matching class 4
 _N_FLAGS = len(MATCH_FEATURE_NAMES)
@@ -52,7 +73,8 @@ class Scores:
     holds the drugs the profile matches; ``inputs`` the forest's wide rows.
     """
 
-    drugs: Sequence[str]
+    drugs: list[str]
+    margin: np.ndarray
     raw: np.ndarray
     probability: np.ndarray
     base_rate: np.ndarray
@@ -91,7 +113,7 @@ class Scorer:
         A loaded bundle.
     """
 
-    def __init__(self, model: ResponderModel) -> None:
+    def __init__(self, model: Bundle) -> None:
         self.model = model
         self.drugs = model.drugs
         info = model.metadata.drugs
@@ -199,8 +221,8 @@ class Scorer:
         base_rate = np.stack([v.base_rate for v in views])
         order = _order(rank_by, probability, base_rate, raw, matches)
         return Scores(
-            drugs=self.drugs, raw=raw, probability=probability, base_rate=base_rate,
-            low=low, high=high,
+            drugs=self.drugs, margin=margin, raw=raw, probability=probability,
+            base_rate=base_rate, low=low, high=high,
             has_non_responder=probability <= non_responder,
             has_responder=1 - probability <= responder,
             seen=np.stack([v.seen for v in views]), tumour_types=tumour_types,
@@ -270,7 +292,7 @@ class _TypeView:
 class _Calibration:
     """Every drug's calibrator applied to a (profiles, drugs) array at once."""
 
-    def __init__(self, model: ResponderModel) -> None:
+    def __init__(self, model: Bundle) -> None:
         calibrators = [
             None if (known := model.uncertainty.drugs.get(d)) is None
             else known.calibrator
@@ -299,7 +321,7 @@ class _StackedBins:
     """Every drug's score bins in one sorted array: drug ``k``'s edges shifted by
     ``2k`` (scores and edges lie in [0, 1]), so one ``searchsorted`` bins all."""
 
-    def __init__(self, model: ResponderModel) -> None:
+    def __init__(self, model: Bundle) -> None:
         bins = [
             known.bins if (known := model.uncertainty.drugs.get(d)) else None
             for d in model.drugs
@@ -331,6 +353,7 @@ def _order(
 ) -> np.ndarray:
     # Isotonic calibration ties scores within a step; the raw score breaks ties,
     # then the drug's name (the columns are sorted).  lexsort: last key first.
+    keys: tuple[np.ndarray, ...]
     if rank_by == "lift":
         keys = (-raw, -probability, -(probability - base_rate))
     elif rank_by == "probability":
