@@ -4,7 +4,6 @@ from models._bundle import BundleIntegrityError, ResponderModel, verify_bundle
 from models._calibration import Calibrator, logit
 from models._conformal import ConformalThresholds, GroupThresholds, prediction_sets
 from models._dask_scoring import (
-    explain_on_dask,
     partition_rows,
     rank_drugs_on_dask,
 )
@@ -18,6 +17,7 @@ from models._explanations import (
     FeatureImportance,
     SubgroupRule,
 )
+from models._forest import Forest
 from models._interval import INTERVAL_LEVEL, ScoreBins, wilson_interval
 from models._metadata import (
     FORMAT_VERSION,
@@ -37,6 +37,7 @@ from models._patient import (
     explain_patient,
 )
 from models._ranking import (
+    EXPLAIN_TOP,
     RANK_BY,
     DrugScore,
     FeatureContribution,
@@ -51,6 +52,7 @@ from models._registry import (
 from models._uncertainty import Assessment, DrugUncertainty, UncertaintyModel
 
 __all__ = [
+    "EXPLAIN_TOP",
     "FORMAT_VERSION",
     "INTERVAL_LEVEL",
     "MIN_CELL",
@@ -72,6 +74,7 @@ __all__ = [
     "ExplanationSet",
     "FeatureContribution",
     "FeatureImportance",
+    "Forest",
     "GroupThresholds",
     "KeyAlteration",
     "Offsets",
@@ -88,7 +91,6 @@ __all__ = [
     "UnknownDrugError",
     "WaterfallStep",
     "alias_version",
-    "explain_on_dask",
     "explain_patient",
     "gene_token",
     "load_registered_bundle",

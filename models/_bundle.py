@@ -8,6 +8,8 @@ On disk a bundle is a folder::
     pooled.ubj             the pooled booster, when any drug is served by it
     uncertainty.json       calibrators, conformal thresholds, score bins, domain
     explanations.json      per-drug importances, carrier counts, subgroup rules
+    forest.npz             the boosters' trees as flat arrays (models.Forest), so
+                           loading parses no trees
     offsets.json           per-drug response rate by tumour type (the base margin)
     metadata.json          BundleMetadata (drugs, counts, CV metrics, data hash, ...)
     checksums.json         SHA-256 of every file above
@@ -23,10 +25,10 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import xgboost as xgb
@@ -43,6 +45,7 @@ from features import (
     pair_feature_names,
 )
 from models._explanations import DrugExplanation, ExplanationSet
+from models._forest import Forest
 from models._metadata import FORMAT_VERSION, NO_BOOSTER, BundleMetadata
 from models._offset import Offsets
 from models._scoring import Scorer
@@ -58,6 +61,7 @@ POOLED = "pooled.ubj"
 UNCERTAINTY = "uncertainty.json"
 EXPLANATIONS = "explanations.json"
 OFFSETS = "offsets.json"
+FOREST = "forest.npz"
 
 _Schema = TypeVar("_Schema", bound=BaseModel)
 
@@ -102,7 +106,11 @@ class ResponderModel:
     pooled
         The pooled booster, required when any drug is served ``pooled``.
     explanations
-        Per-drug aggregate explanations (importances, carriers, subgroups).
+        Per-drug aggregate explanations (importances, carriers, subgroups), or
+        a function giving them when first asked for (a loaded bundle's are
+        parsed then: scoring never needs them).
+    forest
+        The boosters' trees as flat arrays, when already built (a loaded bundle's).
     """
 
     def __init__(
@@ -115,7 +123,8 @@ class ResponderModel:
         uncertainty: UncertaintyModel,
         offsets: Offsets,
         pooled: xgb.Booster | None = None,
-        explanations: ExplanationSet | None = None,
+        explanations: ExplanationSet | Callable[[], ExplanationSet] | None = None,
+        forest: Forest | None = None,
     ) -> None:
         per_drug = {
             d for d, info in metadata.drugs.items() if info.served_by == "per-drug"
@@ -156,17 +165,29 @@ class ResponderModel:
         self.uncertainty = uncertainty
         self.offsets = offsets
         self.pooled = pooled
-        self.explanations = explanations or ExplanationSet()
+        self._explanations = explanations or ExplanationSet()
+        self._forest = forest
         self._drug_vocabulary = [
             name.removeprefix(DRUG_PREFIX)
             for name in metadata.pooled_feature_names
             if name.startswith(DRUG_PREFIX)
         ]
 
+    @property
+    def explanations(self) -> ExplanationSet:
+        """Per-drug aggregate explanations (importances, carriers, subgroups)."""
+        if callable(self._explanations):
+            self._explanations = self._explanations()
+        return self._explanations
+
+    @explanations.setter
+    def explanations(self, explanations: ExplanationSet) -> None:
+        self._explanations = explanations
+
     @cached_property
     def scorer(self) -> Scorer:
         """The bundle's request-time arrays (built on first use)."""
-        return Scorer(self)
+        return Scorer(self, self._forest)
 
     @property
     def drugs(self) -> list[str]:
@@ -328,6 +349,8 @@ class ResponderModel:
         (folder / UNCERTAINTY).write_text(self.uncertainty.model_dump_json())
         (folder / EXPLANATIONS).write_text(self.explanations.model_dump_json())
         (folder / OFFSETS).write_text(self.offsets.model_dump_json())
+        forest: dict[str, Any] = self.scorer.forest.arrays()  # savez's **kwargs
+        np.savez(folder / FOREST, **forest)
         checksums = {
             p.relative_to(folder).as_posix(): _sha256(p)
             for p in sorted(folder.rglob("*"))
@@ -358,13 +381,18 @@ class ResponderModel:
         }
         pooled = _read_booster(path / POOLED) if (path / POOLED).is_file() else None
         uncertainty = _read_json(path / UNCERTAINTY, UncertaintyModel)
-        explanations = _read_json(path / EXPLANATIONS, ExplanationSet)
+        explanations = (path / EXPLANATIONS).read_bytes()
         offsets = _read_json(path / OFFSETS, Offsets)
+        with np.load(path / FOREST, allow_pickle=False) as arrays:
+            forest = Forest.from_arrays(dict(arrays))
         try:
             return cls(
                 vectorizer, boosters, metadata=metadata, knowledge=knowledge,
                 uncertainty=uncertainty, offsets=offsets, pooled=pooled,
-                explanations=explanations,
+                explanations=lambda: _parsed(
+                    path / EXPLANATIONS, explanations, ExplanationSet
+                ),
+                forest=forest,
             )  # fmt: skip
         except ValueError as exc:
             raise BundleIntegrityError(
@@ -375,8 +403,12 @@ class ResponderModel:
 def _read_json(path: Path, schema: type[_Schema]) -> _Schema:
     if not path.is_file():
         raise BundleIntegrityError(f"{path} is missing from the bundle")
+    return _parsed(path, path.read_bytes(), schema)
+
+
+def _parsed(path: Path, text: bytes, schema: type[_Schema]) -> _Schema:
     try:
-        return schema.model_validate_json(path.read_text())
+        return schema.model_validate_json(text)
     except ValueError as exc:
         raise BundleIntegrityError(f"{path} is not valid: {exc}") from None
 

@@ -1,9 +1,6 @@
-"""Score many profiles on a Dask cluster with XGBoost's own Dask interface.
-
-Only the booster calls move to the cluster: the design matrix is built here, split
-into row blocks spread over the workers, and each booster predicts its blocks where
-they lie. Calibration, conformal sets and ranking then run exactly as in
-:func:`models.rank_drugs`, so both paths give the same ranking.
+"""Rows spread over a Dask cluster: feature matrices for XGBoost's own Dask
+interface (training), and profiles to rank (scoring, by :func:`models.rank_drugs`
+on each worker, so both paths give the same ranking).
 
 Dask is imported inside the functions: the service and the local command line
 never pay for it.
@@ -11,20 +8,22 @@ never pay for it.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from features import Profile, canonical_tumour_type
+from features import Profile
 from models._bundle import ResponderModel
-from models._ranking import DrugScore, rank_drugs
+from models._ranking import EXPLAIN_TOP, DrugScore, rank_drugs
 
 if TYPE_CHECKING:
     import dask.array as da
     from distributed import Client
 
 ROWS_PER_PARTITION = 20_000  # 43 MB of float32 a block at GDSC's 532 columns
+PROFILES_PER_PARTITION = 1_000  # a block's rankings: about 1 s and 150 MB of objects
 
 
 def partition_rows(
@@ -38,11 +37,7 @@ def partition_rows(
     """
     import dask.array as da
 
-    workers = sorted(client.nthreads())
-    if not workers:
-        raise ValueError(
-            "the Dask cluster has no workers: start some with `dask worker`"
-        )
+    workers = _workers(client)
     n_rows = len(arrays[0])
     if n_rows == 0:
         raise ValueError("no rows to partition over the Dask workers")
@@ -63,78 +58,43 @@ def partition_rows(
     return [da.concatenate(parts) for parts in pieces]
 
 
-def explain_on_dask(
-    model: ResponderModel,
-    profiles: Sequence[Profile],
-    design: dict[str, np.ndarray],
-    *,
-    client: Client,
-    rows_per_partition: int = ROWS_PER_PARTITION,
-) -> dict[str, np.ndarray]:
-    """:meth:`ResponderModel.explain` by ``xgboost.dask.predict``: TreeSHAP
-    contributions per drug, shape (n_profiles, n_features + 1), base value last
-    (each drug's tumour-type offset included, as in the local path)."""
-    from xgboost import dask as dxgb
-
-    types = [canonical_tumour_type(p.tumour_type) for p in profiles]
-    lazy, out = {}, {}
-    for drug, X in design.items():
-        fixed = model.fixed_margin(profiles, drug, types)
-        if fixed is not None:
-            out[drug] = fixed[:, None]
-            continue
-        margin = model.offsets.drugs[drug].margin(types)
-        booster = model.booster(drug)
-        features, offsets = partition_rows(
-            client, X, margin, rows_per_partition=rows_per_partition
-        )
-        matrix = dxgb.DaskDMatrix(client, features, base_margin=offsets, missing=np.nan)
-        lazy[drug] = dxgb.predict(
-            client, booster, matrix, pred_contribs=True, validate_features=False
-        )
-    # One graph for all drugs: the workers predict every block in parallel.
-    computed = client.gather(client.compute(list(lazy.values())))
-    return {**out, **dict(zip(lazy, computed, strict=True))}
-
-
 def rank_drugs_on_dask(
     model: ResponderModel,
     profiles: Sequence[Profile],
     *,
     client: Client,
     top_k: int = 5,
-    rows_per_partition: int = ROWS_PER_PARTITION,
+    explain_top: int = EXPLAIN_TOP,
+    rows_per_partition: int = PROFILES_PER_PARTITION,
 ) -> list[list[DrugScore]]:
-    """:func:`models.rank_drugs` with the booster calls on the Dask cluster."""
-    on_dask = _DaskExplained(model, client, rows_per_partition=rows_per_partition)
-    return rank_drugs(on_dask, profiles, top_k=top_k)
-
-
-class _DaskExplained(ResponderModel):
-    """The same bundle, whose SHAP values come from the cluster."""
-
-    def __init__(
-        self, model: ResponderModel, client: Client, *, rows_per_partition: int
-    ) -> None:
-        super().__init__(
-            model.vectorizer, model.boosters, metadata=model.metadata,
-            knowledge=model.knowledge, uncertainty=model.uncertainty,
-            offsets=model.offsets, pooled=model.pooled,
-            explanations=model.explanations,
-        )  # fmt: skip
-        self._client = client
-        self._rows_per_partition = rows_per_partition
-
-    def explain(
-        self,
-        profiles: Sequence[Profile],
-        *,
-        design: dict[str, np.ndarray] | None = None,
-    ) -> dict[str, np.ndarray]:
-        return explain_on_dask(
-            self,
-            profiles,
-            self.design(profiles) if design is None else design,
-            client=self._client,
-            rows_per_partition=self._rows_per_partition,
+    """:func:`models.rank_drugs` with the profiles in blocks spread over the
+    cluster's workers, each holding one copy of the bundle; the rankings come
+    back in submission order."""
+    if not profiles:
+        raise ValueError("no profiles to score")
+    workers = _workers(client)
+    n_blocks = max(len(workers), -(-len(profiles) // rows_per_partition))
+    blocks = [
+        [profiles[i] for i in block]
+        for block in np.array_split(np.arange(len(profiles)), n_blocks)
+        if len(block)
+    ]
+    remote = client.scatter(model, broadcast=True)
+    options = {"top_k": top_k, "explain_top": explain_top}
+    futures = [
+        client.submit(
+            rank_drugs, remote, block, **options, workers=[worker], pure=False
         )
+        for block, worker in zip(blocks, itertools.cycle(workers))
+    ]
+    return [ranking for part in client.gather(futures) for ranking in part]
+
+
+def _workers(client: Client) -> list[str]:
+    """The cluster's worker addresses, sorted; refused when there are none."""
+    workers = sorted(client.nthreads())
+    if not workers:
+        raise ValueError(
+            "the Dask cluster has no workers: start some with `dask worker`"
+        )
+    return workers

@@ -26,8 +26,9 @@ every leaf is computed at once.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from math import factorial
 from typing import Any
@@ -48,34 +49,62 @@ class TreeBlock:
 
 
 class Forest:
-    """All drugs' trees as one node table; see the module docstring.
+    """All drugs' trees as flat arrays; see the module docstring.
 
-    Parameters
-    ----------
-    blocks
-        One block per booster-served drug, in the order of :meth:`margins`'
-        columns.
+    Build one with :meth:`of` from boosters, or :meth:`from_arrays` from what
+    :meth:`arrays` gave (how a bundle stores it, so loading parses no trees).
     """
 
-    def __init__(self, blocks: Sequence[TreeBlock]) -> None:
+    def __init__(self, tree_starts: np.ndarray, exits: _Exits, leaves: _Leaves) -> None:
+        self.tree_starts = tree_starts
+        self.n_slots = len(tree_starts)
+        self._exits = exits
+        self._leaves = leaves
+        self.expected = np.bincount(
+            leaves.slot, weights=leaves.expected, minlength=self.n_slots
+        )
+
+    @classmethod
+    def of(cls, blocks: Sequence[TreeBlock]) -> Forest:
+        """The trees of one booster per drug, in the order of :meth:`margins`'
+        columns."""
         nodes = _NodeTable()
         tree_slot = []
         for slot, block in enumerate(blocks):
             for tree in _trees(block.booster):
                 nodes.add(tree, block.read)
                 tree_slot.append(slot)
-        self.n_slots = len(blocks)
-        self.reads = nodes.array("reads")
-        self.threshold = nodes.array("threshold", np.float32)
-        self.default_left = nodes.array("default_left", bool)
         tree_slot_array = np.array(tree_slot, dtype=np.int64)
-        self.tree_starts = np.searchsorted(tree_slot_array, np.arange(self.n_slots))
-        if self.n_slots and np.any(np.diff([*self.tree_starts, len(tree_slot)]) == 0):
+        tree_starts = np.searchsorted(tree_slot_array, np.arange(len(blocks)))
+        if len(blocks) and np.any(np.diff([*tree_starts, len(tree_slot)]) == 0):
             raise ValueError("every booster needs at least one tree")
-        self._exits = _Exits.of(nodes)
-        self._leaves = _Leaves.of(nodes, tree_slot_array, max(nodes.max_depth, 1))
-        self.expected = np.bincount(
-            self._leaves.slot, weights=self._leaves.expected, minlength=self.n_slots
+        return cls(
+            tree_starts,
+            _Exits.of(nodes),
+            _Leaves.of(nodes, tree_slot_array, max(nodes.max_depth, 1)),
+        )
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every array, by name (for ``numpy.savez``)."""
+        return {
+            "tree_starts": self.tree_starts,
+            **{f"exits.{k}": v for k, v in dataclasses.asdict(self._exits).items()},
+            **{f"leaves.{k}": v for k, v in dataclasses.asdict(self._leaves).items()},
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> Forest:
+        """The forest :meth:`arrays` described."""
+
+        def part(prefix: str) -> dict[str, np.ndarray]:
+            return {
+                k.removeprefix(prefix): v
+                for k, v in arrays.items()
+                if k.startswith(prefix)
+            }
+
+        return cls(
+            arrays["tree_starts"], _Exits(**part("exits.")), _Leaves(**part("leaves."))
         )
 
     def margins(self, W: np.ndarray) -> np.ndarray:

@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 # 2: drug knowledge and the pooled booster in the bundle; 3: uncertainty.json;
 # 4: explanations.json; 5: offsets.json (tumour-type rates as the boosters'
 # base margin), target-match columns in per-drug boosters, drugs served by rate;
-# 6: lineage rates and biomarker fits in offsets.json, responders per score bin
-FORMAT_VERSION = 6
+# 6: lineage rates and biomarker fits in offsets.json, responders per score bin;
+# 7: forest.npz (the boosters' trees as flat arrays)
+FORMAT_VERSION = 7
 # Whom the outcomes were measured in, and what they measure. A cell-line label
 # (ln IC50 below the drug's threshold) is not a patient's response.
 Population = Literal["cell_line", "patient"]

@@ -111,9 +111,11 @@ class Scorer:
     ----------
     model
         A loaded bundle.
+    forest
+        Its boosters' trees, when already flattened (else built from them).
     """
 
-    def __init__(self, model: Bundle) -> None:
+    def __init__(self, model: Bundle, forest: Forest | None = None) -> None:
         self.model = model
         self.drugs = model.drugs
         info = model.metadata.drugs
@@ -145,12 +147,17 @@ class Scorer:
                 dtype=np.int64,
             )  # fmt: skip
             self.reads.append(np.concatenate([np.arange(n_profile), identity, flags]))
-        self.forest = Forest(
+        self.forest = forest or Forest.of(
             [
                 TreeBlock(model.booster(self.drugs[i]), read)
                 for i, read in zip(self.boosted, self.reads, strict=True)
             ]
         )
+        if self.forest.n_slots != len(self.boosted):
+            raise ValueError(
+                f"the forest holds {self.forest.n_slots} drugs' trees; "
+                f"{len(self.boosted)} drugs are served by boosters"
+            )
         self._calibration = _Calibration(model)
         self._bins = _StackedBins(model)
         self._types: dict[str, _TypeView] = {}

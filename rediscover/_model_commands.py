@@ -369,12 +369,15 @@ def score(args: argparse.Namespace, config: Config) -> int:
     profiles = _read_profiles(args.profile)
     model, version = _load_model(config, alias=args.alias)
     if args.dask_scheduler is None:
-        ranked = rank_drugs(model, profiles, top_k=args.top_k)
+        ranked = rank_drugs(
+            model, profiles, top_k=args.top_k, explain_top=args.explain_top
+        )
     else:
         with _dask_client(args.dask_scheduler) as client:
             ranked = rank_drugs_on_dask(
-                model, profiles, client=client, top_k=args.top_k
-            )
+                model, profiles, client=client, top_k=args.top_k,
+                explain_top=args.explain_top,
+            )  # fmt: skip
     if args.json:
         rows = [[dataclasses.asdict(score) for score in scores] for scores in ranked]
         document = {"model_version": version, "results": rows}

@@ -277,13 +277,21 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument(
         "profile", help="JSON file with a profile or a list ('-': stdin)"
     )
-    score.add_argument("--top-k", type=int, default=5, help="SHAP features per drug")
+    score.add_argument(
+        "--top-k", type=int, default=5, help="SHAP features per explained drug"
+    )
+    score.add_argument(
+        "--explain-top",
+        type=int,
+        default=10,
+        help="drugs, from the top of each ranking, given their SHAP features",
+    )
     score.add_argument("--show", type=int, default=10, help="drugs shown per profile")
     score.add_argument("--alias", default="champion", help="registry alias to use")
     score.add_argument(
         "--json", action="store_true", help="print JSON with all drugs and fields"
     )
-    _add_dask_scheduler(score, "predict and explain the profiles in row blocks")
+    _add_dask_scheduler(score, "rank the profiles in blocks")
     score.set_defaults(run=model_commands.score)
 
     serve = commands.add_parser("serve", help="serve the champion model over HTTP")

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from features import Profile
-from models import Endpoint, Population, RankBy, ServedBy
+from models import EXPLAIN_TOP, Endpoint, Population, RankBy, ServedBy
 
 _EXAMPLE_PROFILE = {
     "sample_id": "S-0001",
@@ -29,8 +29,19 @@ _TOP_K = Field(
     strict=True,
     ge=0,
     le=50,
-    description="How many features, by absolute SHAP value, to report per drug.",
+    description="How many features, by absolute SHAP value, to report per "
+    "explained drug (see `explain_top`).",
     examples=[5],
+)
+_EXPLAIN_TOP = Field(
+    default=EXPLAIN_TOP,
+    strict=True,
+    ge=0,
+    le=1000,
+    description="How many drugs, from the top of the ranking, get their top SHAP "
+    "features; the others' `top_features` are empty (SHAP costs more than a "
+    "score). Any drug can be explained in full with `/explain`.",
+    examples=[EXPLAIN_TOP],
 )
 
 
@@ -53,6 +64,7 @@ class ScoreRequest(BaseModel):
         description="The tumour's biomarker profile.", examples=[_EXAMPLE_PROFILE]
     )
     top_k: int = _TOP_K
+    explain_top: int = _EXPLAIN_TOP
     rank_by: RankBy = _RANK_BY
 
 
@@ -65,12 +77,14 @@ class ScoreBatchRequest(BaseModel):
         min_length=1,
         max_length=1000,
         description="Tumour profiles (1 to 1000), as many as fit the response "
-        "bound: profiles x drugs x (600 + 80 x top_k) bytes at most "
+        "bound: profiles x (drugs x 600 + explained drugs x 80 x top_k) bytes at "
+        "most "
         "REDISCOVER_MAX_RESPONSE_BYTES (default 32 MiB), else 400 naming this "
         "field and how many fit.",
         examples=[[_EXAMPLE_PROFILE]],
     )
     top_k: int = _TOP_K
+    explain_top: int = _EXPLAIN_TOP
     rank_by: RankBy = _RANK_BY
 
 
@@ -227,7 +241,9 @@ class DrugScoreOut(BaseModel):
         ],
     )
     top_features: list[FeatureContributionOut] = Field(
-        description="Features with the largest absolute SHAP values, largest first. "
+        description="Features with the largest absolute SHAP values, largest first, "
+        "for the first `explain_top` drugs of the ranking (empty for the others, "
+        "and for a drug served by its rate or biomarker, which has no features). "
         "SHAP explains the uncalibrated model's log-odds (raw_probability), not the "
         "calibrated probability; calibration is monotone, so a feature that raises "
         "the raw probability never lowers the calibrated one.",

@@ -49,7 +49,6 @@ from starlette.routing import Route
 from features import Profile
 from models import (
     DrugScore,
-    RankBy,
     ResponderModel,
     alias_version,
     load_registered_bundle,
@@ -242,9 +241,7 @@ class Rediscover:
     def score(self, request: ScoreRequest, /) -> ScoreResponse:
         """Rank every drug for one tumour profile, most likely responder first."""
         loaded = self._require_model()
-        header, ranked = _rank(
-            loaded, [request.profile], top_k=request.top_k, rank_by=request.rank_by
-        )
+        header, ranked = _rank(loaded, [request.profile], request)
         return ScoreResponse(**header, results=_public(ranked[0]))
 
     @bentoml.api
@@ -256,9 +253,7 @@ class Rediscover:
             n_drugs=len(loaded.model.metadata.drugs),
             max_bytes=self.settings.max_response_bytes,
         )
-        header, ranked = _rank(
-            loaded, request.profiles, top_k=request.top_k, rank_by=request.rank_by
-        )
+        header, ranked = _rank(loaded, request.profiles, request)
         return ScoreBatchResponse(
             **header, results=[_public(scores) for scores in ranked]
         )
@@ -303,19 +298,24 @@ def _quiet_access_log() -> None:
 
 
 def _rank(
-    loaded: ServedBundle, profiles: Sequence[Profile], *, top_k: int, rank_by: RankBy
+    loaded: ServedBundle,
+    profiles: Sequence[Profile],
+    request: ScoreRequest | ScoreBatchRequest,
 ) -> tuple[dict[str, Any], list[list[DrugScore]]]:
     """The response's common fields (model version, request id, population,
     endpoint) and each profile's ranked scores."""
     request_id = current_request_id()
     started = time.perf_counter()
     with masked_failures("scoring", request_id=request_id):
-        ranked = rank_drugs(loaded.model, profiles, top_k=top_k, rank_by=rank_by)
+        ranked = rank_drugs(
+            loaded.model, profiles, top_k=request.top_k, rank_by=request.rank_by,
+            explain_top=request.explain_top,
+        )  # fmt: skip
     logger.info(
         "request_id=%s scored profiles=%d top_k=%d model_version=%s in %.1f ms",
         request_id,
         len(profiles),
-        top_k,
+        request.top_k,
         loaded.version,
         1000 * (time.perf_counter() - started),
     )
@@ -337,16 +337,18 @@ def _check_batch_size(
     request: ScoreBatchRequest, *, n_drugs: int, max_bytes: int
 ) -> None:
     """Refuse a batch whose response could exceed ``max_bytes`` (400, `profiles`)."""
-    per_profile = n_drugs * (_SCORE_BYTES + _FEATURE_BYTES * request.top_k)
+    explained = min(request.explain_top, n_drugs)
+    per_profile = n_drugs * _SCORE_BYTES + explained * _FEATURE_BYTES * request.top_k
     if len(request.profiles) * per_profile <= max_bytes:
         return
     error = PydanticCustomError(
         "batch_too_large",
-        "at most {fits} profiles per batch with top_k={top_k} for this model's "
-        "{n_drugs} drugs (the response is bounded at {max_bytes} bytes); split "
-        "the batch or lower top_k",
+        "at most {fits} profiles per batch with top_k={top_k} and "
+        "explain_top={explain_top} for this model's {n_drugs} drugs (the response "
+        "is bounded at {max_bytes} bytes); split the batch or lower top_k",
         {"fits": max(1, max_bytes // per_profile), "top_k": request.top_k,
-         "n_drugs": n_drugs, "max_bytes": max_bytes},
+         "explain_top": request.explain_top, "n_drugs": n_drugs,
+         "max_bytes": max_bytes},
     )  # fmt: skip
     details = InitErrorDetails(type=error, loc=("profiles",), input=None)
     raise ValidationError.from_exception_data("ScoreBatchRequest", [details])
@@ -361,5 +363,4 @@ def _show_info_logs() -> None:
 
 
 def _public(scores: Sequence[DrugScore]) -> list[DrugScoreOut]:
-    ordered = sorted(scores, key=lambda s: s.rank)
-    return [DrugScoreOut.model_validate(s, from_attributes=True) for s in ordered]
+    return [DrugScoreOut.model_validate(s, from_attributes=True) for s in scores]

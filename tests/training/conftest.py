@@ -2,8 +2,11 @@ from pathlib import Path
 
 import pytest
 
+from features import load_drug_knowledge
+from models import ResponderModel
 from training.config import Config, load_config
 from training.data import Cohort, fetch_dataset, load_gdsc
+from training.fitting import select_drugs, train_bundle
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -35,3 +38,17 @@ def gdsc(shipped_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Co
     cache = tmp_path_factory.mktemp("data")
     folder = fetch_dataset("gdsc", cache, data_dir=shipped_data_dir)
     return load_gdsc(folder)
+
+
+@pytest.fixture(scope="session")
+def gdsc_model(
+    gdsc: Cohort, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Config, ResponderModel]:
+    """Every GDSC drug trained small (`small_config`), and its config."""
+    config = small_config(tmp_path_factory.mktemp("gdsc-model"))
+    drugs = select_drugs(gdsc, config=config)
+    model = train_bundle(
+        gdsc, config=config, drugs=drugs, data_source="gdsc",
+        knowledge=load_drug_knowledge(),
+    )  # fmt: skip
+    return config, model

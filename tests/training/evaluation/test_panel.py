@@ -7,13 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from features import load_drug_knowledge
+from models import ResponderModel
 from rediscover.cli import main
-from tests.training.conftest import small_config
-from training.data import Cohort
+from training.config import Config
 from training.evaluation import load_panel, run_panel
 from training.evaluation._panel import PANEL_FILE
-from training.fitting import select_drugs, train_bundle
 from training.registry import register_bundle, tracked_run
 
 
@@ -40,17 +38,14 @@ def test_a_bad_row_names_its_field(tmp_path: Path) -> None:
 @pytest.mark.real_data
 @pytest.mark.slow
 def test_the_served_gdsc_ranking_puts_the_textbook_drugs_first(
-    gdsc: Cohort, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    gdsc_model: tuple[Config, ResponderModel],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Every GDSC drug, trained small; the default order (evidence class, then
     probability) must pass every applicable row. No special case: the rows' drugs
     get there through their matching class and the model."""
-    config = small_config(tmp_path)
-    drugs = select_drugs(gdsc, config=config)
-    model = train_bundle(
-        gdsc, config=config, drugs=drugs, data_source="gdsc",
-        knowledge=load_drug_knowledge(),
-    )  # fmt: skip
+    config, model = gdsc_model
     table = run_panel(model, load_panel(), rank_by=("evidence",))
     applicable = table[table["applicable"]]
     assert len(applicable) == 6  # MSI-high colorectal needs a patient bundle
