@@ -123,12 +123,6 @@ class Scorer:
         self.boosted = [i for i, s in enumerate(served) if s in ("per-drug", "pooled")]
         self.by_biomarker = [i for i, s in enumerate(served) if s == "biomarker"]
         self.keys = [model.knowledge.resolve(d) for d in self.drugs]
-        entries = model.knowledge.entries
-        self._flag_genes = [
-            {*entries[key].targets, *entries[key].pathway_genes}
-            if (key := self.keys[i]) is not None else set()
-            for i in self.boosted
-        ]  # fmt: skip
         n_profile = len(model.metadata.feature_names)
         self._n_profile = n_profile
         zero = n_profile + _N_FLAGS * len(self.boosted)
@@ -178,13 +172,12 @@ class Scorer:
         W[:, -1] = 1.0
         knowledge = self.model.knowledge
         for row, profile in enumerate(profiles):
-            genes = {g for a in profile.alterations for g in (a.gene, a.partner_gene)}
+            candidates = knowledge.candidates(profile)
             for slot, i in enumerate(self.boosted):
-                match = matches[row].get(i)
-                if match is None and genes.isdisjoint(self._flag_genes[slot]):
+                if self.keys[i] not in candidates:
                     continue  # every flag is 0
                 start = self._n_profile + _N_FLAGS * slot
-                flags = knowledge.flags_of(profile, self.drugs[i], match)
+                flags = knowledge.flags_of(profile, self.drugs[i], matches[row].get(i))
                 W[row, start : start + _N_FLAGS] = list(flags.values())
         return W
 

@@ -27,7 +27,8 @@ from models import (
 
 logger = logging.getLogger(__name__)
 
-# Any tumour type will do: warming up runs every booster, SHAP included, once.
+# Any tumour type will do: warming up builds the request-time arrays and runs
+# the trees and SHAP once.
 _WARM_UP_PROFILE = Profile(tumour_type="warm-up")
 
 
