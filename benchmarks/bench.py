@@ -67,6 +67,7 @@ CODE_ROOT = Path(models.__file__).resolve().parents[1]
 SECTIONS = ("training", "startup", "http", "inprocess")
 SERVICE = "serving.service:Rediscover"
 NO_FOREST = "floor: n/a (no flat forest in this version)"
+CODE_FOLDERS = ("features", "models", "serving", "training", "rediscover")
 
 # Textbook profiles, one per row of the README's "How drugs are ranked".
 PROFILES: dict[str, dict[str, Any]] = {
@@ -766,17 +767,10 @@ def machine_info() -> dict[str, Any]:
         "packages": {name: package_version(name) for name in packages},
         "code_root": str(CODE_ROOT),
         "git_commit": git("rev-parse", "HEAD"),
-        # Uncommitted changes to the code measured (not to benchmarks/).
-        "git_dirty": git(
-            "status",
-            "--porcelain",
-            "--",
-            "features",
-            "models",
-            "serving",
-            "training",
-            "rediscover",
-        ),
+        # The last commit that changed the code measured, and uncommitted changes
+        # to it (benchmarks/ and docs left out).
+        "code_commit": git("log", "-1", "--format=%H", "--", *CODE_FOLDERS),
+        "code_dirty": git("status", "--porcelain", "--", *CODE_FOLDERS),
     }
 
 
@@ -866,10 +860,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     seconds = time.perf_counter() - started
     info["load_average_end"] = os.getloadavg()
     bundle = args.bundle or "trained in this run (deleted)"
-    dirty = " (uncommitted changes)" if info["git_dirty"] else ""
+    dirty = " (uncommitted changes)" if info["code_dirty"] else ""
     print(f"\n{table(figures)}\n")
     print(f"{len(figures)} figures in {seconds:.0f} s; bundle: {bundle}")
-    print(f"code: {CODE_ROOT} at {info['git_commit'][:12]}{dirty}")
+    print(
+        f"code: {CODE_ROOT} at {info['git_commit'][:12]}, last changed in "
+        f"{info['code_commit'][:12]}{dirty}"
+    )
     print(
         f"{info['cpus_usable']} CPUs; load average (1 min) "
         f"{info['load_average_1_5_15'][0]:.2f} at start, "
