@@ -38,8 +38,11 @@ lint: $(VENV)/.installed-test
 test: lint
 	$(BIN)/pytest
 
+# Speed against floors measured in the same run (README, "Benchmarks"): trains all
+# GDSC drugs once, then times start-up, HTTP and in-process scoring on that bundle;
+# under 10 minutes on 2 cores. E.g. BENCH_ARGS="--sections http --bundle PATH".
 bench: $(VENV)/.installed-test
-	$(BIN)/python benchmarks/bench_score.py --url http://$(HOST):$(PORT)
+	$(BIN)/python benchmarks/bench.py --out bench.json $(BENCH_ARGS)
 
 # The promotion gate on simulated DRUP batches, genuine and corrupted (README,
 # "Retraining when data grow"); about 25 minutes on 2 cores.
