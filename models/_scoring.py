@@ -358,6 +358,10 @@ def _order(
         keys = (-raw, -probability, -(probability - base_rate))
     elif rank_by == "probability":
         keys = (-raw, -probability)
+    elif rank_by != "evidence":
+        raise ValueError(
+            f"rank_by must be evidence, probability or lift; got {rank_by!r}"
+        )
     else:
         matching_class = np.full(probability.shape, UNMATCHED)
         for row, found in enumerate(matches):
