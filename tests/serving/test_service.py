@@ -107,6 +107,16 @@ def test_top_k_limits_the_features_per_drug(
     assert all(r.top_features == [] for r in none.results)
 
 
+def test_explain_top_limits_which_drugs_get_features(
+    service: Any, braf_melanoma: dict[str, Any]
+) -> None:
+    first = service.score(ScoreRequest(profile=braf_melanoma, explain_top=1))
+    assert first.results[0].top_features
+    assert all(r.top_features == [] for r in first.results[1:])
+    with pytest.raises(ValidationError, match="explain_top"):
+        ScoreRequest(profile=braf_melanoma, explain_top=-1)
+
+
 def test_score_batch_ranks_each_profile(
     service: Any, braf_melanoma: dict[str, Any]
 ) -> None:
