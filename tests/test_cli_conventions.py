@@ -118,7 +118,7 @@ def test_every_option_states_its_default() -> None:
 @pytest.mark.parametrize(
     ("command", "shown"),
     [
-        (["score"], ["SHAP features per drug (default: 5)", "(default: 10)"]),
+        (["score"], ["SHAP features per explained drug (default: 5)", "(default: 10)"]),
         (["serve"], ["bind address (default: 127.0.0.1)", "port (default: 3000)"]),
         (["evaluate"], ["(default: grouped)", "(default: 20)"]),
         (["explain"], ["95% interval"]),
