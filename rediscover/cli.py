@@ -1,4 +1,4 @@
-"""The ``rediscover`` command: fetch data, train, score and serve.
+"""The ``rediscover`` command: fetch data, train, score, report and serve.
 
 This is the only place that reads the environment, configures logging or chooses
 an MLflow store; everything below receives its settings as arguments.
@@ -19,6 +19,7 @@ from typing import Any
 from rediscover import _explain_commands as explain_commands
 from rediscover import _model_commands as model_commands
 from rediscover import _registry_commands as registry_commands
+from rediscover import _report_command as report_command
 from rediscover._config_file import CONFIG_VARIABLE, SEARCH_HELP, find_config
 from rediscover._exit_codes import EXIT_CODES_HELP, classify, describe
 from training.config import load_config
@@ -302,6 +303,7 @@ def _parser() -> argparse.ArgumentParser:
 
     registry_commands.add_commands(commands)
     explain_commands.add_commands(commands)
+    report_command.add_commands(commands)
     return parser
 
 

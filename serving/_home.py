@@ -17,6 +17,7 @@ _ROUTES = (
     ("POST", "/score", "rank every drug for one profile"),
     ("POST", "/score_batch", "rank every drug for each of several profiles"),
     ("POST", "/explain", "why one drug scored as it did for one profile"),
+    ("POST", "/report", "a printable tumour-board report (HTML) for one profile"),
     ("GET", "/review", "the review page"),
     ("GET", "/model", "the model bundle in service"),
     ("GET", "/readyz", "200 once the bundle is verified and loaded"),

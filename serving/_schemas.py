@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from features import Profile
 from models import EXPLAIN_TOP, Endpoint, Population, RankBy, ServedBy
+from reporting import TOP
 
 _EXAMPLE_PROFILE = {
     "sample_id": "S-0001",
@@ -429,6 +430,25 @@ class ExplainRequest(BaseModel):
         description="Features shown as their own waterfall step, by absolute SHAP "
         "value; the rest are grouped into one step.",
         examples=[10],
+    )
+
+
+class ReportRequest(BaseModel):
+    """One tumour profile to write the tumour-board report for."""
+
+    model_config = _REQUEST_CONFIG
+
+    profile: Profile = Field(
+        description="The tumour's biomarker profile.", examples=[_EXAMPLE_PROFILE]
+    )
+    top: int = Field(
+        default=TOP,
+        strict=True,
+        ge=1,
+        le=1000,
+        description="Drugs in the report's ranked table, from the top of the "
+        "evidence ranking; the first three also get a waterfall each.",
+        examples=[TOP],
     )
 
 

@@ -11,6 +11,9 @@ Run with ``bentoml serve serving.service:Rediscover``.  Routes:
 ``POST /explain``, ``GET /review``
     One drug's score for one profile explained; the review page that calls it
     (see :mod:`serving._review`).
+``POST /report``
+    One profile's tumour-board report, a printable HTML page (see
+    :mod:`serving._report`).
 ``POST /admin/reload``
     With ``Authorization: Bearer $REDISCOVER_RELOAD_TOKEN``: serve the version the
     registry alias points at now (see :mod:`serving._reload`); 409 with the reason
@@ -43,7 +46,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from features import Profile
@@ -58,6 +61,7 @@ from serving._boundary import AccessLogFilter, RequestBoundary, current_request_
 from serving._errors import mask_framework_exception_logs, masked_failures
 from serving._home import home_page
 from serving._reload import ModelSlot, ServedBundle
+from serving._report import REPORT_ROUTE, report_page
 from serving._review import explain_response, review_routes
 from serving._schemas import (
     DrugScoreOut,
@@ -81,6 +85,8 @@ _OTHER_ROUTES = (
     *("/", "/model", "/admin/reload", "/review", "/docs.json", "/schema.json"),
     *("/healthz", "/livez", "/readyz", "/metrics"),
 )
+# Our own routes (not BentoML APIs) whose POST body must be JSON.
+_OUR_JSON_ROUTES = (REPORT_ROUTE,)
 
 
 def _load_bundle(settings: ServingSettings) -> tuple[ResponderModel, str]:
@@ -149,13 +155,19 @@ async def _reload_route(request: Request) -> JSONResponse:
     return JSONResponse(outcome.model_dump(mode="json"), status_code=status)
 
 
-# BentoML APIs are POST only; GET routes, and the admin endpoint that must answer
-# 403/404/409 itself, come from a mounted ASGI app.  BentoML mounts it
-# "passively", so it only answers the paths it defines.
+async def _report_route(request: Request) -> Response:
+    service: Rediscover = bentoml.get_current_service()
+    return await report_page(request, served=service._require_model)
+
+
+# BentoML APIs are POST only; GET routes, the HTML report, and the admin endpoint
+# that must answer 403/404/409 itself, come from a mounted ASGI app.  BentoML
+# mounts it "passively", so it only answers the paths it defines.
 _get_routes = Starlette(
     routes=[
         Route("/model", _model_route, methods=["GET"]),
         Route("/admin/reload", _reload_route, methods=["POST"]),
+        Route(REPORT_ROUTE, _report_route, methods=["POST"]),
         Route("/", home_page, methods=["GET"]),
         *review_routes(),
     ]
@@ -283,7 +295,7 @@ def _max_body_bytes() -> int:
 _service = cast("bentoml.Service[Rediscover]", Rediscover)
 _service.add_asgi_middleware(
     RequestBoundary,
-    json_routes=[api.route for api in _service.apis.values()],
+    json_routes=[*(api.route for api in _service.apis.values()), *_OUR_JSON_ROUTES],
     known_routes=_OTHER_ROUTES,
     max_body_bytes=_max_body_bytes,
 )
@@ -293,7 +305,10 @@ def _quiet_access_log() -> None:
     # BentoML's access line quotes the path and Content-Type as sent.
     access_logger = logging.getLogger("bentoml.access")
     if not any(isinstance(f, AccessLogFilter) for f in access_logger.filters):
-        routes = [*_OTHER_ROUTES, *(api.route for api in _service.apis.values())]
+        routes = [
+            *_OTHER_ROUTES, *_OUR_JSON_ROUTES,
+            *(api.route for api in _service.apis.values()),
+        ]  # fmt: skip
         access_logger.addFilter(AccessLogFilter(routes))
 
 

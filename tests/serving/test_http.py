@@ -126,6 +126,23 @@ def test_served_logs_hold_no_submitted_text(server: Server) -> None:
 
 
 @pytest.mark.slow
+def test_served_report_is_a_page_naming_the_top_drug(
+    server: Server, braf_melanoma: dict[str, Any]
+) -> None:
+    response = httpx.post(
+        f"{server.url}/report", json={"profile": braf_melanoma}, timeout=60
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    first = response.text.index("<td class='drug'>")
+    assert response.text[first:].startswith("<td class='drug'>dabrafenib</td>")
+    log = _read_log_when_it_has(server.log_path, response.headers["x-request-id"])
+    assert "reported top=15" in log
+    assert "PATIENT-SECRET-42" not in log and "V600E" not in log
+
+
+@pytest.mark.slow
 def test_served_front_page_is_ours(server: Server) -> None:
     page = httpx.get(f"{server.url}/", timeout=10)
     assert page.status_code == 200
