@@ -37,6 +37,7 @@ from models._patient import (
     explain_patient,
 )
 from models._ranking import (
+    CELL_LINE_REASON,
     EXPLAIN_TOP,
     RANK_BY,
     DrugScore,
@@ -52,6 +53,7 @@ from models._registry import (
 from models._uncertainty import Assessment, DrugUncertainty, UncertaintyModel
 
 __all__ = [
+    "CELL_LINE_REASON",
     "EXPLAIN_TOP",
     "FORMAT_VERSION",
     "INTERVAL_LEVEL",

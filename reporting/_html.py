@@ -7,11 +7,10 @@ import html
 from collections.abc import Iterable, Sequence
 
 from features import Alteration, Match, Profile, canonical_tumour_type
-from models import BundleMetadata, DrugScore, PatientExplanation
+from models import CELL_LINE_REASON, BundleMetadata, DrugScore, PatientExplanation
 
 # Not re-exported by models; the one wording of the cell-line caveat, which the
 # page states once at the top instead of in every row's reason.
-from models._ranking import CELL_LINE_REASON
 from reporting._charts import feature_label, percent, points, strip_svg, waterfall_svg
 from reporting._report import PatientReport
 from reporting._style import CSS, PAGE_POLICY
