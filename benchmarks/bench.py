@@ -198,8 +198,10 @@ def run_child(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     log: Path | None = None,
+    expect: int = 0,
 ) -> tuple[float, float]:
-    """Run ``command`` to its end; its wall seconds and peak resident memory (MB).
+    """Run ``command`` to its end (exit code ``expect``); its wall seconds and
+    peak resident memory (MB).
 
     The memory is ``ru_maxrss`` of this child alone (``os.wait4``), its threads
     included; ``rediscover train`` fits with threads, not processes.
@@ -215,7 +217,7 @@ def run_child(
             raise
         seconds = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
+    if child.returncode != expect:
         tail = log.read_text()[-3000:] if log else ""
         raise SystemExit(f"{' '.join(command)} failed ({child.returncode}):\n{tail}")
     return seconds, usage.ru_maxrss / 1024  # kB on Linux
@@ -417,6 +419,8 @@ def bench_startup(
     rediscover = [str(Path(sys.executable).parent / "rediscover"), "--help"]
     floor = [run_child(python)[0] for _ in range(repeats.commands)]
     helps = [run_child(rediscover)[0] for _ in range(repeats.commands)]
+    usage_error = [*rediscover[:1], "score", "--no-such-option"]
+    errors = [run_child(usage_error, expect=2)[0] for _ in range(repeats.commands)]
     loads = time_calls(
         lambda: models.ResponderModel.load(bundle), repeats=repeats.loads
     )
@@ -427,6 +431,14 @@ def bench_startup(
     ]
     return [
         Figure(section, "rediscover --help", "s", helps, "python -c pass", floor),
+        Figure(
+            section,
+            "rediscover score --no-such-option (usage error)",
+            "s",
+            errors,
+            "python -c pass",
+            floor,
+        ),
         Figure(
             section,
             "ResponderModel.load(bundle)",
@@ -636,21 +648,47 @@ def bench_inprocess(bundle: Path, repeats: Repeats) -> list[Figure]:
     floor_many = time_calls(
         lambda: scorer.forest.margins(scorer.inputs(many)), repeats=repeats.batch
     )
-    scores = time_ranking(
+
+    def scores_and_shap() -> None:
+        scores = scorer.score(one, rank_by="evidence")
+        top = [c for c in scores.order[0, :10].tolist() if c in scorer.boosted]
+        scorer.shap(scores, 0, top)
+
+    arrays = time_calls(
+        lambda: scorer.score(one, rank_by="evidence"),
+        repeats=repeats.one_profile, warmup=3,
+    )  # fmt: skip
+    arrays_shap = time_calls(scores_and_shap, repeats=repeats.one_profile, warmup=3)
+    objects = time_ranking(
         model, one, top_k=0, explain_top=0, repeats=repeats.one_profile
     )
-    explained = time_ranking(
+    objects_shap = time_ranking(
         model, one, top_k=5, explain_top=10, repeats=repeats.one_profile
     )
-    batch = time_ranking(model, many, top_k=0, explain_top=0, repeats=repeats.batch)
+    batch_arrays = time_calls(
+        lambda: scorer.score(many, rank_by="evidence"), repeats=repeats.batch
+    )
+    batch_objects = time_ranking(
+        model, many, top_k=0, explain_top=0, repeats=repeats.batch
+    )
+    xgboost = time_calls(lambda: model.score(many), repeats=repeats.batch)
     drugs = f"{len(model.drugs)} drugs"
+    one_x, many_x = f"1 profile x {drugs}", f"1,000 profiles x {drugs}"
     return [
-        Figure("inprocess", f"1 profile x {drugs}: scores and ranking", "s",
-               scores, floor, floor_one),
-        Figure("inprocess", f"1 profile x {drugs}: + SHAP of top 10 (top_k=5)", "s",
-               explained, floor, floor_one),
-        Figure("inprocess", f"1,000 profiles x {drugs}: scores and ranking", "s",
-               batch, floor, floor_many),
+        Figure("inprocess", f"{one_x}: scores and ranking (arrays)", "s",
+               arrays, floor, floor_one),
+        Figure("inprocess", f"{one_x}: + SHAP of top 10 (arrays)", "s",
+               arrays_shap, floor, floor_one),
+        Figure("inprocess", f"{one_x}: rank_drugs(top_k=0), DrugScore objects", "s",
+               objects, floor, floor_one),
+        Figure("inprocess", f"{one_x}: rank_drugs(top_k=5, explain_top=10)", "s",
+               objects_shap, floor, floor_one),
+        Figure("inprocess", f"{many_x}: scores and ranking (arrays)", "s",
+               batch_arrays, floor, floor_many),
+        Figure("inprocess", f"{many_x}: rank_drugs(top_k=0), DrugScore objects",
+               "s", batch_objects, floor, floor_many),
+        Figure("inprocess", f"{many_x}: XGBoost predict drug by drug (reference)",
+               "s", xgboost, floor, floor_many),
     ]  # fmt: skip
 
 
