@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -126,3 +127,15 @@ class ServingSettings(BaseModel):
         }
         values = {field: environ.get(var, "").strip() for field, var in names.items()}
         return cls.model_validate({k: v for k, v in values.items() if v})
+
+
+def service_workers(environ: Mapping[str, str]) -> int:
+    """How many worker processes serve: ``REDISCOVER_WORKERS``, else one per CPU
+    this process may run on (each worker scores one request at a time and holds
+    its own copy of the bundle)."""
+    text = environ.get("REDISCOVER_WORKERS", "").strip()
+    if not text:
+        return len(os.sched_getaffinity(0))
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise ValueError("REDISCOVER_WORKERS must be a whole number from 1 to 64")
+    return int(text)

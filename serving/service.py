@@ -75,7 +75,7 @@ from serving._schemas import (
     ScoreRequest,
     ScoreResponse,
 )
-from serving._settings import ServingSettings
+from serving._settings import ServingSettings, service_workers
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +174,11 @@ _get_routes = Starlette(
 )
 
 
-@bentoml.service(name="rediscover", traffic={"timeout": 60})
+@bentoml.service(
+    name="rediscover",
+    workers=service_workers(os.environ),
+    traffic={"timeout": 60},
+)
 @bentoml.asgi_app(_get_routes, path="/")
 class Rediscover:
     """Rank off-label drugs for tumour profiles with a verified ResponderModel bundle.

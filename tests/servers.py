@@ -42,6 +42,7 @@ def bentoml_serve(workdir: Path, env: Mapping[str, str]) -> Iterator[Server]:
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if k not in _MODEL_SOURCE}
     environment |= {
+        "REDISCOVER_WORKERS": "1",  # one bundle in service: reloads are exact
         **env,
         "BENTOML_HOME": str(workdir / "bentoml"),
         "BENTOML_DO_NOT_TRACK": "True",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 from features import Profile
 from models import ResponderModel
 from serving import ScoreBatchRequest, ScoreRequest, ServingSettings
+from serving._settings import service_workers
 from tests.serving.conftest import TestClient, start_client, use_bundle
 
 
@@ -56,6 +58,14 @@ def test_settings_default_to_the_champion_in_the_registry() -> None:
         "champion",
     )
     assert settings.cache_dir == Path(".cache/serving")
+
+
+def test_one_worker_per_cpu_unless_told() -> None:
+    assert service_workers({}) == len(os.sched_getaffinity(0))
+    assert service_workers({"REDISCOVER_WORKERS": " 3 "}) == 3
+    for bad in ("0", "-1", "two", "1.5", "65"):
+        with pytest.raises(ValueError, match="REDISCOVER_WORKERS must be"):
+            service_workers({"REDISCOVER_WORKERS": bad})
 
 
 def test_settings_without_a_model_source_say_what_to_set() -> None:
