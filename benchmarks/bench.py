@@ -599,7 +599,38 @@ def bench_http(
             name = f"{path} c={concurrency} ({n} req/round)"
             floor_name = f"/livez c={concurrency}"
             figures += load_figures(name, answered, livez, floor_name=floor_name)
-    return figures
+            if (path, concurrency) == ("/score", 1):
+                alone = (answered, livez)
+    return figures + against_in_process(bundle, *alone, repeats=repeats)
+
+
+def against_in_process(
+    bundle: Path, answered: list[Round], livez: list[Round], *, repeats: Repeats
+) -> list[Figure]:
+    """``/score`` at one client against the same ranking in this process plus
+    ``/livez`` (what HTTP and the framework add), and its p99 against its p50."""
+    model = models.ResponderModel.load(bundle)
+    profiles = [Profile.model_validate(p) for p in PROFILES.values()]
+    options = {"top_k": 5, **({"explain_top": 10} if has_flat_forest(model) else {})}
+    in_process = statistics.median(
+        t
+        for profile in profiles
+        for t in time_ranking(
+            model, [profile], repeats=repeats.one_profile // len(profiles), **options
+        )
+    )
+    p50 = [r.percentile(50) for r in answered]
+    return [
+        Figure(
+            "http", "/score c=1 p50", "s", p50,
+            "in-process rank_drugs(top_k=5, explain_top=10) + /livez p50",
+            [in_process + r.percentile(50) for r in livez],
+        ),
+        Figure(
+            "http", "/score c=1 p99", "s", [r.percentile(99) for r in answered],
+            "/score c=1 p50", p50,
+        ),
+    ]  # fmt: skip
 
 
 # --- in-process -----------------------------------------------------------------

@@ -41,7 +41,7 @@ from typing import Any, cast
 import bentoml
 import mlflow
 from bentoml.exceptions import BentoMLException, ServiceUnavailable
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -381,5 +381,9 @@ def _show_info_logs() -> None:
         package_logger.setLevel(logging.INFO)
 
 
+# One validation call for the whole list (a Python call per drug costs more).
+_PUBLIC_SCORES = TypeAdapter(list[DrugScoreOut])
+
+
 def _public(scores: Sequence[DrugScore]) -> list[DrugScoreOut]:
-    return [DrugScoreOut.model_validate(s, from_attributes=True) for s in scores]
+    return _PUBLIC_SCORES.validate_python(scores, from_attributes=True)
