@@ -1,14 +1,14 @@
 """Many XGBoost boosters held as flat numpy arrays: margins and exact TreeSHAP.
 
-Scoring one profile against every drug means walking every drug's trees.  Asking
-XGBoost drug by drug costs a call per booster; here all trees of all drugs are one
-node table, walked together in ``max_depth`` vectorised steps, so one profile
-costs about as much as one call.
+Scoring one profile against every drug means running every drug's trees.  Asking
+XGBoost drug by drug costs a call per booster; here the trees of all drugs are
+evaluated together as bit masks (QuickScorer, see ``_Exits``), so one profile
+costs about as much as one call, and rows come in chunks.
 
 Every drug's block of trees reads its own columns of one wide input row (see
-:class:`models.Scorer`): a tree's node holds the wide column it *reads* and the
-drug's own design column it is *attributed* to (SHAP values are reported in the
-columns of the drug's design matrix, as XGBoost reports them).
+:class:`models.Scorer`): a split holds the wide column it *reads* and the drug's
+own design column it is *attributed* to (SHAP values are reported in the columns
+of the drug's design matrix, as XGBoost reports them).
 
 SHAP values are XGBoost's: path-dependent TreeSHAP (Lundberg et al., Nat. Mach.
 Intell. 2:56, 2020), whose value function is, per leaf with value ``v`` and the
@@ -20,8 +20,9 @@ where ``z_j`` is the share of training cover that follows the path's splits on
 ``j`` and ``o_j`` is 1 when the profile follows them all.  The Shapley value of
 ``i`` in ``U`` is then ``v (o_i - z_i) sum_k w(k, |U|) e_k``, with ``e_k`` the
 coefficient of ``t^k`` in ``prod_{j in U, j != i} (z_j + o_j t)`` and
-``w(k, m) = k! (m - k - 1)! / m!``.  Trees are shallow, so ``|U| <= max_depth`` and
-every leaf is computed at once.
+``w(k, m) = k! (m - k - 1)! / m!``.  The ``o_j`` are 0 or 1, so a leaf's Shapley
+values take one of ``2 ** |U|`` forms, precomputed per leaf (``_Leaves.phi``): a
+request finds each leaf's pattern and looks its values up.
 """
 
 from __future__ import annotations
