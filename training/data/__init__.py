@@ -1,6 +1,12 @@
 """Cohorts: the profile + treatment tables every loader produces, and the loaders."""
 
-from training.data._cbioportal import ImportResult, import_study
+from training.data._cbioportal import (
+    ImportResult,
+    StudyProfiles,
+    import_study,
+    read_genomic_files,
+    read_study_profiles,
+)
 from training.data._ccle import CCLE_FOLDER, load_ccle
 from training.data._cohort import REQUIRED_TREATMENT_COLUMNS, Cohort
 from training.data._drup_params import DrupParams
@@ -66,6 +72,7 @@ __all__ = [
     "SimulatedCohort",
     "StudyFormatError",
     "StudyMapping",
+    "StudyProfiles",
     "UnknownCohortVersionError",
     "append_cohort",
     "fetch_dataset",
@@ -81,6 +88,8 @@ __all__ = [
     "load_mapping",
     "read_cohort",
     "read_cohort_version",
+    "read_genomic_files",
+    "read_study_profiles",
     "read_truth",
     "resolve_cohort_folder",
     "simulate_drup",

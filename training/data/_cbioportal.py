@@ -8,6 +8,19 @@ from YAML (see ``mappings/``), renames files and columns for studies that differ
 its defaults are cBioPortal's names. Lines starting with ``#`` between records are
 comments (the 4-line clinical headers, the MAF ``#version`` line).
 
+The layouts are cBioPortal's "File Formats" page (docs.cbioportal.org, the
+cBioPortal/cbioportal repository's ``docs/File-Formats.md``): "Mutation Data"
+(the minimal MAF: ``Hugo_Symbol``, ``Tumor_Sample_Barcode``,
+``Variant_Classification``, ``HGVSp_Short``), "Discrete Copy Number Data"
+(``Hugo_Symbol``, optional ``Entrez_Gene_Id``, then one column per sample holding
+-2 deep loss, -1 single-copy loss, 0 diploid, 1 gain, 2 high-level amplification),
+"Structural Variant Data" (``Sample_Id``, ``Site1_Hugo_Symbol``,
+``Site2_Hugo_Symbol``; its example puts the 5' gene, TMPRSS2 of TMPRSS2-ERG, at
+site 1) and "Clinical Data" (``SAMPLE_ID``, ``PATIENT_ID``, ``CANCER_TYPE``).
+`import_study` needs outcomes; `read_study_profiles` (a study) and
+`read_genomic_files` (a MAF with optional copy-number and structural-variant
+tables) read the profiles alone, by the same rules, to score them.
+
 Rules
 -----
 Mutations
@@ -51,6 +64,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from features import Profile
 from training.data._cohort import Cohort
 from training.data._study_events import (
     _EVENT_COLUMNS,
@@ -59,7 +73,16 @@ from training.data._study_events import (
     mutation_events,
 )
 from training.data._study_files import Rejection, RejectionLog, StudyTables, read_study
-from training.data._study_mapping import StudyFormatError, StudyMapping
+from training.data._study_mapping import (
+    ClinicalPatientColumns,
+    ClinicalSampleColumns,
+    CopyNumberColumns,
+    MutationColumns,
+    ProfileColumns,
+    StructuralVariantColumns,
+    StudyFormatError,
+    StudyMapping,
+)
 from training.data._study_outcomes import match_samples, treatment_rows
 from training.data._study_profiles import build_profiles, clinical_attributes
 
@@ -78,6 +101,16 @@ class ImportResult:
         """Number of rejections per (file: reason), most frequent first."""
         reasons = Counter(f"{r.file}: {r.reason}" for r in self.rejected)
         return dict(reasons.most_common())
+
+
+@dataclass(frozen=True)
+class StudyProfiles:
+    """A study's profiles by sample id (in the order first seen), without
+    outcomes; every rejected row or cell, and counts."""
+
+    profiles: dict[str, Profile]
+    rejected: list[Rejection]
+    counts: dict[str, int]
 
 
 # --- the import ----------------------------------------------------------------------
@@ -110,13 +143,8 @@ def import_study(folder: Path, *, mapping: StudyMapping | None = None) -> Import
         raise StudyFormatError(f"{folder}: not a folder")
     log = RejectionLog()
     tables = read_study(folder, mapping, log)
-    events, seen, mutation_rows = _genomic_events(tables, mapping, log)
-    clinical = clinical_attributes(
-        tables.clinical_sample, tables.clinical_patient, mapping, log
-    )
-    profiles = build_profiles(
-        seen, events, clinical, mutation_rows, mapping.profile, log
-    )
+    assert tables.treatments is not None  # read_study refuses a study without
+    profiles, seen = _profiles(tables, mapping, log)
     treatments = treatment_rows(
         tables.treatments,
         mapping,
@@ -138,6 +166,79 @@ def import_study(folder: Path, *, mapping: StudyMapping | None = None) -> Import
     result = ImportResult(cohort, log.rejected, dict(sorted(log.counts.items())))
     _log_result(folder, result)
     return result
+
+
+def read_study_profiles(
+    folder: Path, *, mapping: StudyMapping | None = None
+) -> StudyProfiles:
+    """Every sample of a cBioPortal-style study folder as a profile, by the
+    module's rules, without outcomes: the treatment-outcome table is not read
+    (to score a study's samples).
+
+    Raises
+    ------
+    StudyFormatError
+        As `import_study`.
+    """
+    folder = Path(folder)
+    mapping = mapping or StudyMapping()
+    if not folder.is_dir():
+        raise StudyFormatError(f"{folder}: not a folder")
+    log = RejectionLog()
+    tables = read_study(folder, mapping, log, outcomes=False)
+    profiles, _ = _profiles(tables, mapping, log)
+    log.counts["samples.profiles"] = len(profiles)
+    return StudyProfiles(profiles, log.rejected, dict(sorted(log.counts.items())))
+
+
+def read_genomic_files(
+    mutations: Path,
+    *,
+    copy_number: Path | None = None,
+    structural_variants: Path | None = None,
+    tumour_type: str,
+) -> StudyProfiles:
+    """Profiles from a MAF, with optional discrete copy-number and structural
+    variant tables in cBioPortal's layouts (the module's rules), every sample of
+    ``tumour_type``; TMB and MSI are not given (no clinical table).
+
+    Raises
+    ------
+    StudyFormatError
+        A file that is missing or cannot be read, or lacks a required column.
+    """
+
+    def located(path: Path | None) -> str | None:
+        # An absolute name: the study folder below is then not part of the path.
+        return None if path is None else str(Path(path).resolve())
+
+    mapping = StudyMapping(
+        mutations=MutationColumns(file=located(mutations)),
+        copy_number=CopyNumberColumns(file=located(copy_number)),
+        structural_variants=StructuralVariantColumns(file=located(structural_variants)),
+        clinical_sample=ClinicalSampleColumns(file=None),
+        clinical_patient=ClinicalPatientColumns(file=None),
+        profile=ProfileColumns(constant_tumour_type=tumour_type),
+    )
+    log = RejectionLog()
+    tables = read_study(Path.cwd(), mapping, log, outcomes=False)
+    profiles, _ = _profiles(tables, mapping, log)
+    log.counts["samples.profiles"] = len(profiles)
+    return StudyProfiles(profiles, log.rejected, dict(sorted(log.counts.items())))
+
+
+def _profiles(
+    tables: StudyTables, mapping: StudyMapping, log: RejectionLog
+) -> tuple[dict[str, Profile], pd.DataFrame]:
+    """One profile per sample of the genomic tables, and where each was seen."""
+    events, seen, mutation_rows = _genomic_events(tables, mapping, log)
+    clinical = clinical_attributes(
+        tables.clinical_sample, tables.clinical_patient, mapping, log
+    )
+    profiles = build_profiles(
+        seen, events, clinical, mutation_rows, mapping.profile, log
+    )
+    return profiles, seen
 
 
 def _genomic_events(

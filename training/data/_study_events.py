@@ -70,12 +70,14 @@ def _keep_valid_genes(
 
 
 def _first_seen(table: Table, samples: pd.Series) -> pd.DataFrame:
-    """Each sample's first row: sample_id, file, line, column (of the sample id)."""
+    """Each sample's first row: sample_id, file, line, column (of the sample id)
+    and its 1-based number."""
     present = samples.notna().to_numpy()
     seen = pd.DataFrame(
         {"sample_id": samples[present].to_numpy(), "line": table.lines[present]}
     ).drop_duplicates("sample_id")
-    return seen.assign(file=table.name, column=str(samples.name))
+    number = list(table.frame.columns).index(str(samples.name)) + 1
+    return seen.assign(file=table.name, column=str(samples.name), column_number=number)
 
 
 def mutation_events(
@@ -174,6 +176,7 @@ def copy_number_events(
             "line": table.header_line,
             "file": table.name,
             "column": samples,
+            "column_number": [list(frame.columns).index(s) + 1 for s in samples],
         }
     )
     return pd.concat(events, ignore_index=True), seen

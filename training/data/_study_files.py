@@ -34,6 +34,9 @@ class Rejection:
     line: int
     column: str | None
     reason: str
+    # 1-based position of the column in the file, when known; not compared, so a
+    # rejection equals one written without it.
+    column_number: int | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         where = f", column {self.column!r}" if self.column else ""
@@ -50,10 +53,11 @@ class RejectionLog:
     def reject(
         self, table: Table, rows: pd.Series, column: str | None, reason: str
     ) -> None:
+        columns = list(table.frame.columns)
+        number = columns.index(column) + 1 if column in columns else None
         for position in np.flatnonzero(rows.to_numpy(dtype=bool)):
-            self.rejected.append(
-                Rejection(table.name, int(table.lines[position]), column, reason)
-            )
+            line = int(table.lines[position])
+            self.rejected.append(Rejection(table.name, line, column, reason, number))
 
     def keep(
         self,
@@ -120,8 +124,11 @@ def read_table(
     except (csv.Error, OSError) as exc:
         raise StudyFormatError(f"{path.name}: cannot be parsed: {exc}") from exc
     if len(set(header)) != len(header):
-        repeated = sorted({c for c in header if header.count(c) > 1})
-        raise StudyFormatError(f"{path.name}: header repeats column(s) {repeated}")
+        # Positions, not names: a copy-number header's names are sample ids.
+        repeated = [i + 1 for i, c in enumerate(header) if c in header[:i]]
+        raise StudyFormatError(
+            f"{path.name}: header column(s) {repeated} repeat an earlier name"
+        )
     # Trailing empty fields (a trailing tab) are harmless; any other misfit is not.
     width = len(header)
     ragged = np.array(
@@ -192,11 +199,11 @@ def _column(
     if name is None or name in table.frame.columns:
         return name
     if required or key in section.model_fields_set:
-        found = list(table.frame.columns)
+        # The names found are not listed: a copy-number header's are sample ids.
         raise StudyFormatError(
             f"{table.name}: missing column {name!r} (mapping key "
-            f"'{_section_name(section)}.{key}'); found {found[:8]}"
-            + (" ..." if len(found) > 8 else "")
+            f"'{_section_name(section)}.{key}'); the header has "
+            f"{len(table.frame.columns)} columns, none of that name"
         )
     return None
 
@@ -217,11 +224,18 @@ class StudyTables:
     structural_variants: Table | None
     clinical_sample: Table | None
     clinical_patient: Table | None
-    treatments: Table
+    treatments: Table | None  # None when outcomes were not asked for
 
 
-def read_study(folder: Path, mapping: StudyMapping, log: RejectionLog) -> StudyTables:
-    """Read the mapped tables; a default file that is absent is skipped."""
+def read_study(
+    folder: Path,
+    mapping: StudyMapping,
+    log: RejectionLog,
+    *,
+    outcomes: bool = True,
+) -> StudyTables:
+    """Read the mapped tables; a default file that is absent is skipped. Without
+    ``outcomes`` the treatment-outcome table is not read (profiles only)."""
 
     def read(section: _Section) -> Table | None:
         if section.file is None:
@@ -234,8 +248,8 @@ def read_study(folder: Path, mapping: StudyMapping, log: RejectionLog) -> StudyT
             path, sep=section.sep, missing_values=mapping.missing_values, log=log
         )
 
-    treatments = read(mapping.treatments)
-    if treatments is None:
+    treatments = read(mapping.treatments) if outcomes else None
+    if treatments is None and outcomes:
         raise StudyFormatError(
             f"{folder}: no treatment-outcome table (mapping key 'treatments.file' is "
             f"{mapping.treatments.file!r}); outcomes are required"

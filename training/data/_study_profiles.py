@@ -107,13 +107,14 @@ def build_profiles(
     msi_col = _attribute(clinical, spec, "msi")
     by_sample = dict(list(events.groupby("sample_id", sort=False)))
     profiles: dict[str, Profile] = {}
-    first = seen.drop_duplicates("sample_id")[["sample_id", "file", "line", "column"]]
-    for sample, file, line, column in first.itertuples(index=False):
+    where = ["sample_id", "file", "line", "column", "column_number"]
+    first = seen.drop_duplicates("sample_id")[where]
+    for sample, file, line, column, number in first.itertuples(index=False):
         tumour_type = spec.constant_tumour_type or clinical.value(sample, tumour_col)
         if tumour_type is None:
             log.rejected.append(
                 _no_tumour_type(clinical, sample, tumour_col)
-                or Rejection(file, int(line), column, _NO_CLINICAL_ROW)
+                or Rejection(file, int(line), column, _NO_CLINICAL_ROW, int(number))
             )
             continue
         tmb = _parse_tmb(clinical.value(sample, tmb_col))
@@ -134,7 +135,7 @@ def build_profiles(
         except ValidationError as exc:
             error = exc.errors()[0]
             reason = f"invalid profile field {error['loc'][0]}: {error['msg']}"
-            log.rejected.append(Rejection(file, int(line), column, reason))
+            log.rejected.append(Rejection(file, int(line), column, reason, int(number)))
     return profiles
 
 
