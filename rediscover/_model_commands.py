@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import os
 import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -364,35 +365,129 @@ def _with_min_samples(config: Config, min_samples: int | None) -> Config:
 
 
 def score(args: argparse.Namespace, config: Config) -> int:
+    """Rank every drug for each profile the input holds: printed, or with
+    ``--out`` streamed to a file in chunks of ``--chunk-size`` profiles."""
+    from rediscover._score_input import chunked, read_input, resolve_input
+    from rediscover._score_output import check_output
+
+    if args.out is not None:
+        check_output(args.out, force=args.force)
+        if args.json:
+            raise ValueError("--json prints to stdout; with --out the suffix says")
+    source = resolve_input(
+        args.input or args.profile, format=args.format, tumour_type=args.tumour_type,
+        copy_number=args.cna, structural_variants=args.sv,
+    )  # fmt: skip
+    chunks = chunked(read_input(source), args.chunk_size)
+    first = next(chunks, None)  # a bad file is reported before the model loads
+    if first is None:
+        raise ValueError(f"{source.path}: holds no profile")
+    model, version = _load_model(config, alias=args.alias)
+    chunks = itertools.chain([first], chunks)
+    with _ranker(args, model) as rank:
+        if args.out is not None:
+            return _write_scores(args, rank, chunks, model=model, version=version)
+        if args.json:
+            return _print_json(rank, chunks, version=version)
+        return _print_scores(rank, chunks, version=version, show=args.show)
+
+
+Ranker = Callable[[list["Profile"]], list[list["DrugScore"]]]
+
+
+@contextmanager
+def _ranker(args: argparse.Namespace, model: ResponderModel) -> Iterator[Ranker]:
+    """Rank a chunk of profiles here, or on the Dask cluster ``args`` names."""
     from models import rank_drugs, rank_drugs_on_dask
 
-    profiles = _read_profiles(args.profile)
-    model, version = _load_model(config, alias=args.alias)
+    top_k, explain_top = args.top_k, args.explain_top
     if args.dask_scheduler is None:
-        ranked = rank_drugs(
-            model, profiles, top_k=args.top_k, explain_top=args.explain_top
+        yield lambda chunk: rank_drugs(
+            model, chunk, top_k=top_k, explain_top=explain_top
         )
-    else:
-        with _dask_client(args.dask_scheduler) as client:
-            ranked = rank_drugs_on_dask(
-                model, profiles, client=client, top_k=args.top_k,
-                explain_top=args.explain_top,
-            )  # fmt: skip
-    if args.json:
-        rows = [[dataclasses.asdict(score) for score in scores] for scores in ranked]
-        document = {"model_version": version, "results": rows}
+        return
+    with _dask_client(args.dask_scheduler) as client:
+        yield lambda chunk: rank_drugs_on_dask(
+            model, chunk, client=client, top_k=top_k, explain_top=explain_top
+        )
+
+
+def _print_scores(
+    rank: Ranker, chunks: Iterable[list[Profile]], *, version: str, show: int
+) -> int:
+    """The first ``show`` drugs of each profile, one block per profile."""
+    number = 0
+    for chunk in chunks:
+        for scores in rank(chunk):
+            number += 1
+            print(f"profile {number} (model version {version}):")
+            for drug_score in scores[:show]:
+                print(_describe_score(drug_score))
+    return 0
+
+
+def _print_json(rank: Ranker, chunks: Iterable[list[Profile]], *, version: str) -> int:
+    """``{"model_version": ..., "results": [[drug, ...], ...]}``, one profile's
+    list at a time."""
+
+    def encode(value: object) -> str:
         # matched_biomarker is a pydantic model inside the dataclass.
-        print(json.dumps(document, indent=2, default=lambda o: o.model_dump()))
-        return 0
-    for number, scores in enumerate(ranked, start=1):
-        print(f"profile {number} (model version {version}):")
-        for score in scores[: args.show]:
-            print(_describe_score(score))
+        return json.dumps(value, default=lambda o: o.model_dump())
+
+    sys.stdout.write(f'{{"model_version": {encode(version)}, "results": [')
+    separator = "\n"
+    for chunk in chunks:
+        for scores in rank(chunk):
+            rows = [dataclasses.asdict(drug_score) for drug_score in scores]
+            sys.stdout.write(separator + encode(rows))
+            separator = ",\n"
+    sys.stdout.write("\n]}\n")
+    return 0
+
+
+def _write_scores(
+    args: argparse.Namespace,
+    rank: Ranker,
+    chunks: Iterable[list[Profile]],
+    *,
+    model: ResponderModel,
+    version: str,
+) -> int:
+    """Stream the chunks' rows to ``--out``, with a progress bar on stderr."""
+    from tqdm import tqdm
+
+    from rediscover._score_output import ScoreWriter, score_columns
+
+    meta = model.metadata
+    about = {"model_version": version, "population": meta.population,
+             "endpoint": meta.endpoint}  # fmt: skip
+    hide = {"auto": None, "always": False, "never": True}[args.progress]
+    started, profiles = time.perf_counter(), 0
+    with (
+        ScoreWriter(args.out) as writer,
+        tqdm(unit=" profiles", file=sys.stderr, disable=hide, desc="scoring") as bar,
+    ):
+        for chunk in chunks:
+            columns = score_columns(chunk, rank(chunk), first=profiles + 1, model=about)
+            writer.write(columns)
+            profiles += len(chunk)
+            bar.update(len(chunk))
+    seconds = time.perf_counter() - started
+    print(
+        f"scored {profiles} profiles x {len(meta.drugs)} drugs ({writer.rows} rows) "
+        f"with model version {version} in {seconds:.1f} s "
+        f"({profiles / max(seconds, 1e-9):.0f} profiles/s); wrote {args.out}",
+        file=sys.stderr,
+    )
     return 0
 
 
 def _read_profiles(source: str) -> list[Profile]:
-    """The profiles in JSON file ``source`` (``-``: stdin): one or a list."""
+    """The profiles in JSON file ``source`` (``-``: stdin): one or a list.
+
+    ``rediscover report`` reads its one profile with this; ``score`` reads every
+    format through `rediscover._score_input`, whose errors also give the line.
+    """
     from pydantic import TypeAdapter
 
     from features import Profile

@@ -22,6 +22,7 @@ from rediscover import _registry_commands as registry_commands
 from rediscover import _report_command as report_command
 from rediscover._config_file import CONFIG_VARIABLE, SEARCH_HELP, find_config
 from rediscover._exit_codes import EXIT_CODES_HELP, classify, describe
+from rediscover._score_input import INPUT_FORMATS
 from training.config import load_config
 
 logger = logging.getLogger("rediscover")
@@ -40,6 +41,20 @@ def _split_name(text: str) -> str:
             f"{text!r} is not a split; accepted: {', '.join(SPLITS)}"
         )
     return text
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a whole number >= 1")
+    return value
+
+
+def _not_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is not a whole number >= 0")
+    return value
 
 
 def _add_dask_scheduler(parser: argparse.ArgumentParser, work: str) -> None:
@@ -274,20 +289,84 @@ def _parser() -> argparse.ArgumentParser:
     _add_dask_scheduler(evaluate, "fit the model's boosters of every fold")
     evaluate.set_defaults(run=model_commands.evaluate)
 
-    score = commands.add_parser("score", help="rank drugs for profiles in a JSON file")
-    score.add_argument(
-        "profile", help="JSON file with a profile or a list ('-': stdin)"
+    score = commands.add_parser(
+        "score",
+        help="rank drugs for profiles: JSON, JSONL, CSV/TSV, a MAF, a Hartwig "
+        "sample folder or a cBioPortal study",
+        description="Rank every drug for each profile in the input. Without --out "
+        "the ranking is printed; with --out every profile x drug is a row of the "
+        "file, written in chunks, so any number of profiles fits in memory.",
+    )
+    where = score.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "profile",
+        nargs="?",
+        help="profile JSON ('-': stdin), JSONL, CSV or TSV of profiles, a MAF, a "
+        "Hartwig sample folder or a cBioPortal study folder",
+    )
+    where.add_argument(
+        "--in", dest="input", metavar="INPUT", help="the same, as an option"
     )
     score.add_argument(
-        "--top-k", type=int, default=5, help="SHAP features per explained drug"
+        "--format",
+        choices=INPUT_FORMATS,
+        default="auto",
+        help="what the input is; auto: from its name (.json, .jsonl, .csv, .maf; "
+        ".tsv/.txt by their header) or, for a folder, its files",
+    )
+    score.add_argument(
+        "--tumour-type",
+        metavar="NAME",
+        help="tumour type of every sample: required for a Hartwig folder or a MAF, "
+        "overrides a cBioPortal study's clinical table (default: none)",
+    )
+    score.add_argument(
+        "--cna",
+        type=Path,
+        metavar="FILE",
+        help="with a MAF: discrete copy-number table, cBioPortal layout "
+        "(default: none)",
+    )
+    score.add_argument(
+        "--sv",
+        type=Path,
+        metavar="FILE",
+        help="with a MAF: structural-variant table, cBioPortal layout (default: none)",
+    )
+    score.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="write one row per profile x drug to FILE.csv, .jsonl or .parquet "
+        "instead of printing (default: print)",
+    )
+    score.add_argument("--force", action="store_true", help="replace --out")
+    score.add_argument(
+        "--chunk-size",
+        type=_positive,
+        default=250,
+        help="profiles read, scored and written or printed at a time (memory "
+        "grows with it, not with the input)",
+    )
+    score.add_argument(
+        "--progress",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="--out: progress bar on stderr (auto: when stderr is a terminal)",
+    )
+    score.add_argument(
+        "--top-k",
+        type=_not_negative,
+        default=5,
+        help="SHAP features per explained drug",
     )
     score.add_argument(
         "--explain-top",
-        type=int,
+        type=_not_negative,
         default=10,
         help="drugs, from the top of each ranking, given their SHAP features",
     )
-    score.add_argument("--show", type=int, default=10, help="drugs shown per profile")
+    score.add_argument("--show", type=int, default=10, help="drugs printed per profile")
     score.add_argument("--alias", default="champion", help="registry alias to use")
     score.add_argument(
         "--json", action="store_true", help="print JSON with all drugs and fields"
