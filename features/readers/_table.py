@@ -66,36 +66,52 @@ def read_profile_table(path: Path, *, delimiter: str) -> Iterator[Profile]:
     file = str(path)
     with open_text(path) as handle:
         records = numbered_records(handle, file=file, delimiter=delimiter)
-        header = header_of(records, file=file)
-        columns = _columns(header, file=file)
+        layout = _Layout.of(file, header_of(records, file=file))
         seen: set[str] = set()
         sample: _Sample | None = None
         for line, record in records:
-            check_width(record, header, file=file, line=line)
-            cells = {name: record[i].strip() or None for name, i in columns.items()}
-            sample_id = cells["sample_id"]
-            if sample is None or sample_id != sample.sample_id:
+            check_width(record, layout.header, file=file, line=line)
+            cells = {n: record[i].strip() or None for n, i in layout.columns.items()}
+            if sample is None or cells["sample_id"] != sample.sample_id:
                 if sample is not None:
-                    yield sample.profile(header, columns, file=file)
-                sample = _Sample.start(
-                    cells, seen, line=line, header=header, columns=columns, file=file
-                )
-            sample.add(cells, line=line, header=header, columns=columns, file=file)
+                    yield sample.profile(layout)
+                sample = _Sample.start(cells, seen, line=line, layout=layout)
+            sample.add(cells, line=line, layout=layout)
         if sample is not None:
-            yield sample.profile(header, columns, file=file)
+            yield sample.profile(layout)
 
 
-def _columns(header: Header, *, file: str) -> dict[str, int]:
-    for position, name in enumerate(header.names):
-        if name not in PROFILE_TABLE_COLUMNS:
-            # Only the number: a file without a header would show patient data.
-            raise ProfileFileError(
-                file,
-                "unknown column name; accepted: " + ", ".join(PROFILE_TABLE_COLUMNS),
-                line=header.line,
-                column=column_label(position + 1),
-            )
-    return header.columns(file, required=REQUIRED_COLUMNS, optional=OPTIONAL_COLUMNS)
+@dataclass(frozen=True)
+class _Layout:
+    """The file's name and header, and where each known column is."""
+
+    file: str
+    header: Header
+    columns: dict[str, int]
+
+    @classmethod
+    def of(cls, file: str, header: Header) -> _Layout:
+        for position, name in enumerate(header.names):
+            if name not in PROFILE_TABLE_COLUMNS:
+                # Only the number: a file without a header would show patient data.
+                raise ProfileFileError(
+                    file,
+                    "unknown column name; accepted: "
+                    + ", ".join(PROFILE_TABLE_COLUMNS),
+                    line=header.line,
+                    column=column_label(position + 1),
+                )
+        columns = header.columns(
+            file, required=REQUIRED_COLUMNS, optional=OPTIONAL_COLUMNS
+        )
+        return cls(file, header, columns)
+
+    def error(self, reason: str, *, line: int, name: str | None) -> ProfileFileError:
+        """An error at ``line``, in column ``name`` when the file has it."""
+        column = None
+        if name in self.columns:
+            column = self.header.label(self.columns[name])
+        return ProfileFileError(self.file, reason, line=line, column=column)
 
 
 @dataclass
@@ -110,60 +126,41 @@ class _Sample:
 
     @classmethod
     def start(
-        cls,
-        cells: dict[str, str | None],
-        seen: set[str],
-        *,
-        line: int,
-        header: Header,
-        columns: dict[str, int],
-        file: str,
+        cls, cells: dict[str, str | None], seen: set[str], *, line: int, layout: _Layout
     ) -> _Sample:
+        """A sample whose first row is ``cells``; ``seen`` holds earlier ids."""
         for name in ("sample_id", "tumour_type"):
             if cells[name] is None:
-                column = _label(header, columns, name)
-                raise ProfileFileError(file, f"empty {name}", line=line, column=column)
+                raise layout.error(f"empty {name}", line=line, name=name)
         sample_id, tumour_type = str(cells["sample_id"]), str(cells["tumour_type"])
         if sample_id in seen:
-            raise ProfileFileError(
-                file,
+            raise layout.error(
                 "this sample's rows are not adjacent: its id was on an earlier row "
                 "followed by other samples; keep a sample's rows together",
                 line=line,
-                column=_label(header, columns, "sample_id"),
+                name="sample_id",
             )
         seen.add(sample_id)
         return cls(sample_id, tumour_type, line)
 
-    def add(
-        self,
-        cells: dict[str, str | None],
-        *,
-        line: int,
-        header: Header,
-        columns: dict[str, int],
-        file: str,
-    ) -> None:
+    def add(self, cells: dict[str, str | None], *, line: int, layout: _Layout) -> None:
         """Take one row: its alteration and sample-level values."""
         if cells["tumour_type"] != self.tumour_type:
-            raise ProfileFileError(
-                file,
+            raise layout.error(
                 "tumour_type differs from the sample's first row",
                 line=line,
-                column=_label(header, columns, "tumour_type"),
+                name="tumour_type",
             )
         for name in _SAMPLE_LEVEL:
             if (text := cells.get(name)) is None:
                 continue
-            value = _parse(name, text, file=file, line=line,
-                           column=_label(header, columns, name))  # fmt: skip
+            value = _parse(name, text, line=line, layout=layout)
             if name in self.values and self.values[name][0] != value:
-                raise ProfileFileError(
-                    file,
-                    f"{name} differs from the value on line {self.values[name][1]} "
-                    "of the same sample",
+                first = self.values[name][1]
+                raise layout.error(
+                    f"{name} differs from the value on line {first} of the same sample",
                     line=line,
-                    column=_label(header, columns, name),
+                    name=name,
                 )
             self.values.setdefault(name, (value, line))
         given = {k: cells.get(k) for k in _ALTERATION_FIELDS if cells.get(k)}
@@ -173,12 +170,11 @@ class _Sample:
             self.alterations.append(Alteration.model_validate(given))
         except ValidationError as error:
             name, problem = first_invalid_field(error)
-            column = name if name in columns else "partner_gene"
-            raise ProfileFileError(
-                file, problem, line=line, column=_label(header, columns, column)
-            ) from None
+            # The partner rule is the model's, not a field's: no location.
+            column = name if name in layout.columns else "partner_gene"
+            raise layout.error(problem, line=line, name=column) from None
 
-    def profile(self, header: Header, columns: dict[str, int], *, file: str) -> Profile:
+    def profile(self, layout: _Layout) -> Profile:
         """The sample's profile; a value the schema refuses is named at its row."""
         fields = {name: value for name, (value, _) in self.values.items()}
         try:
@@ -192,28 +188,20 @@ class _Sample:
             name, problem = first_invalid_field(error)
             name = name.split(".")[0]
             line = self.values[name][1] if name in self.values else self.first_line
-            column = _label(header, columns, name) if name in columns else None
-            raise ProfileFileError(file, problem, line=line, column=column) from None
+            raise layout.error(problem, line=line, name=name) from None
 
 
-def _parse(name: str, text: str, *, file: str, line: int, column: str) -> Any:
+def _parse(name: str, text: str, *, line: int, layout: _Layout) -> Any:
+    """A sample-level cell as a flag or a finite number."""
     if name == "msi_high":
         flag = {"true": True, "false": False}.get(text.lower())
         if flag is None:
-            raise ProfileFileError(
-                file, "msi_high must be true or false", line=line, column=column
-            )
+            raise layout.error("msi_high must be true or false", line=line, name=name)
         return flag
     try:
         number = float(text)
     except ValueError:
         number = math.nan
     if not math.isfinite(number):
-        raise ProfileFileError(
-            file, f"{name} must be a finite number", line=line, column=column
-        )
+        raise layout.error(f"{name} must be a finite number", line=line, name=name)
     return number
-
-
-def _label(header: Header, columns: dict[str, int], name: str) -> str:
-    return header.label(columns[name])
