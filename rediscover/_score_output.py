@@ -29,6 +29,14 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "matched_alteration", "matched_evidence", "matched_on_label", "top_features",
 )  # fmt: skip
 
+# Parquet columns with min/max statistics per row group (one row group a chunk).
+# Not the long texts (reason, evidence): the writer holds every row group's
+# statistics until it closes, and theirs would grow it by ~30 KB a chunk.
+_STATISTICS = (
+    "profile", "sample_id", "drug", "rank", "probability", "raw_probability",
+    "base_rate", "lift", "in_domain", "matched_class",
+)  # fmt: skip
+
 
 def check_output(path: Path, *, force: bool) -> None:
     """A writable output name: a known suffix, not taken unless ``force``."""
@@ -109,6 +117,7 @@ class ScoreWriter:
         self._csv: Any = None
 
     def __enter__(self) -> ScoreWriter:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         if self._format != ".parquet":
             handle = self.partial.open("w", encoding="utf-8", newline="")
             self._handle = handle
@@ -138,7 +147,9 @@ class ScoreWriter:
 
         table = pa.table(columns, schema=_parquet_schema())
         if self._parquet is None:
-            self._parquet = pq.ParquetWriter(self.partial, table.schema)
+            self._parquet = pq.ParquetWriter(
+                self.partial, table.schema, write_statistics=list(_STATISTICS)
+            )
         self._parquet.write_table(table)
 
     def __exit__(

@@ -174,7 +174,7 @@ def test_out_holds_every_field_of_every_profile_and_drug(
 ) -> None:
     source = str(FIXTURES / "profiles.csv")
     expected = scored(project, capsys, source, "--explain-top", "1")
-    out = tmp_path / f"scores{suffix}"
+    out = tmp_path / "new folder" / f"scores{suffix}"  # made when missing
     command = ["--config", str(project), "score", "--in", source, "--out", str(out)]
     assert main([*command, "--chunk-size", "3", "--explain-top", "1"]) == 0
     rows = read_rows(out)
