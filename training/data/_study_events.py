@@ -149,7 +149,10 @@ def copy_number_events(
     not_numeric = cells.notna() & values.isna()
     for sample in not_numeric.columns[not_numeric.any()]:
         bad = not_numeric[sample].reindex(frame.index, fill_value=False)
-        log.reject(table, bad, sample, "copy number is not a number; cell ignored")
+        log.reject(
+            table, bad, sample, "copy number is not a number; cell ignored",
+            name_column=False,
+        )  # fmt: skip
     genes = frame.loc[ok, gene_col].str.upper()
     events = []
     for kind, codes in (
@@ -175,7 +178,7 @@ def copy_number_events(
             "sample_id": samples,
             "line": table.header_line,
             "file": table.name,
-            "column": samples,
+            "column": None,  # named by a sample id: rejections give its number
             "column_number": [list(frame.columns).index(s) + 1 for s in samples],
         }
     )

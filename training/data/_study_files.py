@@ -39,7 +39,11 @@ class Rejection:
     column_number: int | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
-        where = f", column {self.column!r}" if self.column else ""
+        where = ""
+        if self.column:
+            where = f", column {self.column!r}"
+        elif self.column_number:  # a column named by a sample id: its number only
+            where = f", column {self.column_number}"
         return f"{self.file}, line {self.line}{where}: {self.reason}"
 
 
@@ -51,13 +55,22 @@ class RejectionLog:
     counts: Counter[str] = field(default_factory=Counter)
 
     def reject(
-        self, table: Table, rows: pd.Series, column: str | None, reason: str
+        self,
+        table: Table,
+        rows: pd.Series,
+        column: str | None,
+        reason: str,
+        *,
+        name_column: bool = True,
     ) -> None:
+        """Reject ``rows`` of ``table`` for ``reason``, at ``column``; a column
+        whose name is a sample id (``name_column=False``) is given by number."""
         columns = list(table.frame.columns)
         number = columns.index(column) + 1 if column in columns else None
+        shown = column if name_column else None
         for position in np.flatnonzero(rows.to_numpy(dtype=bool)):
             line = int(table.lines[position])
-            self.rejected.append(Rejection(table.name, line, column, reason, number))
+            self.rejected.append(Rejection(table.name, line, shown, reason, number))
 
     def keep(
         self,

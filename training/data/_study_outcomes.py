@@ -178,8 +178,8 @@ def match_samples(
         )
     with_outcome = set(treatments["sample_id"])
     first = seen.drop_duplicates("sample_id")
-    for sample, file, line, column in first[
-        ["sample_id", "file", "line", "column"]
+    for sample, file, line, column, number in first[
+        ["sample_id", "file", "line", "column", "column_number"]
     ].itertuples(index=False):
         if sample in profiles and sample not in with_outcome:
             log.rejected.append(
@@ -188,6 +188,7 @@ def match_samples(
                     int(line),
                     column,
                     "sample has genomic data but no usable treatment outcome",
+                    None if pd.isna(number) else int(number),
                 )
             )
     log.counts["samples.outcome_without_profile"] = int(
