@@ -17,14 +17,14 @@ import pytest
 
 from features import Alteration, Profile
 from reporting import PatientReport, build_report, render_report
-from tests.models.review_model import build_review_model
-from tests.serving.test_review_browser import (
-    CHROMIUM_FLAGS,
-    SCREENSHOTS,
-    _browser_binaries,
-    _console_errors,
-    _missing,
+from tests.browser import (
+    browser_binaries,
+    chromium_driver,
+    console_errors,
+    missing,
+    screenshot,
 )
+from tests.models.review_model import build_review_model
 
 PRINT_TIMEOUT_S = 120
 PROFILE = Profile(
@@ -52,41 +52,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[PatientReport, Pat
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Headless Chromium driven through Debian's chromedriver, console logged."""
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        _missing("selenium is not installed (pip install -e '.[test]')")
-    chromium, chromedriver = _browser_binaries()
-    profile_dir = tmp_path_factory.mktemp("chromium-profile")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile_dir}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(
-        executable_path=chromedriver,
-        log_output=str(profile_dir.parent / "chromedriver.log"),
-    )
-    driver = webdriver.Chrome(options=options, service=service)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def _full_page_screenshot(driver: Any, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / name
-    size = driver.get_window_size()
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(size["width"], height + 100)
-    try:
-        assert driver.save_screenshot(str(path)), f"could not save {path}"
-    finally:
-        driver.set_window_size(size["width"], size["height"])
-    print(f"screenshot: {path}")
-    return path
+    yield from chromium_driver(tmp_path_factory.mktemp("chromium-profile"))
 
 
 @pytest.mark.slow
@@ -112,8 +78,8 @@ def test_report_renders_without_errors_with_its_own_style(
     )
     assert len(widths) == len(written.explained[0].steps)
     assert max(widths) > 100, widths
-    _full_page_screenshot(browser, "report.png")
-    assert _console_errors(browser) == []
+    screenshot(browser, "report.png", full_page=True)
+    assert console_errors(browser) == []
 
     # Printed, each explained drug starts a new page.
     browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
@@ -133,8 +99,8 @@ def test_report_prints_to_a_pdf_with_the_top_drug(
     try:
         from pypdf import PdfReader
     except ImportError:
-        _missing("pypdf is not installed (pip install -e '.[test]')")
-    chromium, _ = _browser_binaries()
+        missing("pypdf is not installed (pip install -e '.[test]')")
+    chromium, _ = browser_binaries()
     written, path = report
     pdf = tmp_path / "report.pdf"
     command = [

@@ -7,18 +7,16 @@ is downloaded.  Screenshots land in ``build/screenshots/`` for a person to look 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.browser import chromium_driver, console_errors, screenshot
 from tests.models.review_model import build_review_model
-from tests.servers import REPO_ROOT, bentoml_serve
+from tests.servers import bentoml_serve
 
-SCREENSHOTS = REPO_ROOT / "build" / "screenshots"
 BRAF_MEK_INHIBITORS = {
     "dabrafenib",
     "vemurafenib",
@@ -28,38 +26,11 @@ BRAF_MEK_INHIBITORS = {
     "binimetinib",
     "selumetinib",
 }
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1366,768",
-)
 WAIT_S = 30
 CML = {
     "tumour_type": "CML",
     "alterations": [{"kind": "fusion", "gene": "BCR", "partner_gene": "ABL1"}],
 }
-
-
-def _missing(reason: str) -> None:
-    """Skip on a developer machine without a browser; fail in CI, which has one."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI installs chromium and chromium-driver)")
-    pytest.skip(reason)
-
-
-def _browser_binaries() -> tuple[str, str]:
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    driver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-    for path in (chromium, driver):
-        if not Path(path).is_file():
-            _missing(f"{path} is not installed")
-    return chromium, driver
 
 
 @pytest.fixture(scope="module")
@@ -74,57 +45,13 @@ def review_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Headless Chromium driven through Debian's chromedriver, console logged."""
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        _missing("selenium is not installed (pip install -e '.[test]')")
-    chromium, chromedriver = _browser_binaries()
-    profile_dir = tmp_path_factory.mktemp("chromium-profile")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile_dir}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(
-        executable_path=chromedriver,
-        log_output=str(profile_dir.parent / "chromedriver.log"),
-    )
-    driver = webdriver.Chrome(options=options, service=service)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def _console_errors(driver: Any) -> list[str]:
-    return [
-        entry["message"]
-        for entry in driver.get_log("browser")
-        if entry["level"] in ("SEVERE", "ERROR")
-    ]
+    yield from chromium_driver(tmp_path_factory.mktemp("chromium-profile"))
 
 
 def _drug_names(driver: Any) -> list[str]:
     from selenium.webdriver.common.by import By
 
     return [b.text for b in driver.find_elements(By.CSS_SELECTOR, "button.drug")]
-
-
-def _screenshot(driver: Any, name: str, *, full_page: bool = False) -> Path:
-    """Save what the 1366-wide window shows (or the whole page) as a PNG."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / name
-    size = driver.get_window_size()
-    if full_page:
-        height = driver.execute_script("return document.body.scrollHeight")
-        driver.set_window_size(size["width"], height + 200)
-    try:
-        assert driver.save_screenshot(str(path)), f"could not save {path}"
-    finally:
-        driver.set_window_size(size["width"], size["height"])
-    print(f"screenshot: {path}")
-    return path
 
 
 @pytest.mark.slow
@@ -166,7 +93,7 @@ def test_review_page_ranks_and_explains_a_braf_melanoma(
     cells = browser.find_elements(By.CSS_SELECTOR, f"{rows}:first-child td")
     rate, lift = cells[3].text, cells[4].text
     assert rate.endswith("%") and lift[0] in "+\N{MINUS SIGN}", (rate, lift)
-    _screenshot(browser, "review-ranked.png")
+    screenshot(browser, "review-ranked.png")
 
     # Ordering by lift asks the service again; the first row has the largest lift.
     Select(browser.find_element(By.ID, "rank-by")).select_by_value("lift")
@@ -218,9 +145,9 @@ def test_review_page_ranks_and_explains_a_braf_melanoma(
     assert f"training samples with {chosen} and hotspot BRAF V600 responded" in detail
     assert "Candidate responder subgroups" in detail
     assert browser.switch_to.active_element.get_attribute("id") == "detail-heading"
-    _screenshot(browser, "review-waterfall.png", full_page=True)
+    screenshot(browser, "review-waterfall.png", full_page=True)
 
-    assert _console_errors(browser) == []
+    assert console_errors(browser) == []
 
     # An API error is shown in the page, naming the field; the value is not echoed.
     row.find_element(By.CSS_SELECTOR, "[data-name=gene]").clear()
@@ -232,7 +159,7 @@ def test_review_page_ranks_and_explains_a_braf_melanoma(
     gene = row.find_element(By.CSS_SELECTOR, "[data-name=gene]")
     assert gene.get_attribute("aria-invalid") == "true"
     assert not browser.find_element(By.ID, "ranked").is_displayed()  # not stale
-    _screenshot(browser, "review-error.png")
+    screenshot(browser, "review-error.png")
 
     # A profile read from a JSON file is ranked the same way.
     upload = tmp_path / "cml.json"
