@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import xgboost as xgb
@@ -104,6 +104,13 @@ _NEITHER, _RESPONDER = 1, 2
 _SETS: tuple[tuple[int, ...], ...] = ((), (0,), (1,), (0, 1))
 
 
+class Evidence(NamedTuple):
+    """What the drug knowledge says of one profile (see :meth:`Scorer.evidence`)."""
+
+    candidates: frozenset[str]
+    matches: dict[int, Match]
+
+
 class Scorer:
     """A bundle's request-time arrays; see the module docstring.
 
@@ -121,6 +128,7 @@ class Scorer:
         info = model.metadata.drugs
         served = [info[d].served_by for d in self.drugs]
         self.boosted = [i for i, s in enumerate(served) if s in ("per-drug", "pooled")]
+        self._slot = {column: slot for slot, column in enumerate(self.boosted)}
         self.by_biomarker = [i for i, s in enumerate(served) if s == "biomarker"]
         self.keys = [model.knowledge.resolve(d) for d in self.drugs]
         n_profile = len(model.metadata.feature_names)
@@ -161,28 +169,28 @@ class Scorer:
     def inputs(
         self,
         profiles: Sequence[Profile],
-        matches: Sequence[dict[int, Match]] | None = None,
+        evidence: Sequence[Evidence] | None = None,
     ) -> np.ndarray:
-        """The forest's wide rows (float32, NaN = not measured); ``matches`` are
-        the profiles' :meth:`matches` when already found."""
-        if matches is None:
-            matches = [self.matches(p) for p in profiles]
+        """The forest's wide rows (float32, NaN = not measured); ``evidence`` is
+        the profiles' :meth:`evidence` when already found."""
+        if evidence is None:
+            evidence = [self.evidence(p) for p in profiles]
         W = np.zeros((len(profiles), self.n_inputs), dtype=np.float32)
         W[:, : self._n_profile] = self.model.vectorizer.transform(profiles)
         W[:, -1] = 1.0
         knowledge = self.model.knowledge
-        for row, profile in enumerate(profiles):
-            candidates = knowledge.candidates(profile)
+        for row, (profile, found) in enumerate(zip(profiles, evidence, strict=True)):
             for slot, i in enumerate(self.boosted):
-                if self.keys[i] not in candidates:
+                if self.keys[i] not in found.candidates:
                     continue  # every flag is 0
                 start = self._n_profile + _N_FLAGS * slot
-                flags = knowledge.flags_of(profile, self.drugs[i], matches[row].get(i))
+                flags = knowledge.flags_of(profile, self.drugs[i], found.matches.get(i))
                 W[row, start : start + _N_FLAGS] = list(flags.values())
         return W
 
-    def matches(self, profile: Profile) -> dict[int, Match]:
-        """The profile's best match to each drug it matches, by drug column."""
+    def evidence(self, profile: Profile) -> Evidence:
+        """The drugs the profile's genes and signatures can touch, and its best
+        match to each drug it matches (by drug column)."""
         knowledge = self.model.knowledge
         candidates = knowledge.candidates(profile)
         found = {
@@ -190,7 +198,8 @@ class Scorer:
             for i, key in enumerate(self.keys)
             if key in candidates
         }
-        return {i: match for i, match in found.items() if match is not None}
+        matches = {i: match for i, match in found.items() if match is not None}
+        return Evidence(candidates, matches)
 
     def score(self, profiles: Sequence[Profile], *, rank_by: str) -> Scores:
         """Every drug's calibrated score for every profile, ranked by ``rank_by``
@@ -202,8 +211,9 @@ class Scorer:
         views = [self._view(t) for t in tumour_types]
         base_margin = np.stack([v.margin for v in views])
         margin = base_margin.copy()
-        matches = [self.matches(p) for p in profiles]
-        W = self.inputs(profiles, matches)
+        evidence = [self.evidence(p) for p in profiles]
+        matches = [found.matches for found in evidence]
+        W = self.inputs(profiles, evidence)
         margin[:, self.boosted] += self.forest.margins(W)
         for i in self.by_biomarker:
             drug = self.drugs[i]
@@ -237,7 +247,7 @@ class Scorer:
         one per column of the drug's design matrix, then the base value
         (log-odds; its tumour-type offset included), as XGBoost's
         ``pred_contribs`` gives them."""
-        slots = [self.boosted.index(c) for c in columns]
+        slots = [self._slot[c] for c in columns]
         values = self.forest.shap(
             scores.inputs[row], slots, [len(self.reads[s]) for s in slots]
         )
@@ -247,7 +257,7 @@ class Scorer:
 
     def feature_values(self, scores: Scores, row: int, column: int) -> np.ndarray:
         """The profile's values in the columns of the drug's design matrix."""
-        return scores.inputs[row, self.reads[self.boosted.index(column)]]
+        return scores.inputs[row, self.reads[self._slot[column]]]
 
     def _view(self, tumour_type: str) -> _TypeView:
         view = self._types.get(tumour_type)
