@@ -2,10 +2,6 @@
 audit log, lineage, history, the promotion lock and the model card."""
 
 from training.registry._aliases import (
-    CHALLENGER,
-    CHAMPION,
-    MAX_REASON,
-    AliasMove,
     audit_log,
     champion_is_current,
     champion_version,
@@ -26,6 +22,7 @@ from training.registry._model_card import (
     registry_description,
     summarise_cohort,
 )
+from training.registry._recovery import Recovery, recover
 from training.registry._runs import (
     client_for,
     log_evaluation,
@@ -34,20 +31,37 @@ from training.registry._runs import (
     run_params,
     tracked_run,
 )
+from training.registry._transaction import (
+    CHALLENGER,
+    CHAMPION,
+    MAX_REASON,
+    PREVIOUS,
+    ROLLED_BACK,
+    AliasMove,
+    AliasTransaction,
+    alias_section,
+    current_aliases,
+)
 
 __all__ = [
     "CHALLENGER",
     "CHAMPION",
     "MAX_REASON",
     "MODEL_CARD",
+    "PREVIOUS",
+    "ROLLED_BACK",
     "SHORT_HASH",
     "AliasMove",
+    "AliasTransaction",
     "LockTimeoutError",
+    "Recovery",
     "VersionRecord",
+    "alias_section",
     "audit_log",
     "champion_is_current",
     "champion_version",
     "client_for",
+    "current_aliases",
     "default_user",
     "log_evaluation",
     "log_explanations",
@@ -56,6 +70,7 @@ __all__ = [
     "move_alias",
     "promote",
     "promotion_lock",
+    "recover",
     "register_bundle",
     "register_version",
     "registry_description",
