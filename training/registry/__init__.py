@@ -25,6 +25,7 @@ from training.registry._model_card import (
 from training.registry._recovery import Recovery, recover
 from training.registry._runs import (
     client_for,
+    fail_orphaned_runs,
     log_evaluation,
     log_explanations,
     log_training,
@@ -63,6 +64,7 @@ __all__ = [
     "client_for",
     "current_aliases",
     "default_user",
+    "fail_orphaned_runs",
     "log_evaluation",
     "log_explanations",
     "log_training",

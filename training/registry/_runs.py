@@ -246,6 +246,8 @@ def _plot_auroc(auroc: np.ndarray, path: Path) -> None:
     axis.axvline(0.5, color="grey", linestyle="--", label="chance")
     axis.axvline(float(np.median(auroc)), color="#cc3311", label="median")
     axis.set(xlabel="cross-validated AUROC", ylabel="drugs", title="Per-drug CV AUROC")
-    axis.legend()
+    # A fixed place: "best" searches for one and, on a busy machine, warns that
+    # it took long (an error under pytest).
+    axis.legend(loc="upper left")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
