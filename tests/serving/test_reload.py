@@ -110,7 +110,7 @@ def _corrupt_one_booster(bundle: Path) -> None:
     booster.write_bytes(bytes(data))
 
 
-def _forge_knowledge(bundle: Path) -> None:
+def forge_knowledge(bundle: Path) -> None:
     """Edit knowledge.json and rewrite its SHA-256 in checksums.json to match: the
     edit the bundle's own checksums cannot see."""
     knowledge = json.loads((bundle / "knowledge.json").read_text())
@@ -280,7 +280,7 @@ def test_a_damaged_cache_entry_is_discarded_and_downloaded_again(
     expected = first.score(ScoreRequest(profile=braf_melanoma))
     (cached,) = (tmp_path / "cache" / MODEL).iterdir()
     if damage == "forged knowledge":
-        _forge_knowledge(cached)
+        forge_knowledge(cached)
     else:
         _corrupt_one_booster(cached)
     with caplog.at_level(logging.WARNING, logger="models"):
@@ -393,7 +393,7 @@ def test_http_a_bundle_edited_with_its_checksums_rewritten_is_refused(
     # rewritten in checksums.json; the bundle's own checksums pass it.
     version = registry.register(bundle_path)
     stored = registry.stored_bundle(version)
-    _forge_knowledge(stored)
+    forge_knowledge(stored)
     assert "forged evidence" in ResponderModel.load(stored).knowledge.sources
     registry.point_champion_at(version)
     refused = client.post("/admin/reload", headers=AUTH)

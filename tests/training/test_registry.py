@@ -6,8 +6,13 @@ import mlflow
 import pytest
 
 from features import load_drug_knowledge
-from models import load_registered_bundle
+from models import (
+    BundleIntegrityError,
+    load_registered_bundle,
+    load_registered_version,
+)
 from tests.servers import REPO_ROOT
+from tests.serving.test_reload import forge_knowledge
 from tests.training.conftest import small_config
 from tests.training.test_train import planted_cohort
 from training.config import Config, load_config
@@ -114,3 +119,29 @@ def test_only_runs_whose_command_is_gone_are_marked_failed(tmp_path: Path) -> No
     assert "killed" in client.get_run(dead).data.tags["failed_because"]
     assert client.get_run(foreign).info.status == "RUNNING"
     assert fail_orphaned_runs(config) == []
+
+
+def test_every_loader_refuses_a_bundle_edited_after_registration(
+    tmp_path: Path,
+) -> None:
+    # What `rediscover score` and `report` (by alias) and `retrain` (the champion,
+    # by version) load: the registered artifacts, edited with their checksums.
+    config = small_config(tmp_path, min_samples=50)
+    with tracked_run(config, kind="train", tags={}) as run_id:
+        model = train_bundle(
+            planted_cohort(), config=config, drugs=["braf inhibitor"],
+            data_source="planted", knowledge=load_drug_knowledge(),
+        )  # fmt: skip
+        register_bundle(config, run_id, model)
+    client = client_for(config.tracking)
+    source = client.get_model_version("rediscover", "1").source
+    forge_knowledge(Path(source.removeprefix("file://")))
+    where = {"tracking_uri": config.tracking.uri, "model_name": "rediscover"}
+    loads = [
+        lambda: load_registered_bundle(**where, alias="champion", cache_dir=tmp_path),
+        lambda: load_registered_version(**where, version="1", cache_dir=tmp_path),
+    ]
+    for load in loads:
+        with pytest.raises(BundleIntegrityError, match="recorded at registration") as e:
+            load()
+        assert str(tmp_path) not in str(e.value) and "/" not in str(e.value)
