@@ -30,6 +30,8 @@ from pathlib import Path
 import httpx
 import mlflow
 
+from models import BUNDLE_DIGEST_TAG, bundle_digest
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MODEL = "rediscover"
 PROFILE = {
@@ -46,7 +48,10 @@ def register(client: mlflow.MlflowClient, experiment_id: str, bundle: Path) -> s
     if not client.search_registered_models(f"name = '{MODEL}'"):
         client.create_registered_model(MODEL)
     source = f"{run.info.artifact_uri}/bundle"
-    return str(client.create_model_version(MODEL, source, run.info.run_id).version)
+    # The service refuses a version without its bundle's digest.
+    tags = {BUNDLE_DIGEST_TAG: bundle_digest(bundle)}
+    version = client.create_model_version(MODEL, source, run.info.run_id, tags=tags)
+    return str(version.version)
 
 
 def start_server(

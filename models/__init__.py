@@ -1,6 +1,11 @@
 """The ResponderModel bundle: how it is saved, loaded, verified and explained."""
 
-from models._bundle import BundleIntegrityError, ResponderModel, verify_bundle
+from models._bundle import (
+    BundleIntegrityError,
+    ResponderModel,
+    bundle_digest,
+    verify_bundle,
+)
 from models._calibration import Calibrator, logit
 from models._conformal import ConformalThresholds, GroupThresholds, prediction_sets
 from models._dask_scoring import (
@@ -46,13 +51,16 @@ from models._ranking import (
     rank_drugs,
 )
 from models._registry import (
+    BUNDLE_DIGEST_TAG,
     alias_version,
     load_registered_bundle,
+    load_registered_version,
     redact_credentials,
 )
 from models._uncertainty import Assessment, DrugUncertainty, UncertaintyModel
 
 __all__ = [
+    "BUNDLE_DIGEST_TAG",
     "CELL_LINE_REASON",
     "EXPLAIN_TOP",
     "FORMAT_VERSION",
@@ -93,9 +101,11 @@ __all__ = [
     "UnknownDrugError",
     "WaterfallStep",
     "alias_version",
+    "bundle_digest",
     "explain_patient",
     "gene_token",
     "load_registered_bundle",
+    "load_registered_version",
     "logit",
     "partition_rows",
     "prediction_sets",

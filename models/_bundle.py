@@ -15,6 +15,10 @@ On disk a bundle is a folder::
     checksums.json         SHA-256 of every file above
 
 Loading verifies every checksum before reading a file and never unpickles anything.
+The SHA-256 of ``checksums.json`` itself (`bundle_digest`) names the whole bundle:
+the registry records it, so a bundle whose files and checksums were both rewritten
+is still refused. Errors name files inside the bundle, never the folder, so a
+reason can be shown to a client without disclosing local paths.
 """
 
 from __future__ import annotations
@@ -359,10 +363,11 @@ class ResponderModel:
         (folder / CHECKSUMS).write_text(json.dumps(checksums, indent=2))
 
     @classmethod
-    def load(cls, path: Path) -> ResponderModel:
-        """Read a bundle folder after verifying every file's SHA-256."""
+    def load(cls, path: Path, *, digest: str | None = None) -> ResponderModel:
+        """Read a bundle folder after verifying every file's SHA-256 (and, given
+        ``digest``, that the bundle is the one with that `bundle_digest`)."""
         path = Path(path)
-        verify_bundle(path)
+        verify_bundle(path, digest=digest)
         metadata = BundleMetadata.model_validate_json((path / METADATA).read_text())
         if metadata.format_version != FORMAT_VERSION:
             raise BundleIntegrityError(
@@ -395,14 +400,12 @@ class ResponderModel:
                 forest=forest,
             )  # fmt: skip
         except ValueError as exc:
-            raise BundleIntegrityError(
-                f"bundle {path} is inconsistent: {exc}"
-            ) from None
+            raise BundleIntegrityError(f"the bundle is inconsistent: {exc}") from None
 
 
 def _read_json(path: Path, schema: type[_Schema]) -> _Schema:
     if not path.is_file():
-        raise BundleIntegrityError(f"{path} is missing from the bundle")
+        raise BundleIntegrityError(f"{path.name} is missing from the bundle")
     return _parsed(path, path.read_bytes(), schema)
 
 
@@ -410,7 +413,7 @@ def _parsed(path: Path, text: bytes, schema: type[_Schema]) -> _Schema:
     try:
         return schema.model_validate_json(text)
     except ValueError as exc:
-        raise BundleIntegrityError(f"{path} is not valid: {exc}") from None
+        raise BundleIntegrityError(f"{path.name} is not valid: {exc}") from None
 
 
 def _read_booster(path: Path) -> xgb.Booster:
@@ -422,12 +425,28 @@ def _read_booster(path: Path) -> xgb.Booster:
     return booster
 
 
-def verify_bundle(path: Path) -> None:
-    """Raise BundleIntegrityError unless every file matches checksums.json exactly."""
+def bundle_digest(path: Path) -> str:
+    """The bundle's digest: the SHA-256 of its ``checksums.json``.
+
+    Every file's SHA-256 is in that listing, so the digest changes when any file
+    does, and a registry tag holding it makes the bundle tamper-evident.
+    """
+    return _sha256(Path(path) / CHECKSUMS)
+
+
+def verify_bundle(path: Path, *, digest: str | None = None) -> None:
+    """Raise BundleIntegrityError unless every file matches checksums.json exactly
+    and, given ``digest``, checksums.json is the listing with that SHA-256."""
     listing = path / CHECKSUMS
     if not listing.is_file():
-        raise BundleIntegrityError(f"{listing} is missing; not a model bundle")
-    expected: dict[str, str] = json.loads(listing.read_text())
+        raise BundleIntegrityError(f"{CHECKSUMS} is missing; not a model bundle")
+    text = listing.read_bytes()
+    if digest is not None and hashlib.sha256(text).hexdigest() != digest:
+        raise BundleIntegrityError(
+            f"the bundle's digest (SHA-256 of {CHECKSUMS}) differs from the one "
+            "recorded at registration: its files were changed after it was registered"
+        )
+    expected: dict[str, str] = json.loads(text)
     present = {
         p.relative_to(path).as_posix()
         for p in path.rglob("*")
@@ -436,9 +455,9 @@ def verify_bundle(path: Path) -> None:
     if present != set(expected):
         extra, missing = present - set(expected), set(expected) - present
         raise BundleIntegrityError(
-            f"bundle {path} files differ from its checksums: "
+            "the bundle's files differ from its checksums: "
             f"unexpected {sorted(extra)}, missing {sorted(missing)}"
         )
-    for name, digest in expected.items():
-        if _sha256(path / name) != digest:
-            raise BundleIntegrityError(f"SHA-256 mismatch for {name} in bundle {path}")
+    for name, sha in expected.items():
+        if _sha256(path / name) != sha:
+            raise BundleIntegrityError(f"SHA-256 mismatch for {name} in the bundle")

@@ -574,8 +574,8 @@ def _load_model(config: Config, *, alias: str) -> tuple[ResponderModel, str]:
         ) from error
     except BundleIntegrityError as error:
         raise ResourceUnavailableError(
-            f"{wanted} in {where} failed its checksums ({error}); delete "
-            f"{config.serving.cache_dir} to download it again"
+            f"{wanted} in {where} is refused: {error}; promote another version "
+            "(`rediscover promote VERSION`) or retrain"
         ) from error
 
 

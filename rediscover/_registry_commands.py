@@ -41,24 +41,24 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="cohort store (or folder, or 'gdsc') (default: data.source in the config)",
     )
     _who_and_why(parser, reason_default="retrain")
-    parser.set_defaults(run=retrain_command)
+    parser.set_defaults(run=retrain_command, recover=True)
 
     parser = commands.add_parser("promote", help="make a registered version champion")
     parser.add_argument("version", help="registry version number")
     _who_and_why(parser, reason_default=None)
-    parser.set_defaults(run=promote_command)
+    parser.set_defaults(run=promote_command, recover=True)
 
     parser = commands.add_parser(
         "rollback", help="put the previous champion back in service"
     )
     _who_and_why(parser, reason_default=None)
-    parser.set_defaults(run=rollback_command)
+    parser.set_defaults(run=rollback_command, recover=True)
 
     parser = commands.add_parser(
         "history", help="registered versions with data, code, gate and metrics"
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
-    parser.set_defaults(run=history_command)
+    parser.set_defaults(run=history_command, recover=True)
 
 
 def _who_and_why(

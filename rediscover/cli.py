@@ -23,7 +23,7 @@ from rediscover import _report_command as report_command
 from rediscover._config_file import CONFIG_VARIABLE, SEARCH_HELP, find_config
 from rediscover._exit_codes import EXIT_CODES_HELP, classify, describe
 from rediscover._score_input import INPUT_FORMATS
-from training.config import load_config
+from training.config import Config, load_config
 
 logger = logging.getLogger("rediscover")
 
@@ -221,7 +221,7 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated drug names to train (default: all)",
     )
     _add_dask_scheduler(train, "fit every booster (CV folds and final fit)")
-    train.set_defaults(run=model_commands.train)
+    train.set_defaults(run=model_commands.train, recover=True)
 
     evaluate = commands.add_parser(
         "evaluate",
@@ -382,7 +382,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="bind address")
     serve.add_argument("--port", type=int, default=3000, help="port")
     serve.add_argument("--alias", default="champion", help="registry alias to serve")
-    serve.set_defaults(run=model_commands.serve)
+    serve.set_defaults(run=model_commands.serve, recover=True)
 
     registry_commands.add_commands(commands)
     explain_commands.add_commands(commands)
@@ -410,9 +410,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         logger.debug("config file: %s", path)
         config = load_config(path, tracking_uri=os.environ.get("MLFLOW_TRACKING_URI"))
+        if getattr(args, "recover", False):
+            _recover(config)
         return int(args.run(args, config))
     except Exception as error:
         return _report(error, verbose=args.verbose)
+
+
+def _recover(config: Config) -> None:
+    """Finish what a killed registry command left (`training.registry.recover`);
+    what it finishes is logged."""
+    from training.registry import recover
+
+    recover(config)
 
 
 def _report(error: Exception, *, verbose: bool) -> int:

@@ -3,6 +3,7 @@ line, on a real MLflow store (SQLite, and PostgreSQL where one is available)."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -72,6 +73,8 @@ def test_promote_and_rollback_record_who_and_why(
     assert main([*cli, "promote", "2", "--reason", "fixed", "--by", "carol"]) == 0
     assert champion(config) == "2"
     assert alias_version(client, name, "previous") == "1"
+    # The champion holds no other alias: v2 is no longer "rolled_back".
+    assert alias_version(client, name, "rolled_back") is None
     assert version_tags(config, "2")["champion_set_by"] == "carol"
     assert main([*cli, "promote", "2", "--reason", "twice"]) == 2
     assert "champion already" in capsys.readouterr().err
@@ -87,7 +90,7 @@ def test_promote_and_rollback_record_who_and_why(
     assert main([*cli, "history", "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     rows = {row["version"]: row for row in document["versions"]}
-    assert rows["2"]["aliases"] == ["champion", "rolled_back"]
+    assert rows["2"]["aliases"] == ["champion"]
     assert rows["2"]["gate"] == "passed" and rows["2"]["n_episodes"] == 1000
     # Within-drug hold-out AUROC of the planted BRAF signal: well above chance.
     assert rows["2"]["holdout_auroc_champion"] > 0.6
@@ -95,7 +98,7 @@ def test_promote_and_rollback_record_who_and_why(
     assert len(document["alias_moves"]) == len(moves)
     assert main([*cli, "history"]) == 0
     out = capsys.readouterr().out
-    assert "champion,rolled_back" in out and "fixed" in out
+    assert re.search(r"^\s+2  champion\s", out, re.MULTILINE) and "fixed" in out
 
 
 def test_retrain_on_a_plain_folder_refuses_for_want_of_the_champion_data(

@@ -7,6 +7,8 @@ Every test uses a real SQLite MLflow registry in tmp_path holding small bundles.
 from __future__ import annotations
 
 import gc
+import hashlib
+import json
 import logging
 import threading
 import time
@@ -21,6 +23,7 @@ import mlflow
 import pytest
 from pydantic import ValidationError
 
+from models import BUNDLE_DIGEST_TAG, ResponderModel, bundle_digest
 from serving import ScoreRequest, ServingSettings
 from tests.servers import Server, bentoml_serve
 from tests.serving.conftest import build_bundle
@@ -55,9 +58,17 @@ class Registry(NamedTuple):
         if not self.client.search_registered_models(f"name = '{MODEL}'"):
             self.client.create_registered_model(MODEL)
         version = self.client.create_model_version(
-            MODEL, source=f"{run.info.artifact_uri}/bundle", run_id=run.info.run_id
-        )
+            MODEL, source=f"{run.info.artifact_uri}/bundle", run_id=run.info.run_id,
+            tags={BUNDLE_DIGEST_TAG: bundle_digest(bundle)},
+        )  # fmt: skip
         return str(version.version)
+
+    def register_without_digest(self, bundle: Path) -> str:
+        """``bundle`` as the next version, without the digest tag (as versions
+        registered before digests were recorded)."""
+        version = self.register(bundle)
+        self.client.delete_model_version_tag(MODEL, version, BUNDLE_DIGEST_TAG)
+        return version
 
     def point_champion_at(self, version: str) -> None:
         """Move the ``champion`` alias."""
@@ -97,6 +108,18 @@ def _corrupt_one_booster(bundle: Path) -> None:
     data = bytearray(booster.read_bytes())
     data[len(data) // 2] ^= 0xFF
     booster.write_bytes(bytes(data))
+
+
+def forge_knowledge(bundle: Path) -> None:
+    """Edit knowledge.json and rewrite its SHA-256 in checksums.json to match: the
+    edit the bundle's own checksums cannot see."""
+    knowledge = json.loads((bundle / "knowledge.json").read_text())
+    knowledge["sources"] = [*knowledge["sources"], "forged evidence"]
+    (bundle / "knowledge.json").write_text(json.dumps(knowledge))
+    checksums = json.loads((bundle / "checksums.json").read_text())
+    forged = hashlib.sha256((bundle / "knowledge.json").read_bytes()).hexdigest()
+    checksums["knowledge.json"] = forged
+    (bundle / "checksums.json").write_text(json.dumps(checksums, indent=2))
 
 
 @pytest.fixture
@@ -242,6 +265,53 @@ def test_a_bundle_failing_verification_is_refused_and_not_retried_in_a_loop(
     assert service.score(ScoreRequest(profile=braf_melanoma)).model_version == "1"
 
 
+@pytest.mark.parametrize("damage", ["forged knowledge", "flipped booster byte"])
+def test_a_damaged_cache_entry_is_discarded_and_downloaded_again(
+    damage: str,
+    service_class: Any,
+    registry: Registry,
+    braf_melanoma: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _use_registry(monkeypatch, registry, tmp_path)
+    first = _start(service_class)
+    expected = first.score(ScoreRequest(profile=braf_melanoma))
+    (cached,) = (tmp_path / "cache" / MODEL).iterdir()
+    if damage == "forged knowledge":
+        forge_knowledge(cached)
+    else:
+        _corrupt_one_booster(cached)
+    with caplog.at_level(logging.WARNING, logger="models"):
+        restarted = _start(service_class)  # a new worker finds the damaged copy
+    assert "discarding it and downloading the version again" in caplog.text
+    info = restarted.model_info()
+    assert (info.model_version, info.last_reload_error) == ("1", None)
+    stored = registry.stored_bundle("1")
+    for name in ("checksums.json", "knowledge.json", "boosters/000.ubj"):
+        assert (cached / name).read_bytes() == (stored / name).read_bytes(), name
+    assert "forged evidence" not in restarted._require_model().model.knowledge.sources
+    again = restarted.score(ScoreRequest(profile=braf_melanoma))
+    assert again.results == expected.results
+
+
+def test_a_version_without_a_recorded_digest_is_refused(
+    service_class: Any,
+    registry: Registry,
+    bundle_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    _use_registry(monkeypatch, registry, tmp_path)
+    service = _start(service_class)
+    version = registry.register_without_digest(bundle_path)
+    registry.point_champion_at(version)
+    refused = service.reload_now()
+    assert refused.error is not None and "records no bundle digest" in refused.error
+    assert refused.version == "1"
+
+
 def test_settings_refuse_a_short_token_without_echoing_it() -> None:
     environ = {"MLFLOW_TRACKING_URI": "sqlite:///m.db"}
     with pytest.raises(ValidationError, match="shorter than 16 characters") as error:
@@ -310,6 +380,33 @@ def test_http_refused_bundle_is_a_409_and_the_old_one_serves_on(
     assert accepted.json()["version"] == "2" and accepted.json()["changed"]
     info = client.get("/model").json()
     assert (info["model_version"], info["last_reload_error"]) == ("2", None)
+
+
+def test_http_a_bundle_edited_with_its_checksums_rewritten_is_refused(
+    client: TestClient,
+    registry: Registry,
+    bundle_path: Path,
+    braf_melanoma: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    # The issue's probe: knowledge.json edited in the store and its SHA-256
+    # rewritten in checksums.json; the bundle's own checksums pass it.
+    version = registry.register(bundle_path)
+    stored = registry.stored_bundle(version)
+    forge_knowledge(stored)
+    assert "forged evidence" in ResponderModel.load(stored).knowledge.sources
+    registry.point_champion_at(version)
+    refused = client.post("/admin/reload", headers=AUTH)
+    assert refused.status_code == 409, refused.text
+    assert "differs from the one recorded at registration" in refused.json()["error"]
+    info = client.get("/model").json()
+    assert info["model_version"] == "1"
+    reason = info["last_reload_error"]["reason"]
+    assert reason == refused.json()["error"]
+    # No local path reaches unauthenticated clients.
+    assert "/" not in reason and tmp_path.name not in reason, reason
+    scored = client.post("/score", json={"profile": braf_melanoma})
+    assert (scored.status_code, scored.json()["model_version"]) == (200, "1")
 
 
 @pytest.mark.parametrize(

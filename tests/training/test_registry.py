@@ -6,13 +6,25 @@ import mlflow
 import pytest
 
 from features import load_drug_knowledge
-from models import load_registered_bundle
+from models import (
+    BundleIntegrityError,
+    load_registered_bundle,
+    load_registered_version,
+)
 from tests.servers import REPO_ROOT
+from tests.serving.test_reload import forge_knowledge
 from tests.training.conftest import small_config
 from tests.training.test_train import planted_cohort
 from training.config import Config, load_config
 from training.fitting import train_bundle
-from training.registry import register_bundle, run_params, tracked_run
+from training.registry import (
+    client_for,
+    fail_orphaned_runs,
+    register_bundle,
+    run_params,
+    tracked_run,
+)
+from training.registry._runs import ensure_experiment
 
 
 def test_stores_with_the_same_version_number_never_share_a_cache_entry(
@@ -89,3 +101,47 @@ def _source_key(config: Config) -> str:
     client = mlflow.MlflowClient(tracking_uri=config.tracking.uri)
     source = client.get_model_version("rediscover", "1").source
     return hashlib.sha256(str(source).encode()).hexdigest()[:12]
+
+
+def test_only_runs_whose_command_is_gone_are_marked_failed(tmp_path: Path) -> None:
+    config = small_config(tmp_path)
+    client = client_for(config.tracking)
+    experiment = ensure_experiment(client, config.tracking)
+    # A killed command's run: RUNNING, its lease free. Another tool's run: no lease.
+    dead = client.create_run(experiment, tags={"lease": "a0" * 16}).info.run_id
+    foreign = client.create_run(experiment).info.run_id
+    with tracked_run(config, kind="evaluation") as alive:
+        # Looked at while its command runs: the lease is held, the run left alone.
+        assert fail_orphaned_runs(config) == [dead]
+        assert client.get_run(alive).info.status == "RUNNING"
+    assert client.get_run(alive).info.status == "FINISHED"
+    assert client.get_run(dead).info.status == "FAILED"
+    assert "killed" in client.get_run(dead).data.tags["failed_because"]
+    assert client.get_run(foreign).info.status == "RUNNING"
+    assert fail_orphaned_runs(config) == []
+
+
+def test_every_loader_refuses_a_bundle_edited_after_registration(
+    tmp_path: Path,
+) -> None:
+    # What `rediscover score` and `report` (by alias) and `retrain` (the champion,
+    # by version) load: the registered artifacts, edited with their checksums.
+    config = small_config(tmp_path, min_samples=50)
+    with tracked_run(config, kind="train", tags={}) as run_id:
+        model = train_bundle(
+            planted_cohort(), config=config, drugs=["braf inhibitor"],
+            data_source="planted", knowledge=load_drug_knowledge(),
+        )  # fmt: skip
+        register_bundle(config, run_id, model)
+    client = client_for(config.tracking)
+    source = client.get_model_version("rediscover", "1").source
+    forge_knowledge(Path(source.removeprefix("file://")))
+    where = {"tracking_uri": config.tracking.uri, "model_name": "rediscover"}
+    loads = [
+        lambda: load_registered_bundle(**where, alias="champion", cache_dir=tmp_path),
+        lambda: load_registered_version(**where, version="1", cache_dir=tmp_path),
+    ]
+    for load in loads:
+        with pytest.raises(BundleIntegrityError, match="recorded at registration") as e:
+            load()
+        assert str(tmp_path) not in str(e.value) and "/" not in str(e.value)

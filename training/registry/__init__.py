@@ -2,10 +2,6 @@
 audit log, lineage, history, the promotion lock and the model card."""
 
 from training.registry._aliases import (
-    CHALLENGER,
-    CHAMPION,
-    MAX_REASON,
-    AliasMove,
     audit_log,
     champion_is_current,
     champion_version,
@@ -26,13 +22,26 @@ from training.registry._model_card import (
     registry_description,
     summarise_cohort,
 )
+from training.registry._recovery import Recovery, recover
 from training.registry._runs import (
     client_for,
+    fail_orphaned_runs,
     log_evaluation,
     log_explanations,
     log_training,
     run_params,
     tracked_run,
+)
+from training.registry._transaction import (
+    CHALLENGER,
+    CHAMPION,
+    MAX_REASON,
+    PREVIOUS,
+    ROLLED_BACK,
+    AliasMove,
+    AliasTransaction,
+    alias_section,
+    current_aliases,
 )
 
 __all__ = [
@@ -40,15 +49,22 @@ __all__ = [
     "CHAMPION",
     "MAX_REASON",
     "MODEL_CARD",
+    "PREVIOUS",
+    "ROLLED_BACK",
     "SHORT_HASH",
     "AliasMove",
+    "AliasTransaction",
     "LockTimeoutError",
+    "Recovery",
     "VersionRecord",
+    "alias_section",
     "audit_log",
     "champion_is_current",
     "champion_version",
     "client_for",
+    "current_aliases",
     "default_user",
+    "fail_orphaned_runs",
     "log_evaluation",
     "log_explanations",
     "log_training",
@@ -56,6 +72,7 @@ __all__ = [
     "move_alias",
     "promote",
     "promotion_lock",
+    "recover",
     "register_bundle",
     "register_version",
     "registry_description",

@@ -7,10 +7,7 @@ import getpass
 import json
 import logging
 import tempfile
-import uuid
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -18,24 +15,32 @@ from typing import Any
 import mlflow
 from mlflow.exceptions import MlflowException
 
-from models import FORMAT_VERSION, ResponderModel, alias_version
+from models import (
+    BUNDLE_DIGEST_TAG,
+    FORMAT_VERSION,
+    ResponderModel,
+    alias_version,
+    bundle_digest,
+)
 from training.config import Config, TrackingConfig
 from training.registry._lineage import lineage_tags
-from training.registry._lock import promotion_lock
 from training.registry._model_card import MODEL_CARD, model_card, registry_description
 from training.registry._runs import client_for
+from training.registry._transaction import (
+    AUDIT_PREFIX,
+    CHAMPION,
+    PREVIOUS,
+    ROLLED_BACK,
+    AliasMove,
+    alias_section,
+    commit,
+    current_aliases,
+    plan_moves,
+)
 
 logger = logging.getLogger(__name__)
 
-CHAMPION = "champion"
-# MLflow keeps tag values up to 5,000 characters; the audit entry wraps the
-# reason in JSON, so reasons are cut well below (the full gate is in gate.json).
-MAX_REASON = 1000
 BUNDLE_FORMAT_TAG = "bundle_format"
-PREVIOUS = "previous"  # the champion before the current one: where rollback goes
-CHALLENGER = "challenger"  # the last retrained version the gate did not promote
-ROLLED_BACK = "rolled_back"  # the last champion a rollback replaced
-AUDIT_PREFIX = "audit/"  # registered-model tags, one per alias move
 TRAINED = "trained by rediscover train"  # why `train` makes its version champion
 
 
@@ -45,12 +50,15 @@ def champion_version(tracking: TrackingConfig) -> str | None:
 
 
 def champion_is_current(tracking: TrackingConfig, version: str) -> bool:
-    """Whether the champion's bundle has the format this code reads.
+    """Whether the champion's bundle has the format this code reads and a
+    recorded digest (without one, loaders refuse it).
 
     Versions registered before the ``bundle_format`` tag existed count as older.
     """
     mv = client_for(tracking).get_model_version(tracking.registered_model, version)
-    return mv.tags.get(BUNDLE_FORMAT_TAG) == str(FORMAT_VERSION)
+    return mv.tags.get(BUNDLE_FORMAT_TAG) == str(FORMAT_VERSION) and bool(
+        mv.tags.get(BUNDLE_DIGEST_TAG)
+    )
 
 
 def register_bundle(
@@ -65,13 +73,15 @@ def register_bundle(
 
     The alias moves only after the version exists, so a failure anywhere before
     leaves the current champion in place; the champion it replaces becomes
-    ``previous`` (see `promote`).
+    ``previous`` and the version's ``decision`` tag is set with the move, in one
+    transaction (see `promote`).
     """
     version = register_version(
         config, run_id, model, cohort_summary=cohort_summary, evaluation=evaluation,
-        tags={"gate": "none", "decision": CHAMPION, "decision_reason": TRAINED},
+        tags={"gate": "none"},
     )  # fmt: skip
-    promote(config, version, by=default_user(), reason=TRAINED)
+    decision = {"decision": CHAMPION, "decision_reason": TRAINED}
+    promote(config, version, by=default_user(), reason=TRAINED, tags=decision)
     return version
 
 
@@ -88,7 +98,8 @@ def register_version(
 
     The model card is logged next to the bundle (``model_card.md``; outside it, so
     the bundle's checksums stay its own) and its summary becomes the version's
-    description. The version carries the data hash and source, the lineage tags
+    description. The version carries the bundle's digest (`models.bundle_digest`,
+    which every loader checks), the data hash and source, the lineage tags
     (`training.registry.lineage_tags`) and ``tags``.
     """
     client = client_for(config.tracking)
@@ -100,6 +111,7 @@ def register_version(
     )  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         bundle = model.save(Path(tmp) / "bundle")
+        digest = bundle_digest(bundle)
         client.log_artifacts(run_id, str(bundle), artifact_path="bundle")
         (Path(tmp) / MODEL_CARD).write_text(card())
         client.log_artifact(run_id, str(Path(tmp) / MODEL_CARD))
@@ -111,6 +123,7 @@ def register_version(
         run_id=run_id,
         description=registry_description(card(per_subgroup=False)),
         tags={
+            BUNDLE_DIGEST_TAG: digest,
             "data_hash": model.metadata.data_hash,
             "data_source": model.metadata.data_source,
             "package_version": model.metadata.package_version,
@@ -137,18 +150,6 @@ def _ensure_registered_model(client: mlflow.MlflowClient, name: str) -> None:
                 raise
 
 
-@dataclass(frozen=True)
-class AliasMove:
-    """One alias move, as recorded on the version and in the audit log."""
-
-    alias: str
-    version: str
-    replaced: str | None  # the version the alias pointed at before, if any
-    by: str
-    at: str  # ISO 8601, UTC
-    reason: str
-
-
 def default_user() -> str:
     """Who moves an alias when ``--by`` is not given: the OS user."""
     try:
@@ -165,36 +166,25 @@ def move_alias(
     *,
     by: str,
     reason: str,
+    tags: Mapping[str, str] | None = None,
 ) -> AliasMove:
     """Point ``name@alias`` at ``version``; record who, when and why.
 
-    The version gets tags ``<alias>_set_by``, ``<alias>_set_at`` and
-    ``<alias>_reason``, and the registered model one audit tag
-    ``audit/<time>-<id>`` holding the move as JSON (`audit_log` reads them back).
-    Call it inside `promotion_lock` when the move depends on what was read.
+    One transaction (see `training.registry._transaction`): the version gets tags
+    ``<alias>_set_by``, ``<alias>_set_at`` and ``<alias>_reason`` (and ``tags``),
+    and the registered model one audit tag ``audit/<time>-<id>`` holding the move
+    as JSON (`audit_log` reads them back). Call it inside `alias_section` when the
+    move depends on what was read.
     """
-    reason = reason[:MAX_REASON]
-    move = AliasMove(
-        alias=alias,
-        version=version,
-        replaced=alias_version(client, name, alias),
-        by=by,
-        at=datetime.now(UTC).isoformat(timespec="microseconds"),
-        reason=reason,
+    transaction = plan_moves(
+        current_aliases(client, name), [(alias, version)], by=by, reason=reason,
+        version_tags={version: tags or {}},
+    )  # fmt: skip
+    moved = {m.alias: m for m in commit(client, name, transaction)}
+    unchanged = AliasMove(
+        alias, version, version, transaction.by, transaction.at, transaction.reason
     )
-    client.set_registered_model_alias(name, alias, version)
-    tags = {
-        f"{alias}_set_by": by,
-        f"{alias}_set_at": move.at,
-        f"{alias}_reason": reason,
-    }
-    for key, value in tags.items():
-        client.set_model_version_tag(name, version, key, value)
-    stamp = datetime.fromisoformat(move.at).strftime("%Y%m%dT%H%M%S.%fZ")
-    key = f"{AUDIT_PREFIX}{stamp}-{uuid.uuid4().hex[:6]}"
-    client.set_registered_model_tag(name, key, json.dumps(asdict(move)))
-    logger.info("%s@%s -> version %s (%s, by %s)", name, alias, version, reason, by)
-    return move
+    return moved.get(alias, unchanged)
 
 
 def audit_log(client: mlflow.MlflowClient, name: str) -> list[AliasMove]:
@@ -208,24 +198,41 @@ def audit_log(client: mlflow.MlflowClient, name: str) -> list[AliasMove]:
 
 
 def set_champion(
-    client: mlflow.MlflowClient, name: str, version: str, *, by: str, reason: str
+    client: mlflow.MlflowClient,
+    name: str,
+    version: str,
+    *,
+    by: str,
+    reason: str,
+    tags: Mapping[str, str] | None = None,
 ) -> list[AliasMove]:
     """Make ``version`` champion; the champion it replaces becomes ``previous``.
 
-    ``previous`` moves first: a failure in between leaves the champion where it
-    was. The new champion is tagged ``previous_champion`` so a later rollback
-    knows where ``previous`` goes next. Call inside `promotion_lock`.
+    One transaction: the new champion is tagged ``previous_champion`` (so a later
+    rollback knows where ``previous`` goes next) and ``tags``, and loses any other
+    alias it held. Call inside `alias_section`.
     """
-    old = alias_version(client, name, CHAMPION)
-    moves = []
+    aliases = current_aliases(client, name)
+    old = aliases.get(CHAMPION)
+    moves: list[tuple[str, str | None]] = [(CHAMPION, version)]
+    version_tags = dict(tags or {})
     if old is not None and old != version:
-        moves.append(move_alias(client, name, PREVIOUS, old, by=by, reason=reason))
-        client.set_model_version_tag(name, version, "previous_champion", old)
-    moves.append(move_alias(client, name, CHAMPION, version, by=by, reason=reason))
-    return moves
+        moves.insert(0, (PREVIOUS, old))
+        version_tags["previous_champion"] = old
+    transaction = plan_moves(
+        aliases, moves, by=by, reason=reason, version_tags={version: version_tags}
+    )
+    return commit(client, name, transaction)
 
 
-def promote(config: Config, version: str, *, by: str, reason: str) -> list[AliasMove]:
+def promote(
+    config: Config,
+    version: str,
+    *,
+    by: str,
+    reason: str,
+    tags: Mapping[str, str] | None = None,
+) -> list[AliasMove]:
     """Make ``version`` champion under the promotion lock (see `set_champion`).
 
     Raises
@@ -235,19 +242,19 @@ def promote(config: Config, version: str, *, by: str, reason: str) -> list[Alias
     """
     client = client_for(config.tracking)
     name = config.tracking.registered_model
-    with promotion_lock(config.tracking.uri, name=name):
+    with alias_section(client, tracking_uri=config.tracking.uri, name=name):
         _check_version(client, name, version)
         if alias_version(client, name, CHAMPION) == version:
             raise ValueError(f"version {version} is champion already")
-        return set_champion(client, name, version, by=by, reason=reason)
+        return set_champion(client, name, version, by=by, reason=reason, tags=tags)
 
 
 def rollback(config: Config, *, by: str, reason: str) -> list[AliasMove]:
     """Put the ``previous`` version back as champion, under the promotion lock.
 
-    The replaced champion gets the alias ``rolled_back`` (with who, when, why);
-    ``previous`` moves to the champion that preceded the restored one, or is
-    removed when none did.
+    One transaction: the replaced champion gets the alias ``rolled_back`` (with
+    who, when, why); ``previous`` moves to the champion that preceded the restored
+    one, or is removed when none did (or that one is the version rolled back).
 
     Raises
     ------
@@ -256,23 +263,20 @@ def rollback(config: Config, *, by: str, reason: str) -> list[AliasMove]:
     """
     client = client_for(config.tracking)
     name = config.tracking.registered_model
-    move = partial(move_alias, client, name, by=by, reason=reason)
-    with promotion_lock(config.tracking.uri, name=name):
-        target = alias_version(client, name, PREVIOUS)
-        current = alias_version(client, name, CHAMPION)
+    with alias_section(client, tracking_uri=config.tracking.uri, name=name):
+        aliases = current_aliases(client, name)
+        target, current = aliases.get(PREVIOUS), aliases.get(CHAMPION)
         if target is None or target == current:
             raise ValueError(
                 f"no previous version to roll back to (champion is {current}); "
                 "use `rediscover promote VERSION` to choose one"
             )
-        moves = [move(ROLLED_BACK, current)] if current is not None else []
-        moves.append(move(CHAMPION, target))
         before = client.get_model_version(name, target).tags.get("previous_champion")
-        if before and before != target:
-            moves.append(move(PREVIOUS, before))
-        else:
-            client.delete_registered_model_alias(name, PREVIOUS)
-        return moves
+        moves = [(CHAMPION, target), (PREVIOUS, before)]
+        if current is not None:
+            moves.append((ROLLED_BACK, current))
+        transaction = plan_moves(aliases, moves, by=by, reason=reason)
+        return commit(client, name, transaction)
 
 
 def _check_version(client: mlflow.MlflowClient, name: str, version: str) -> None:

@@ -1,4 +1,5 @@
-"""A lock around alias moves, shared by every process that uses one MLflow store.
+"""Locks shared by every process that uses one MLflow store: the promotion lock
+around alias moves, and the lease a running command holds on its MLflow run.
 
 Deciding to promote is read-compare-write on the registry: read the champion,
 compare, move the alias. Two retrains doing that at once could both promote, each
@@ -13,6 +14,11 @@ critical section for everyone on the same store:
   database (``<file>.promotion.lock``) or inside the store folder;
 - anything else (an MLflow tracking server over HTTP): no lock the client can
   take; a warning is logged and only the re-read inside the section protects.
+
+A run's lease (`run_lease`) is the same kind of lock on a key of its own, held from
+before the run is created until it is marked finished. The operating system (or
+PostgreSQL, when the connection drops) releases it when the process dies, so a
+later command that can take it (`lease_is_free`) knows the run's command is gone.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -30,6 +36,7 @@ import filelock
 logger = logging.getLogger(__name__)
 
 LOCK_SUFFIX = ".promotion.lock"
+LEASES_SUFFIX = ".leases"
 _POLL_SECONDS = 0.05
 
 
@@ -48,22 +55,84 @@ def promotion_lock(
     LockTimeoutError
         The lock was not free within ``timeout`` seconds.
     """
-    scheme = urlparse(tracking_uri).scheme.split("+")[0]
-    if scheme in {"postgresql", "postgres"}:
-        with _advisory_lock(tracking_uri, key=_lock_key(name), timeout=timeout):
-            yield
-        return
-    path = lock_file(tracking_uri)
-    if path is None:
+    lock = _store_lock(
+        tracking_uri, key=f"rediscover promotion {name}", path=lock_file(tracking_uri),
+        timeout=timeout,
+    )  # fmt: skip
+    if lock is None:
         logger.warning(
             "no promotion lock for a %s:// store; concurrent promotions rely on "
             "re-reading the champion only",
-            scheme,
+            urlparse(tracking_uri).scheme.split("+")[0],
         )
         yield
         return
-    with _file_lock(path, timeout=timeout):
+    with lock:
         yield
+
+
+@contextmanager
+def run_lease(tracking_uri: str, *, token: str) -> Iterator[None]:
+    """Hold the lease ``token`` while a command's run is open (see module doc).
+
+    On a store without locks (an HTTP tracking server) nothing is held.
+    """
+    path = _lease_file(tracking_uri, token)
+    lock = _store_lock(tracking_uri, key=_lease_key(token), path=path, timeout=10.0)
+    if lock is None:
+        yield
+        return
+    try:
+        with lock:
+            yield
+    finally:
+        if path is not None:
+            path.unlink(missing_ok=True)
+
+
+@contextmanager
+def lease_is_free(tracking_uri: str, *, token: str) -> Iterator[bool]:
+    """Try once to take lease ``token``; yields whether it was free (its holder
+    is gone), keeping it for the body. False on a store without locks."""
+    path = _lease_file(tracking_uri, token)
+    lock = _store_lock(tracking_uri, key=_lease_key(token), path=path, timeout=0.0)
+    if lock is None:
+        yield False
+        return
+    with ExitStack() as held:
+        try:
+            held.enter_context(lock)
+        except LockTimeoutError:
+            yield False
+            return
+        yield True
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
+def _lease_key(token: str) -> str:
+    return f"rediscover run lease {token}"
+
+
+def _lease_file(tracking_uri: str, token: str) -> Path | None:
+    promotion = lock_file(tracking_uri)
+    if promotion is None:
+        return None
+    folder = promotion.with_name(promotion.name.removesuffix(LOCK_SUFFIX))
+    return folder.with_name(folder.name + LEASES_SUFFIX) / f"{token}.lock"
+
+
+def _store_lock(
+    tracking_uri: str, *, key: str, path: Path | None, timeout: float
+) -> AbstractContextManager[None] | None:
+    """The lock ``key`` for this store (an advisory lock on PostgreSQL, else a
+    file lock on ``path``), or None when the store has none."""
+    scheme = urlparse(tracking_uri).scheme.split("+")[0]
+    if scheme in {"postgresql", "postgres"}:
+        return _advisory_lock(tracking_uri, key=_lock_key(key), timeout=timeout)
+    if path is None:
+        return None
+    return _file_lock(path, timeout=timeout)
 
 
 def lock_file(tracking_uri: str) -> Path | None:
@@ -81,9 +150,9 @@ def lock_file(tracking_uri: str) -> Path | None:
     return None
 
 
-def _lock_key(name: str) -> int:
-    # pg advisory locks take a signed 64-bit key; derive a stable one per model.
-    digest = hashlib.sha256(f"rediscover promotion {name}".encode()).digest()
+def _lock_key(key: str) -> int:
+    # pg advisory locks take a signed 64-bit key; derive a stable one per name.
+    digest = hashlib.sha256(key.encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 

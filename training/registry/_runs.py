@@ -1,9 +1,13 @@
 """MLflow runs: one helper opens every run kind (train, evaluation, explanation,
-retrain) with the resolved config logged, and marks it FAILED if its body raises."""
+retrain) with the resolved config logged, and marks it FAILED if its body raises;
+a run whose command was killed is marked FAILED by the next command that looks
+(`fail_orphaned_runs`)."""
 
 from __future__ import annotations
 
+import logging
 import tempfile
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,8 +22,16 @@ from mlflow.entities import Metric, Param
 from models import ResponderModel, redact_credentials
 from training.config import Config, TrackingConfig
 from training.evaluation import run_metrics
+from training.registry._lock import lease_is_free, run_lease
+
+logger = logging.getLogger(__name__)
 
 RunKind = Literal["train", "evaluation", "explanation", "retrain"]
+LEASE_TAG = "lease"  # the run's lease (`run_lease`): held while its command runs
+KILLED = (
+    "its command ended without finishing the run (killed, or the machine stopped); "
+    "found by a later rediscover command"
+)
 
 
 def client_for(tracking: TrackingConfig) -> mlflow.MlflowClient:
@@ -49,20 +61,70 @@ def tracked_run(
     tags: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
     """Open an MLflow run tagged ``kind`` with the resolved config logged; yield
-    its id. The run is marked FAILED if the body raises, so a crash is visible."""
+    its id. The run is marked FAILED if the body raises, so a crash is visible;
+    if the process dies instead, its lease, held from before the run exists, lets
+    `fail_orphaned_runs` mark it later."""
     client = client_for(config.tracking)
     experiment_id = ensure_experiment(client, config.tracking)
-    run = client.create_run(
-        experiment_id, tags={"kind": kind, **(tags or {})}, run_name=name or kind
+    token = uuid.uuid4().hex
+    with run_lease(config.tracking.uri, token=token):
+        run = client.create_run(
+            experiment_id,
+            tags={"kind": kind, LEASE_TAG: token, **(tags or {})},
+            run_name=name or kind,
+        )
+        run_id = run.info.run_id
+        client.log_batch(run_id, params=run_params(config))
+        try:
+            yield run_id
+        except BaseException:
+            client.set_terminated(run_id, "FAILED")
+            raise
+        client.set_terminated(run_id, "FINISHED")
+
+
+def fail_orphaned_runs(config: Config) -> list[str]:
+    """Mark FAILED every RUNNING run whose command is gone (its lease is free);
+    returns their ids. A version such a run registered without a decision is
+    tagged ``decision=interrupted``. Runs of stores without locks (an HTTP
+    tracking server), and runs opened before leases existed, are left alone."""
+    client = client_for(config.tracking)
+    experiment = client.get_experiment_by_name(config.tracking.experiment)
+    if experiment is None:
+        return []
+    running = client.search_runs(
+        [experiment.experiment_id], filter_string="attributes.status = 'RUNNING'"
     )
-    run_id = run.info.run_id
-    client.log_batch(run_id, params=run_params(config))
-    try:
-        yield run_id
-    except BaseException:
-        client.set_terminated(run_id, "FAILED")
-        raise
-    client.set_terminated(run_id, "FINISHED")
+    failed = []
+    for run in running:
+        token = run.data.tags.get(LEASE_TAG)
+        if not token:
+            continue
+        with lease_is_free(config.tracking.uri, token=token) as free:
+            run_id = run.info.run_id
+            # Re-read under the lease: it may have finished since the search.
+            if not free or client.get_run(run_id).info.status != "RUNNING":
+                continue
+            client.set_tag(run_id, "failed_because", KILLED)
+            client.set_terminated(run_id, "FAILED")
+        _mark_interrupted(client, config.tracking.registered_model, run_id)
+        logger.warning("marked run %s FAILED: %s", run_id, KILLED)
+        failed.append(run_id)
+    return failed
+
+
+def _mark_interrupted(client: mlflow.MlflowClient, name: str, run_id: str) -> None:
+    versions = client.search_model_versions(f"name = '{name}' and run_id = '{run_id}'")
+    for version in versions:
+        if "decision" not in version.tags and not version.aliases:
+            client.set_model_version_tag(
+                name, version.version, "decision", "interrupted"
+            )
+            client.set_model_version_tag(
+                name, version.version, "decision_reason",
+                "registered by a command that was killed before it decided; "
+                "`rediscover promote` it to use it",
+            )  # fmt: skip
 
 
 def log_results(
@@ -184,6 +246,8 @@ def _plot_auroc(auroc: np.ndarray, path: Path) -> None:
     axis.axvline(0.5, color="grey", linestyle="--", label="chance")
     axis.axvline(float(np.median(auroc)), color="#cc3311", label="median")
     axis.set(xlabel="cross-validated AUROC", ylabel="drugs", title="Per-drug CV AUROC")
-    axis.legend()
+    # A fixed place: "best" searches for one and, on a busy machine, warns that
+    # it took long (an error under pytest).
+    axis.legend(loc="upper left")
     figure.tight_layout()
     figure.savefig(path, dpi=100)

@@ -15,22 +15,23 @@
    leaves the champion untouched), then, under the promotion lock, re-read the
    champion: passed and unchanged -> the challenger becomes ``champion`` and the
    old one ``previous``; otherwise it becomes ``challenger`` with the reasons.
+   The moves and the ``decision`` tags are one transaction
+   (`training.registry.alias_section`): a kill midway is finished by the next
+   registry command.
 """
 
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import mlflow
 from mlflow.entities import Metric
 
 from features import DrugKnowledge
-from models import ResponderModel, alias_version
+from models import ResponderModel, alias_version, load_registered_version
 from training.config import Config
 from training.data import Cohort
 from training.fitting import (
@@ -42,11 +43,12 @@ from training.fitting import (
 from training.registry import (
     CHALLENGER,
     CHAMPION,
+    MAX_REASON,
     SHORT_HASH,
+    alias_section,
     client_for,
     log_training,
     move_alias,
-    promotion_lock,
     register_version,
     set_champion,
     summarise_cohort,
@@ -175,14 +177,14 @@ def judge(
 
 
 def load_version(config: Config, version: str) -> ResponderModel:
-    """The bundle registered as ``version``, downloaded to a temporary folder."""
-    client = client_for(config.tracking)
-    entry = client.get_model_version(config.tracking.registered_model, version)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = mlflow.artifacts.download_artifacts(
-            artifact_uri=entry.source, dst_path=tmp, tracking_uri=config.tracking.uri
-        )
-        return ResponderModel.load(Path(path))
+    """The bundle registered as ``version``, checked against its recorded digest
+    (through the serving cache, as the service loads it)."""
+    return load_registered_version(
+        tracking_uri=config.tracking.uri,
+        model_name=config.tracking.registered_model,
+        version=version,
+        cache_dir=config.serving.cache_dir,
+    )
 
 
 def decide(
@@ -201,7 +203,7 @@ def decide(
     """
     client = client_for(config.tracking)
     name = config.tracking.registered_model
-    with promotion_lock(config.tracking.uri, name=name):
+    with alias_section(client, tracking_uri=config.tracking.uri, name=name):
         current = alias_version(client, name, CHAMPION)
         promoted = current == compared_with and (gate is None or gate.passed)
         if current != compared_with:
@@ -211,14 +213,15 @@ def decide(
             why = "gate failed: " + "; ".join(gate.reasons)
         else:
             why = f"{reason}: " + ("first model" if gate is None else "gate passed")
+        decision = {
+            "decision": CHAMPION if promoted else CHALLENGER,
+            "decision_reason": why[:MAX_REASON],
+        }
         if promoted:
-            set_champion(client, name, version, by=by, reason=why)
+            set_champion(client, name, version, by=by, reason=why, tags=decision)
         else:
-            move_alias(client, name, CHALLENGER, version, by=by, reason=why[:_MAX_TAG])
-        client.set_model_version_tag(
-            name, version, "decision", CHAMPION if promoted else CHALLENGER
-        )
-        client.set_model_version_tag(name, version, "decision_reason", why[:_MAX_TAG])
+            move_alias(client, name, CHALLENGER, version, by=by, reason=why,
+                       tags=decision)  # fmt: skip
     return promoted, why
 
 
