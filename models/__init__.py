@@ -1,6 +1,11 @@
 """The ResponderModel bundle: how it is saved, loaded, verified and explained."""
 
-from models._bundle import BundleIntegrityError, ResponderModel, verify_bundle
+from models._bundle import (
+    CHECKSUMS,
+    BundleIntegrityError,
+    ResponderModel,
+    verify_bundle,
+)
 from models._calibration import Calibrator, logit
 from models._conformal import ConformalThresholds, GroupThresholds, prediction_sets
 from models._dask_scoring import (
@@ -54,6 +59,7 @@ from models._uncertainty import Assessment, DrugUncertainty, UncertaintyModel
 
 __all__ = [
     "CELL_LINE_REASON",
+    "CHECKSUMS",
     "EXPLAIN_TOP",
     "FORMAT_VERSION",
     "INTERVAL_LEVEL",
