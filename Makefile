@@ -1,5 +1,6 @@
 # make serve: set up, fetch GDSC, train if no champion model exists, serve on :3000
 # make test:  set up with test extras, lint, type-check and run the whole test suite
+# make bento: as serve, then pin the champion and build a Bento (bentoml build)
 # make lock:  re-lock requirements.txt and requirements-test.txt from pyproject.toml
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +8,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
-.PHONY: serve train test lint lock audit bench bench-gate clean
+.PHONY: serve train bento test lint lock audit bench bench-gate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +47,11 @@ serve: $(VENV)/.installed
 	$(BIN)/rediscover data fetch gdsc
 	$(BIN)/rediscover train --if-missing
 	$(BIN)/rediscover serve --host $(HOST) --port $(PORT)
+
+bento: $(VENV)/.installed
+	$(BIN)/rediscover data fetch gdsc
+	$(BIN)/rediscover train --if-missing
+	$(BIN)/rediscover bento
 
 train: $(VENV)/.installed
 	$(BIN)/rediscover data fetch gdsc

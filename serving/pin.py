@@ -20,7 +20,8 @@ from serving._pinned import pin_bundle
 from serving._settings import ServingSettings
 from serving._source import load_bundle
 
-# The CLI's exit code for "the environment lacks what the command needs".
+# The CLI's exit code for "the environment lacks what the command needs" (no
+# champion, registry unreachable): rediscover bento passes it on.
 ENVIRONMENT_ERROR = 3
 
 
