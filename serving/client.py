@@ -63,6 +63,9 @@ class RediscoverClient:
     def close(self) -> None:
         """Close the underlying HTTP connections."""
         self._http.close()
+        # bentoml 1.4.40's close() leaves the client's download folder for the
+        # garbage collector, which warns (ResourceWarning) when it removes it.
+        self._http._temp_dir.cleanup()
 
     def __enter__(self) -> RediscoverClient:
         return self
