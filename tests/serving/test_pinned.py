@@ -35,10 +35,8 @@ def model_store(tmp_path: Path) -> Iterator[Path]:
     """BentoML's model store in a temporary folder for one test."""
     folder = tmp_path / "models"
     folder.mkdir()
-    previous = BentoMLContainer.model_store.get()
-    BentoMLContainer.model_store.set(ModelStore(str(folder)))
-    yield folder
-    BentoMLContainer.model_store.set(previous)
+    with BentoMLContainer.model_store.patch(ModelStore(str(folder))):
+        yield folder
 
 
 def test_a_pinned_bundle_loads_back_identical_once_however_often_pinned(
