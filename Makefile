@@ -16,13 +16,13 @@ $(BIN)/python:
 
 # Installs are the locked versions, checked against their hashes (the lock files
 # are `make lock`'s output); the project itself goes in editable, without deps.
-# Stamps re-run the install whenever a lock file changes.
-$(VENV)/.installed: requirements.txt | $(BIN)/python
+# Stamps re-run the install whenever a lock file or pyproject.toml changes.
+$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --require-hashes -r requirements.txt
 	$(BIN)/pip install --quiet --no-deps --editable .
 	touch $@
 
-$(VENV)/.installed-test: requirements-test.txt | $(BIN)/python
+$(VENV)/.installed-test: requirements-test.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --require-hashes -r requirements-test.txt
 	$(BIN)/pip install --quiet --no-deps --editable .
 	touch $@ $(VENV)/.installed
