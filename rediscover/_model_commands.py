@@ -8,6 +8,7 @@ import itertools
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -612,16 +613,23 @@ def _describe(contribution: FeatureContribution) -> str:
     return f"{contribution.feature}={value} ({contribution.shap:+.2f})"
 
 
-def serve(args: argparse.Namespace, config: Config) -> int:
-    bentoml = (
-        shutil.which("bentoml", path=str(Path(sys.executable).parent)) or "bentoml"
-    )
-    env = os.environ | {
+def _serving_env(config: Config, alias: str) -> dict[str, str]:
+    """The environment the service (and the Bento pin) reads its registry from."""
+    return os.environ | {
         "MLFLOW_TRACKING_URI": config.tracking.uri,
         "REDISCOVER_MODEL_NAME": config.tracking.registered_model,
-        "REDISCOVER_MODEL_ALIAS": args.alias,
+        "REDISCOVER_MODEL_ALIAS": alias,
         "REDISCOVER_CACHE_DIR": str(config.serving.cache_dir),
     }
+
+
+def _bentoml() -> str:
+    return shutil.which("bentoml", path=str(Path(sys.executable).parent)) or "bentoml"
+
+
+def serve(args: argparse.Namespace, config: Config) -> int:
+    bentoml = _bentoml()
+    env = _serving_env(config, args.alias)
     command = [bentoml, "serve", "serving.service:Rediscover"]
     command += ["--host", args.host, "--port", str(args.port)]
     print(
@@ -629,3 +637,26 @@ def serve(args: argparse.Namespace, config: Config) -> int:
         f"http://{args.host}:{args.port}"
     )
     os.execve(bentoml, command, env)
+
+
+# The checkout this package runs from: bentofile.yaml sits at its root.
+_PROJECT = Path(__file__).resolve().parents[1]
+
+
+def bento(args: argparse.Namespace, config: Config) -> int:
+    """Pin the alias' bundle into BentoML's model store, then ``bentoml build``."""
+    if not (_PROJECT / "bentofile.yaml").is_file():
+        raise ResourceUnavailableError(
+            f"no bentofile.yaml in {_PROJECT}: build a Bento from a checkout"
+        )
+    env = _serving_env(config, args.alias)
+    # serving pins (it imports bentoml, which this CLI never does).
+    pin = [sys.executable, "-m", "serving.pin"]
+    pinned = subprocess.run(pin, env=env, stdout=subprocess.PIPE, text=True)
+    if pinned.returncode != 0:
+        return pinned.returncode
+    tag = pinned.stdout.strip()
+    print(f"pinned {config.tracking.registered_model}@{args.alias} as {tag}")
+    # bentoml build reads files from the folder it runs in only.
+    build = [_bentoml(), "build"]
+    return subprocess.run(build, cwd=_PROJECT, env=env).returncode

@@ -384,6 +384,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--alias", default="champion", help="registry alias to serve")
     serve.set_defaults(run=model_commands.serve, recover=True)
 
+    bento = commands.add_parser(
+        "bento",
+        help="pin the champion model and build a Bento (bentoml build) to deploy",
+    )
+    bento.add_argument(
+        "--alias",
+        default="champion",
+        help="registry alias to pin (default: %(default)s)",
+    )
+    bento.set_defaults(run=model_commands.bento)
+
     registry_commands.add_commands(commands)
     explain_commands.add_commands(commands)
     report_command.add_commands(commands)

@@ -128,8 +128,8 @@ class ModelSlot:
     def _follow(self, *, periodic: bool) -> str | None:
         if self._lookup is None:
             return (
-                "the service serves a local bundle (REDISCOVER_BUNDLE); "
-                "only a registry alias can be reloaded"
+                "the service serves a local bundle (REDISCOVER_BUNDLE) or the one "
+                "its Bento carries; only a registry alias can be reloaded"
             )
         try:
             target = self._lookup()

@@ -15,7 +15,9 @@ MiB = 1024 * 1024
 class ServingSettings(BaseModel):
     """Where the service gets its model bundle from.
 
-    A local bundle folder (``REDISCOVER_BUNDLE``) wins; otherwise the bundle that
+    A local bundle folder (``REDISCOVER_BUNDLE``) wins; then the bundle a Bento
+    carries (``pinned_model``, found by the service, not in the environment);
+    otherwise the bundle that
     ``REDISCOVER_MODEL_NAME@REDISCOVER_MODEL_ALIAS`` points at in the MLflow
     registry at ``MLFLOW_TRACKING_URI`` is downloaded into ``REDISCOVER_CACHE_DIR``,
     and the service follows the alias: it checks it every ``REDISCOVER_RELOAD_INTERVAL``
@@ -31,6 +33,12 @@ class ServingSettings(BaseModel):
         default=None,
         description="Local bundle folder to serve (REDISCOVER_BUNDLE).",
         examples=["models/bundles/gdsc-v17"],
+    )
+    pinned_model: str | None = Field(
+        default=None,
+        description="Tag of the bundle pinned into the Bento the service runs from "
+        "(BentoML's model store); served as is, the registry is not followed.",
+        examples=["rediscover-bundle:k3x2yqhq5kq4vfbp"],
     )
     tracking_uri: str | None = Field(
         default=None,
@@ -92,7 +100,7 @@ class ServingSettings(BaseModel):
 
     @model_validator(mode="after")
     def _require_a_source(self) -> ServingSettings:
-        if self.bundle is None and not self.tracking_uri:
+        if self.bundle is None and self.pinned_model is None and not self.tracking_uri:
             raise ValueError(
                 "no model source: set REDISCOVER_BUNDLE to a local bundle folder, "
                 "or MLFLOW_TRACKING_URI (with optional REDISCOVER_MODEL_NAME and "
@@ -112,8 +120,11 @@ class ServingSettings(BaseModel):
         return self
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> ServingSettings:
-        """Build settings from environment variables (empty values count as unset)."""
+    def from_env(
+        cls, environ: Mapping[str, str], *, pinned_model: str | None = None
+    ) -> ServingSettings:
+        """Build settings from environment variables (empty values count as unset)
+        and the Bento's pinned model, if any."""
         names = {
             "bundle": "REDISCOVER_BUNDLE",
             "tracking_uri": "MLFLOW_TRACKING_URI",
@@ -126,6 +137,7 @@ class ServingSettings(BaseModel):
             "max_response_bytes": "REDISCOVER_MAX_RESPONSE_BYTES",
         }
         values = {field: environ.get(var, "").strip() for field, var in names.items()}
+        values["pinned_model"] = pinned_model or ""
         return cls.model_validate({k: v for k, v in values.items() if v})
 
 

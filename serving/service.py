@@ -54,12 +54,12 @@ from models import (
     DrugScore,
     ResponderModel,
     alias_version,
-    load_registered_bundle,
     rank_drugs,
 )
 from serving._boundary import AccessLogFilter, RequestBoundary, current_request_id
 from serving._errors import mask_framework_exception_logs, masked_failures
 from serving._home import home_page
+from serving._pinned import PINNED_MODEL
 from serving._reload import ModelSlot, ServedBundle
 from serving._report import REPORT_ROUTE, report_page
 from serving._review import explain_response, review_routes
@@ -76,10 +76,10 @@ from serving._schemas import (
     ScoreResponse,
 )
 from serving._settings import ServingSettings, service_workers
+from serving._source import follows_alias, load_bundle
 
 logger = logging.getLogger(__name__)
 
-LOCAL_VERSION = "local"
 # Paths besides the scoring APIs that log lines may name (any other is client text).
 _OTHER_ROUTES = (
     *("/", "/model", "/admin/reload", "/review", "/docs.json", "/schema.json"),
@@ -87,20 +87,6 @@ _OTHER_ROUTES = (
 )
 # Our own routes (not BentoML APIs) whose POST body must be JSON.
 _OUR_JSON_ROUTES = (REPORT_ROUTE,)
-
-
-def _load_bundle(settings: ServingSettings) -> tuple[ResponderModel, str]:
-    """Load and verify the bundle the settings point at (local folder or registry)."""
-    if settings.bundle is not None:
-        return ResponderModel.load(settings.bundle), LOCAL_VERSION
-    if settings.tracking_uri is None:  # ServingSettings already refuses this
-        raise ValueError("no model source configured")
-    return load_registered_bundle(
-        tracking_uri=settings.tracking_uri,
-        model_name=settings.model_name,
-        alias=settings.alias,
-        cache_dir=settings.cache_dir,
-    )
 
 
 def _alias_version(settings: ServingSettings) -> str:
@@ -115,12 +101,12 @@ def _alias_version(settings: ServingSettings) -> str:
 
 def _model_slot(settings: ServingSettings) -> ModelSlot:
     def load() -> tuple[ResponderModel, str]:
-        return _load_bundle(settings)
+        return load_bundle(settings)
 
     def lookup() -> str:
         return _alias_version(settings)
 
-    return ModelSlot(load, lookup=None if settings.bundle is not None else lookup)
+    return ModelSlot(load, lookup=lookup if follows_alias(settings) else None)
 
 
 async def _model_route(request: Request) -> JSONResponse:
@@ -191,7 +177,9 @@ class Rediscover:
     """
 
     def __init__(self) -> None:
-        self.settings = ServingSettings.from_env(os.environ)
+        self.settings = ServingSettings.from_env(
+            os.environ, pinned_model=_pinned_model()
+        )
         _show_info_logs()
         mask_framework_exception_logs()
         _quiet_access_log()
@@ -203,7 +191,11 @@ class Rediscover:
 
     def _load(self) -> None:
         settings = self.settings
-        source = settings.bundle or f"registry {settings.model_name}@{settings.alias}"
+        source = (
+            settings.bundle
+            or settings.pinned_model
+            or f"registry {settings.model_name}@{settings.alias}"
+        )
         logger.info("loading the model bundle from %s", source)
         # A bundle that fails verification is never served; the watcher retries
         # when the alias moves (or, after a transient failure, on its next check).
@@ -303,6 +295,15 @@ _service.add_asgi_middleware(
     known_routes=_OTHER_ROUTES,
     max_body_bytes=_max_body_bytes,
 )
+
+
+def _pinned_model() -> str | None:
+    """The tag of the bundle the Bento carries, when the service runs from a Bento
+    (BentoML sets ``bento`` when it loads the service from one)."""
+    if _service.bento is None:
+        return None
+    tags = [m.tag for m in _service.bento.info.all_models]
+    return next((str(t) for t in tags if t.name == PINNED_MODEL), None)
 
 
 def _quiet_access_log() -> None:

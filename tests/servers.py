@@ -34,8 +34,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def bentoml_serve(workdir: Path, env: Mapping[str, str]) -> Iterator[Server]:
-    """``bentoml serve serving.service:Rediscover`` with ``env``, until ready.
+def bentoml_serve(
+    workdir: Path,
+    env: Mapping[str, str],
+    *,
+    target: str = "serving.service:Rediscover",
+    cwd: Path = REPO_ROOT,
+) -> Iterator[Server]:
+    """``bentoml serve TARGET`` (the service, or a Bento's tag) with ``env``, from
+    ``cwd``, until ready.
 
     Output goes to ``workdir/server.log``; the process group is stopped on exit.
     """
@@ -48,14 +55,14 @@ def bentoml_serve(workdir: Path, env: Mapping[str, str]) -> Iterator[Server]:
         "BENTOML_DO_NOT_TRACK": "True",
     }
     command = [
-        *(sys.executable, "-m", "bentoml", "serve", "serving.service:Rediscover"),
+        *(sys.executable, "-m", "bentoml", "serve", target),
         *("--host", "127.0.0.1", "--port", str(port)),
     ]
     log_path = workdir / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command,
-            cwd=REPO_ROOT,
+            cwd=cwd,
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -20,6 +20,7 @@ from tests.conftest import write_planted_project
         ["evaluate"],
         ["score"],
         ["serve"],
+        ["bento"],
     ],
 )
 def test_every_command_explains_its_options(

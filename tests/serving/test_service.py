@@ -190,7 +190,7 @@ def test_registry_settings_reach_the_registry_loader(
         calls.append(kwargs)
         return ResponderModel.load(bundle_path), "7"
 
-    monkeypatch.setattr("serving.service.load_registered_bundle", fake_registry)
+    monkeypatch.setattr("serving._source.load_registered_bundle", fake_registry)
     monkeypatch.delenv("REDISCOVER_BUNDLE", raising=False)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///unused.db")
     monkeypatch.setenv("REDISCOVER_MODEL_ALIAS", "challenger")
@@ -216,7 +216,7 @@ def test_registry_failure_details_stay_in_the_log(
     def unreachable(**kwargs: Any) -> tuple[ResponderModel, str]:
         raise ConnectionError("cannot reach http://user:hunter2@mlflow:5000")
 
-    monkeypatch.setattr("serving.service.load_registered_bundle", unreachable)
+    monkeypatch.setattr("serving._source.load_registered_bundle", unreachable)
     monkeypatch.delenv("REDISCOVER_BUNDLE", raising=False)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://user:hunter2@mlflow:5000")
     with caplog.at_level(logging.ERROR, logger="serving"):
@@ -400,16 +400,16 @@ def test_http_answers_503_while_the_bundle_loads(
     braf_melanoma: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from serving.service import _load_bundle
+    from serving._source import load_bundle
 
     release = threading.Event()
 
     def slow_load(settings: ServingSettings) -> Any:
         release.wait(timeout=60)
-        return _load_bundle(settings)
+        return load_bundle(settings)
 
     use_bundle(monkeypatch, bundle_path)
-    monkeypatch.setattr("serving.service._load_bundle", slow_load)
+    monkeypatch.setattr("serving.service.load_bundle", slow_load)
     with TestClient(asgi_app, raise_server_exceptions=False) as client:
         assert client.get("/healthz").status_code == 200
         assert client.get("/readyz").status_code == 503
