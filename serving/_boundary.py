@@ -206,8 +206,9 @@ class _Reply:
         assert self._held is not None
         payload = _error_payload(body)
         headers = MutableHeaders(raw=list(self._held["headers"]))
-        if status == 503 and self.scores:
-            # BentoML words every 5xx of an API as "unexpected"; this one is not.
+        if status == 503 and self.scores and "retry-after" not in headers:
+            # BentoML words every 5xx of an API as "unexpected"; this one is not
+            # (a busy worker's 503 says so itself, with its own Retry-After).
             payload["error"] = _NOT_SERVING
             headers["Retry-After"] = "5"
         payload["request_id"] = self.request_id

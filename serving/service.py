@@ -38,6 +38,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, cast
 
+import anyio
 import bentoml
 import mlflow
 from bentoml.exceptions import BentoMLException, ServiceUnavailable
@@ -57,6 +58,8 @@ from models import (
     load_registered_bundle,
     rank_drugs,
 )
+from serving._admission import Admission, Limits
+from serving._batch import batch_body, chunk_size, rank_in_chunks
 from serving._boundary import AccessLogFilter, RequestBoundary, current_request_id
 from serving._errors import mask_framework_exception_logs, masked_failures
 from serving._home import home_page
@@ -196,6 +199,8 @@ class Rediscover:
         mask_framework_exception_logs()
         _quiet_access_log()
         self._slot = _model_slot(self.settings)
+        # Batches take turns on a thread of their own, beside /score's.
+        self._batch_thread = anyio.CapacityLimiter(1)
         self._loader = threading.Thread(
             target=self._load, name="rediscover-bundle-loader", daemon=True
         )
@@ -209,6 +214,13 @@ class Rediscover:
         # when the alias moves (or, after a transient failure, on its next check).
         self._slot.load_first()
         self._slot.start_watching(settings.reload_interval_s)
+
+    @bentoml.on_startup
+    async def _wait_for_bundle(self) -> None:
+        # A worker serves once this returns: one that replaces a lost worker
+        # takes no request before its bundle is warm (bounded by startup_wait_s).
+        wait = self.settings.startup_wait_s
+        await anyio.to_thread.run_sync(self._loader.join, wait)
 
     @bentoml.on_shutdown
     def _stop_watching(self) -> None:
@@ -260,19 +272,39 @@ class Rediscover:
         header, ranked = _rank(loaded, [request.profile], request)
         return ScoreResponse(**header, results=_public(ranked[0]))
 
-    @bentoml.api
-    def score_batch(self, request: ScoreBatchRequest, /) -> ScoreBatchResponse:
-        """Rank every drug for each of several profiles, in submission order."""
+    # The body is JSON made in the batch thread (see serving._batch), so the
+    # answer is a Response; the schema is the model it serialises.
+    @bentoml.api(output_spec=ScoreBatchResponse)
+    async def score_batch(self, request: ScoreBatchRequest, /) -> Response:
+        """Rank every drug for each of several profiles, in submission order.
+
+        Ranked chunk by chunk in the worker's batch thread, so a batch never holds
+        up ``/score``; a timed-out or abandoned batch stops at its next chunk.
+        """
         loaded = self._require_model()
+        n_drugs = len(loaded.model.metadata.drugs)
         _check_batch_size(
-            request,
-            n_drugs=len(loaded.model.metadata.drugs),
-            max_bytes=self.settings.max_response_bytes,
+            request, n_drugs=n_drugs, max_bytes=self.settings.max_response_bytes
         )
-        header, ranked = _rank(loaded, request.profiles, request)
-        return ScoreBatchResponse(
-            **header, results=[_public(scores) for scores in ranked]
+        request_id = current_request_id()
+        started = time.perf_counter()
+
+        def rank_chunk(profiles: Sequence[Profile]) -> list[bytes]:
+            with masked_failures("scoring", request_id=request_id):
+                ranked = _rank_profiles(loaded, profiles, request)
+                # One call per profile: a call holds the GIL (and /score) throughout.
+                return [_PUBLIC_SCORES.dump_json(_public(r)) for r in ranked]
+
+        rankings = await rank_in_chunks(
+            rank_chunk, request.profiles, chunk=chunk_size(n_drugs),
+            limiter=self._batch_thread,
+        )  # fmt: skip
+        _log_scored(request_id, request, loaded, n=len(rankings), started=started)
+        header = ScoreBatchResponse(**_header(loaded, request_id), results=[])
+        body = await anyio.to_thread.run_sync(
+            batch_body, header, rankings, limiter=self._batch_thread
         )
+        return Response(body, media_type="application/json")
 
     @bentoml.api
     def explain(self, request: ExplainRequest, /) -> ExplainResponse:
@@ -295,6 +327,19 @@ def _max_body_bytes() -> int:
     return service.settings.max_body_bytes
 
 
+def _admission_limits() -> Limits:
+    try:
+        service: Rediscover = bentoml.get_current_service()
+    except BentoMLException:  # no instance yet (app starting): the defaults
+        fields = ServingSettings.model_fields
+        return Limits(
+            batches=int(fields["max_batches"].default),
+            requests=int(fields["max_requests"].default),
+        )
+    settings = service.settings
+    return Limits(batches=settings.max_batches, requests=settings.max_requests)
+
+
 # bentoml.asgi_app is typed as returning the class; it returns the Service.
 _service = cast("bentoml.Service[Rediscover]", Rediscover)
 _service.add_asgi_middleware(
@@ -303,6 +348,14 @@ _service.add_asgi_middleware(
     known_routes=_OTHER_ROUTES,
     max_body_bytes=_max_body_bytes,
 )
+# Inside the boundary, so a refusal carries the request id like any error.
+_service.add_asgi_middleware(
+    Admission,
+    batch_routes=[_service.apis["score_batch"].route],
+    request_routes=[_service.apis["score"].route, _service.apis["explain"].route,
+                    REPORT_ROUTE],
+    limits=_admission_limits,
+)  # fmt: skip
 
 
 def _quiet_access_log() -> None:
@@ -326,24 +379,46 @@ def _rank(
     request_id = current_request_id()
     started = time.perf_counter()
     with masked_failures("scoring", request_id=request_id):
-        ranked = rank_drugs(
-            loaded.model, profiles, top_k=request.top_k, rank_by=request.rank_by,
-            explain_top=request.explain_top,
-        )  # fmt: skip
+        ranked = _rank_profiles(loaded, profiles, request)
+    _log_scored(request_id, request, loaded, n=len(profiles), started=started)
+    return _header(loaded, request_id), ranked
+
+
+def _rank_profiles(
+    loaded: ServedBundle,
+    profiles: Sequence[Profile],
+    request: ScoreRequest | ScoreBatchRequest,
+) -> list[list[DrugScore]]:
+    return rank_drugs(
+        loaded.model, profiles, top_k=request.top_k, rank_by=request.rank_by,
+        explain_top=request.explain_top,
+    )  # fmt: skip
+
+
+def _log_scored(
+    request_id: str,
+    request: ScoreRequest | ScoreBatchRequest,
+    loaded: ServedBundle,
+    *,
+    n: int,
+    started: float,
+) -> None:
     logger.info(
         "request_id=%s scored profiles=%d top_k=%d model_version=%s in %.1f ms",
         request_id,
-        len(profiles),
+        n,
         request.top_k,
         loaded.version,
         1000 * (time.perf_counter() - started),
     )
+
+
+def _header(loaded: ServedBundle, request_id: str) -> dict[str, Any]:
     metadata = loaded.model.metadata
-    header = {
+    return {
         "model_version": loaded.version, "request_id": request_id,
         "population": metadata.population, "endpoint": metadata.endpoint,
     }  # fmt: skip
-    return header, ranked
 
 
 # Generous sizes of one drug's score and of one SHAP feature in a /score response,
