@@ -763,9 +763,10 @@ def contention_figures(
         Figure(section, f"{under}: other failures", "count", [float(len(other))]),
         Figure(section, "batches meanwhile: answered 200", "count",
                [float(len(seconds(batches, 200)))]),
-        Figure(section, "batches meanwhile: 503 + Retry-After, other", "count",
-               [float(sum(a.status == 503 for a in batches)),
-                float(sum(a.status not in (200, 503) for a in batches))]),
+        Figure(section, "batches meanwhile: 503 + Retry-After", "count",
+               [float(sum(a.status == 503 for a in batches))]),
+        Figure(section, "batches meanwhile: other failures", "count",
+               [float(sum(a.status not in (200, 503) for a in batches))]),
     ]  # fmt: skip
     if busy:
         figures.append(Figure(section, f"{under}: slowest 503", "s",

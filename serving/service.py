@@ -44,11 +44,9 @@ import mlflow
 from bentoml.exceptions import BentoMLException, ServiceUnavailable
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
-from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from features import Profile
 from models import (
@@ -63,9 +61,11 @@ from serving._batch import batch_body, chunk_size, rank_in_chunks
 from serving._boundary import AccessLogFilter, RequestBoundary, current_request_id
 from serving._errors import mask_framework_exception_logs, masked_failures
 from serving._home import home_page
+from serving._metrics import service_metrics
 from serving._reload import ModelSlot, ServedBundle
 from serving._report import REPORT_ROUTE, report_page
-from serving._review import explain_response, review_routes
+from serving._review import explain_response, review_files, review_page
+from serving._routes import mounted_app
 from serving._schemas import (
     DrugScoreOut,
     ExplainRequest,
@@ -123,7 +123,21 @@ def _model_slot(settings: ServingSettings) -> ModelSlot:
     def lookup() -> str:
         return _alias_version(settings)
 
-    return ModelSlot(load, lookup=None if settings.bundle is not None else lookup)
+    return ModelSlot(
+        load,
+        lookup=None if settings.bundle is not None else lookup,
+        observe=service_metrics().observe_model,
+    )
+
+
+def _observe_request(route: str, method: str, status: int, seconds: float) -> None:
+    service_metrics().observe_request(route, method, status, seconds)
+
+
+def _count_scores(ranked: Sequence[Sequence[DrugScore]]) -> None:
+    total = sum(len(scores) for scores in ranked)
+    outside = sum(not score.in_domain for scores in ranked for score in scores)
+    service_metrics().observe_scores(in_domain=total - outside, out_of_domain=outside)
 
 
 async def _model_route(request: Request) -> JSONResponse:
@@ -163,18 +177,13 @@ async def _report_route(request: Request) -> Response:
     return await report_page(request, served=service._require_model)
 
 
-# BentoML APIs are POST only; GET routes, the HTML report, and the admin endpoint
-# that must answer 403/404/409 itself, come from a mounted ASGI app.  BentoML
-# mounts it "passively", so it only answers the paths it defines.
-_get_routes = Starlette(
-    routes=[
-        Route("/model", _model_route, methods=["GET"]),
-        Route("/admin/reload", _reload_route, methods=["POST"]),
-        Route(REPORT_ROUTE, _report_route, methods=["POST"]),
-        Route("/", home_page, methods=["GET"]),
-        *review_routes(),
-    ]
-)
+# BentoML APIs are POST only; the other routes come from a mounted app (in the
+# OpenAPI document too).  BentoML mounts it "passively", so it only answers the
+# paths it defines.
+_mounted = mounted_app(
+    model_info=_model_route, reload=_reload_route, report=_report_route,
+    home=home_page, review=review_page, review_files=review_files(),
+)  # fmt: skip
 
 
 @bentoml.service(
@@ -182,7 +191,7 @@ _get_routes = Starlette(
     workers=service_workers(os.environ),
     traffic={"timeout": 60},
 )
-@bentoml.asgi_app(_get_routes, path="/")
+@bentoml.asgi_app(_mounted, path="/")
 class Rediscover:
     """Rank off-label drugs for tumour profiles with a verified ResponderModel bundle.
 
@@ -292,6 +301,7 @@ class Rediscover:
         def rank_chunk(profiles: Sequence[Profile]) -> list[bytes]:
             with masked_failures("scoring", request_id=request_id):
                 ranked = _rank_profiles(loaded, profiles, request)
+                _count_scores(ranked)
                 # One call per profile: a call holds the GIL (and /score) throughout.
                 return [_PUBLIC_SCORES.dump_json(_public(r)) for r in ranked]
 
@@ -347,6 +357,7 @@ _service.add_asgi_middleware(
     json_routes=[*(api.route for api in _service.apis.values()), *_OUR_JSON_ROUTES],
     known_routes=_OTHER_ROUTES,
     max_body_bytes=_max_body_bytes,
+    observe=_observe_request,
 )
 # Inside the boundary, so a refusal carries the request id like any error.
 _service.add_asgi_middleware(
@@ -380,6 +391,7 @@ def _rank(
     started = time.perf_counter()
     with masked_failures("scoring", request_id=request_id):
         ranked = _rank_profiles(loaded, profiles, request)
+    _count_scores(ranked)
     _log_scored(request_id, request, loaded, n=len(profiles), started=started)
     return _header(loaded, request_id), ranked
 
