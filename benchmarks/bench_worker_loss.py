@@ -9,11 +9,12 @@ Serves the bundle with ``bentoml serve`` (``--workers``, default 2), keeps
 back to back, kills one worker with SIGKILL after ``--before`` seconds and keeps
 the load on for ``--after`` seconds more.  BentoML's process manager starts a
 replacement; it serves once its bundle is loaded (``REDISCOVER_STARTUP_WAIT``,
-``--startup-wait`` here).  Reports every answer that was not a 200 (no answer at
-all: the connection died with the worker), the killed worker's open connections
-at the kill (at most one request in flight on each), when the replacement
-process appeared and when it logged its bundle ready, and the throughput
-before, while and after.
+``--startup-wait`` here).  With ``--fresh`` every request opens a new connection,
+as clients without keep-alive do.  Reports every answer that was not a 200 (no
+answer at all: the connection died with the worker), the killed worker's open
+connections at the kill (at most one request in flight on each), when the
+replacement process appeared and when it logged its bundle ready, and the
+throughput before, while and after.
 """
 
 from __future__ import annotations
@@ -114,13 +115,17 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-def load(url: str, clients: int, stop_load: threading.Event) -> list[list[Answer]]:
-    """Start ``clients`` threads sending ``/score`` until ``stop_load``; their
-    answers fill the returned lists as they come."""
+def load(
+    url: str, clients: int, stop_load: threading.Event, *, fresh: bool
+) -> tuple[list[threading.Thread], list[list[Answer]]]:
+    """Start ``clients`` threads sending ``/score`` until ``stop_load``, each on a
+    keep-alive connection, or on a new connection per request when ``fresh``;
+    their threads, and the answers, which fill the lists as they come."""
     answers: list[list[Answer]] = [[] for _ in range(clients)]
+    headers = {"Connection": "close"} if fresh else {}
 
     def work(index: int) -> None:
-        with httpx.Client(base_url=url, timeout=60) as client:
+        with httpx.Client(base_url=url, timeout=60, headers=headers) as client:
             i = index
             while not stop_load.is_set():
                 body = {"profile": PROFILES[i % len(PROFILES)]}
@@ -132,9 +137,10 @@ def load(url: str, clients: int, stop_load: threading.Event) -> list[list[Answer
                 answers[index].append(Answer(sent, time.perf_counter(), outcome))
                 i += 1
 
-    for index in range(clients):
-        threading.Thread(target=work, args=(index,), daemon=True).start()
-    return answers
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    return threads, answers
 
 
 def throughput(answers: list[Answer], start: float, end: float) -> float:
@@ -150,7 +156,8 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     try:
         victim = workers(process)[0]
         stop_load = threading.Event()
-        answers = load(f"http://127.0.0.1:{args.port}", args.clients, stop_load)
+        url = f"http://127.0.0.1:{args.port}"
+        threads, answers = load(url, args.clients, stop_load, fresh=args.fresh)
         began = time.perf_counter()
         time.sleep(args.before)
         connections = sum(
@@ -170,13 +177,15 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         time.sleep(args.after)
         stop_load.set()
         ended = time.perf_counter()
+        for thread in threads:  # their last requests answered before the server stops
+            thread.join(timeout=60)
     finally:
         stop(process)
     flat = sorted((a for client in answers for a in client), key=lambda a: a.sent)
     failed = [a for a in flat if a.outcome != "200"]
     recovered = ready or ended
     return {
-        "workers": args.workers, "clients": args.clients,
+        "workers": args.workers, "clients": args.clients, "fresh": args.fresh,
         "startup_wait_s": args.startup_wait,
         "requests": len(flat),
         "outcomes": dict(Counter(a.outcome for a in flat)),
@@ -210,6 +219,11 @@ def main() -> None:
     parser.add_argument(
         "--startup-wait", type=float, default=300,
         help="REDISCOVER_STARTUP_WAIT of the server (0: serve while loading)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--fresh", action="store_true",
+        help="a new connection per request (Connection: close), so the kernel "
+        "hands connections to whichever worker accepts, the replacement included",
     )  # fmt: skip
     parser.add_argument("--out", type=Path, help="also write the figures as JSON")
     args = parser.parse_args()
