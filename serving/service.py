@@ -20,12 +20,15 @@ Run with ``bentoml serve serving.service:Rediscover``.  Routes:
     when that bundle is refused, the old one serving on.
 ``GET /healthz``, ``GET /livez``, ``GET /readyz``, ``GET /metrics``
     BentoML's built-in probes.  ``/readyz`` asks :meth:`Rediscover.__is_ready__`, so
-    it answers 503 until the bundle is loaded and its checksums verified.
+    it answers 503 until the bundle is loaded and its checksums verified;
+    ``/metrics`` carries our own figures too (see :mod:`serving._metrics`).
 ``GET /``
     Our own front page (see :mod:`serving._home`), not BentoML's OpenAPI page.
 
 Every request passes :class:`serving._boundary.RequestBoundary` first: body size
-and media type, the request id, one log line per client error, security headers.
+and media type, the request id, one log line per client error, security headers;
+then :class:`serving._admission.Admission`, which bounds the scoring a worker
+takes on at once.
 """
 
 from __future__ import annotations

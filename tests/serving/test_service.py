@@ -74,6 +74,21 @@ def test_one_worker_per_cpu_unless_told() -> None:
             service_workers({"REDISCOVER_WORKERS": bad})
 
 
+def test_settings_bound_what_a_worker_takes_on() -> None:
+    source = {"REDISCOVER_BUNDLE": "b"}
+    defaults = ServingSettings.from_env(source)
+    assert (defaults.max_batches, defaults.max_requests) == (2, 64)
+    assert defaults.startup_wait_s == 300
+    given = ServingSettings.from_env(
+        {**source, "REDISCOVER_MAX_BATCHES": "1", "REDISCOVER_MAX_REQUESTS": "8",
+         "REDISCOVER_STARTUP_WAIT": "0"}
+    )  # fmt: skip
+    assert (given.max_batches, given.max_requests, given.startup_wait_s) == (1, 8, 0)
+    for name in ("REDISCOVER_MAX_BATCHES", "REDISCOVER_MAX_REQUESTS"):
+        with pytest.raises(ValidationError, match="max_"):
+            ServingSettings.from_env({**source, name: "0"})
+
+
 def test_settings_without_a_model_source_say_what_to_set() -> None:
     with pytest.raises(
         ValidationError, match=r"REDISCOVER_BUNDLE.*MLFLOW_TRACKING_URI"
