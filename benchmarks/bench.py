@@ -693,7 +693,8 @@ def run_batches(
                     time.sleep(float(answers[index][-1].retry_after or 1))
 
     threads = [
-        threading.Thread(target=work, args=(i,)) for i in range(CONTENDING_BATCHES)
+        threading.Thread(target=work, args=(i,), daemon=True)
+        for i in range(CONTENDING_BATCHES)
     ]
     for thread in threads:
         thread.start()
@@ -727,10 +728,12 @@ def bench_contention(
         alone = score_alone(url, repeats.contended)
         stop = threading.Event()
         threads, batches = run_batches(url, batch, stop)
-        time.sleep(3)  # the three batches are read, parsed and being ranked
-        contended = score_alone(url, repeats.contended)
-        stop.set()
-        for thread in threads:
+        try:
+            time.sleep(3)  # the three batches are read, parsed and being ranked
+            contended = score_alone(url, repeats.contended)
+        finally:
+            stop.set()
+        for thread in threads:  # their last batch answered (not on Ctrl-C)
             thread.join()
     print(f"contention: response bound raised to {bound} bytes for {profiles} "
           f"profiles x top_k={CONTENDING_TOP_K}", flush=True)  # fmt: skip
