@@ -80,7 +80,7 @@ class Admission:
             self.in_flight[lane] -= 1
 
     def _lane(self, scope: Scope) -> str | None:
-        """ "batch", "request", or None for a request no lane admits."""
+        """The request's lane, "batch" or "request"; None when no lane admits it."""
         if scope["type"] != "http" or scope["method"] != "POST":
             return None
         if scope["path"] in self.batch_routes:
