@@ -23,7 +23,9 @@ Under ``bentoml serve`` every worker writes to BentoML's multiprocess directory 
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -80,6 +82,7 @@ def service_metrics() -> ServiceMetrics:
     """
     import prometheus_client as prom
 
+    _forget_dead_workers()
     return ServiceMetrics(
         requests=prom.Counter(
             "rediscover_requests",
@@ -109,3 +112,31 @@ def service_metrics() -> ServiceMetrics:
             ["outcome"],
         ),
     )
+
+
+def _forget_dead_workers() -> None:
+    """Drop the per-worker gauge files of workers that are gone.
+
+    BentoML removes a worker's files when it exits cleanly; a killed worker's
+    stay, and ``rediscover_model_served`` would count it forever. A worker that
+    starts, the killed one's replacement included, removes them.
+    """
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return
+    from prometheus_client import multiprocess
+
+    for path in Path(folder).glob("gauge_live*_*.db"):
+        pid = path.stem.rpartition("_")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            multiprocess.mark_process_dead(int(pid), folder)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
