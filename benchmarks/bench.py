@@ -27,6 +27,10 @@ startup
 http
     ``/score`` at concurrency 1, 8 and 32 and ``/score_batch`` of 10 profiles from
     a bounded load generator on loopback (threads, one keep-alive client each).
+contention
+    ``/score`` one request at a time while three large batches (``--batch-profiles``
+    profiles, ``top_k=50``) run, against ``/score`` alone on the same server: the
+    head-of-line scenario of issue 16.
 inprocess
     ``rank_drugs`` for one profile (scores only, and with SHAP for the top 10
     drugs) and for 1,000 profiles.
@@ -51,6 +55,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
+from itertools import cycle, islice
 from pathlib import Path
 from typing import Any, cast
 
@@ -64,7 +69,7 @@ from features import Profile
 
 # The checkout whose code is measured: the one this interpreter imports.
 CODE_ROOT = Path(models.__file__).resolve().parents[1]
-SECTIONS = ("training", "startup", "http", "inprocess")
+SECTIONS = ("training", "startup", "http", "contention", "inprocess")
 SERVICE = "serving.service:Rediscover"
 NO_FOREST = "floor: n/a (no flat forest in this version)"
 CODE_FOLDERS = ("features", "models", "serving", "training", "rediscover")
@@ -107,6 +112,7 @@ class Repeats:
     batch_requests: int  # /score_batch requests per round
     one_profile: int  # in-process rankings of one profile
     batch: int  # in-process rankings of 1,000 profiles
+    contended: int  # /score requests sent while large batches run
 
 
 FULL = Repeats(
@@ -118,6 +124,7 @@ FULL = Repeats(
     batch_requests=15,
     one_profile=60,
     batch=5,
+    contended=40,
 )
 QUICK = Repeats(
     commands=3,
@@ -128,6 +135,7 @@ QUICK = Repeats(
     batch_requests=3,
     one_profile=10,
     batch=1,
+    contended=10,
 )
 
 
@@ -633,6 +641,145 @@ def against_in_process(
     ]  # fmt: skip
 
 
+# --- contention -----------------------------------------------------------------
+
+# The issue's scenario: three large batches at once, each asking for 50 SHAP
+# features per explained drug (explain_top stays at its default, 10).
+CONTENDING_BATCHES = 3
+CONTENDING_TOP_K = 50
+
+
+@dataclass
+class Answer:
+    """One request's outcome: seconds, status (0: no answer) and Retry-After."""
+
+    seconds: float
+    status: int
+    retry_after: str | None
+
+
+def send_timed(client: httpx.Client, path: str, body: dict[str, Any]) -> Answer:
+    """POST ``body``, reading the whole answer; how long it took and how it ended."""
+    sent = time.perf_counter()
+    try:
+        with client.stream("POST", path, json=body) as response:
+            for _ in response.iter_raw():
+                pass  # read and drop: a 1,000-profile answer is ~160 MB
+    except httpx.HTTPError:
+        return Answer(time.perf_counter() - sent, 0, None)
+    seconds = time.perf_counter() - sent
+    return Answer(seconds, response.status_code, response.headers.get("retry-after"))
+
+
+def response_bound(n_drugs: int, profiles: int) -> int:
+    """A response bound (bytes) that admits ``profiles`` at ``top_k=50``: the
+    service's own estimate (README, "Limits and status codes"), plus 10%."""
+    per_profile = n_drugs * 600 + min(10, n_drugs) * 80 * CONTENDING_TOP_K
+    return int(1.1 * profiles * per_profile)
+
+
+def run_batches(
+    url: str, body: dict[str, Any], stop: threading.Event
+) -> tuple[list[threading.Thread], list[list[Answer]]]:
+    """Start ``CONTENDING_BATCHES`` clients, each sending ``body`` to
+    ``/score_batch`` again and again until ``stop``; their threads and answers."""
+    answers: list[list[Answer]] = [[] for _ in range(CONTENDING_BATCHES)]
+
+    def work(index: int) -> None:
+        with httpx.Client(base_url=url, timeout=300) as client:
+            while not stop.is_set():
+                answers[index].append(send_timed(client, "/score_batch", body))
+                if answers[index][-1].status == 503:
+                    time.sleep(float(answers[index][-1].retry_after or 1))
+
+    threads = [
+        threading.Thread(target=work, args=(i,), daemon=True)
+        for i in range(CONTENDING_BATCHES)
+    ]
+    for thread in threads:
+        thread.start()
+    return threads, answers
+
+
+def score_alone(url: str, n: int) -> list[Answer]:
+    """``n`` ``/score`` requests one after the other, textbook profiles in turn."""
+    bodies = [{"profile": p} for p in PROFILES.values()]
+    with httpx.Client(base_url=url, timeout=300) as client:
+        return [send_timed(client, "/score", bodies[i % len(bodies)]) for i in range(n)]
+
+
+def bench_contention(
+    bundle: Path, tmp: Path, repeats: Repeats, *, workers: int | None, profiles: int
+) -> list[Figure]:
+    """``/score`` one at a time while three batches of ``profiles`` profiles with
+    ``top_k=50`` run, against ``/score`` alone on the same server just before."""
+    n_drugs = len(models.ResponderModel.load(bundle).drugs)
+    bound = response_bound(n_drugs, profiles)
+    env = server_env(bundle, Path(tempfile.mkdtemp(dir=tmp)), workers=workers)
+    env["REDISCOVER_MAX_RESPONSE_BYTES"] = str(bound)
+    batch = {
+        "profiles": [p for p in islice(cycle(PROFILES.values()), profiles)],
+        "top_k": CONTENDING_TOP_K,
+    }
+    log_path = tmp / "contention-server.log"
+    with serving(env, log_path) as (url, _):
+        warm_up(url, [{"profile": p} for p in PROFILES.values()],
+                [{"profiles": batch["profiles"][:10]}], log_path=log_path)  # fmt: skip
+        alone = score_alone(url, repeats.contended)
+        stop = threading.Event()
+        threads, batches = run_batches(url, batch, stop)
+        try:
+            time.sleep(3)  # the three batches are read, parsed and being ranked
+            contended = score_alone(url, repeats.contended)
+        finally:
+            stop.set()
+        for thread in threads:  # their last batch answered (not on Ctrl-C)
+            thread.join()
+    print(f"contention: response bound raised to {bound} bytes for {profiles} "
+          f"profiles x top_k={CONTENDING_TOP_K}", flush=True)  # fmt: skip
+    return contention_figures(alone, contended, [a for b in batches for a in b])
+
+
+def contention_figures(
+    alone: list[Answer], contended: list[Answer], batches: list[Answer]
+) -> list[Figure]:
+    """p50 and p99 of answered ``/score`` (200) against ``/score`` alone; the share
+    of fast 503s with Retry-After; the batches' own outcomes."""
+
+    def seconds(answers: list[Answer], status: int) -> list[float]:
+        return [a.seconds for a in answers if a.status == status]
+
+    def percentile(values: list[float], q: float) -> list[float]:
+        return [float(np.percentile(values, q))] if values else []
+
+    ok, ok_alone = seconds(contended, 200), seconds(alone, 200)
+    busy = [a for a in contended if a.status == 503 and a.retry_after]
+    other = [a for a in contended if a.status not in (200, 503)]
+    section, under = "contention", f"/score under {CONTENDING_BATCHES} batches"
+    figures = [
+        Figure(section, f"{under}: p50 (answered 200)", "s", percentile(ok, 50),
+               "/score alone p50", percentile(ok_alone, 50)),
+        Figure(section, f"{under}: p99 (answered 200)", "s", percentile(ok, 99),
+               "/score alone p99", percentile(ok_alone, 99)),
+        Figure(section, f"{under}: share 503 + Retry-After", "count",
+               [len(busy) / len(contended)]),
+        Figure(section, f"{under}: other failures", "count", [float(len(other))]),
+        Figure(section, "batches meanwhile: answered 200", "count",
+               [float(len(seconds(batches, 200)))]),
+        Figure(section, "batches meanwhile: 503 + Retry-After", "count",
+               [float(sum(a.status == 503 for a in batches))]),
+        Figure(section, "batches meanwhile: other failures", "count",
+               [float(sum(a.status not in (200, 503) for a in batches))]),
+    ]  # fmt: skip
+    if busy:
+        figures.append(Figure(section, f"{under}: slowest 503", "s",
+                              [max(a.seconds for a in busy)]))  # fmt: skip
+    if seconds(batches, 200):
+        figures.append(Figure(section, "batches meanwhile: latency", "s",
+                              seconds(batches, 200)))  # fmt: skip
+    return [f for f in figures if f.values]
+
+
 # --- in-process -----------------------------------------------------------------
 
 
@@ -890,6 +1037,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="BentoML workers of every server started "
         "(default: the service's own setting)",
     )
+    parser.add_argument(
+        "--batch-profiles",
+        type=int,
+        default=1000,
+        help="profiles in each large batch of the contention section (default: "
+        "1000; the server's response bound is raised to fit them)",
+    )
     args = parser.parse_args(argv)
     if (
         "training" not in args.sections
@@ -913,6 +1067,11 @@ def run_sections(args: argparse.Namespace, repeats: Repeats, tmp: Path) -> list[
     if "http" in args.sections:
         print("http ...", flush=True)
         figures += bench_http(bundle, tmp, repeats, workers=args.workers)
+    if "contention" in args.sections:
+        print("contention ...", flush=True)
+        figures += bench_contention(
+            bundle, tmp, repeats, workers=args.workers, profiles=args.batch_profiles
+        )
     if "inprocess" in args.sections:
         print("inprocess ...", flush=True)
         figures += bench_inprocess(bundle, repeats)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from contextvars import ContextVar
@@ -62,6 +63,9 @@ class RequestBoundary:
     max_body_bytes
         Returns the largest body accepted, asked per request so it follows the
         service's settings.
+    observe
+        Called once a request is answered with its route (as logged), method,
+        status and seconds (the service's metrics).
     """
 
     def __init__(
@@ -71,11 +75,13 @@ class RequestBoundary:
         json_routes: Collection[str],
         known_routes: Collection[str],
         max_body_bytes: Callable[[], int],
+        observe: Callable[[str, str, int, float], None] | None = None,
     ) -> None:
         self.app = app
         self.json_routes = frozenset(json_routes)
         self.known_routes = self.json_routes | frozenset(known_routes)
         self.max_body_bytes = max_body_bytes
+        self.observe = observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -93,6 +99,7 @@ class RequestBoundary:
             scores=path in self.json_routes,
         )
         limit = self.max_body_bytes()
+        started = time.perf_counter()
         try:
             refusal = self._refuse_by_headers(scope, limit=limit)
             if refusal is not None:
@@ -105,6 +112,9 @@ class RequestBoundary:
             await self.app(scope, _replay(body, receive), reply.send)
         finally:
             _REQUEST_ID.reset(token)
+            if self.observe is not None and reply.status is not None:
+                seconds = time.perf_counter() - started
+                self.observe(route, reply.logged_method, reply.status, seconds)
 
     def _refuse_by_headers(self, scope: Scope, *, limit: int) -> tuple[int, str] | None:
         """415 for a JSON route's non-JSON body, 413 for a declared length over
@@ -167,9 +177,16 @@ class _Reply:
         self.scores = scores
         self._held: Message | None = None
         self._chunks: list[bytes] = []
+        self.status: int | None = None
+
+    @property
+    def logged_method(self) -> str:
+        """The method as log lines show it (an unusual one is client text)."""
+        return self.method if self.method in _LOGGED_METHODS else "OTHER"
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
+            self.status = message["status"]
             headers = MutableHeaders(raw=list(message["headers"]))
             self._add_headers(headers)
             message = {**message, "headers": headers.raw}
@@ -206,8 +223,9 @@ class _Reply:
         assert self._held is not None
         payload = _error_payload(body)
         headers = MutableHeaders(raw=list(self._held["headers"]))
-        if status == 503 and self.scores:
-            # BentoML words every 5xx of an API as "unexpected"; this one is not.
+        if status == 503 and self.scores and "retry-after" not in headers:
+            # BentoML words every 5xx of an API as "unexpected"; this one is not
+            # (a busy worker's 503 says so itself, with its own Retry-After).
             payload["error"] = _NOT_SERVING
             headers["Retry-After"] = "5"
         payload["request_id"] = self.request_id
@@ -226,7 +244,7 @@ class _Reply:
             level,
             "request_id=%s %s %s answered %d fields=%s",
             self.request_id,
-            self.method if self.method in _LOGGED_METHODS else "OTHER",
+            self.logged_method,
             self.route,
             status,
             fields,

@@ -16,6 +16,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from features import Profile
 from models import (
@@ -30,6 +31,14 @@ logger = logging.getLogger(__name__)
 # Any tumour type will do: warming up builds the request-time arrays and runs
 # the trees and SHAP once.
 _WARM_UP_PROFILE = Profile(tumour_type="warm-up")
+
+
+class Observer(Protocol):
+    """Told what a load of the bundle did (see :class:`ModelSlot`)."""
+
+    def __call__(
+        self, outcome: str, *, previous: str | None, version: str | None
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,10 @@ class ModelSlot:
     lookup
         Ask the registry which version the alias points at now; None when the
         service serves a local bundle, which has nothing to follow.
+    observe
+        Told of every load and failed load: the outcome (``loaded`` first,
+        ``swapped`` later; ``refused`` when verification failed, ``failed``
+        otherwise), the version served before and the version served or tried.
     """
 
     def __init__(
@@ -83,7 +96,9 @@ class ModelSlot:
         load: Callable[[], tuple[ResponderModel, str]],
         *,
         lookup: Callable[[], str] | None = None,
+        observe: Observer | None = None,
     ) -> None:
+        self._observe = observe
         self.served: ServedBundle | None = None
         self.last_failure: ReloadFailure | None = None
         self._load = load
@@ -151,11 +166,14 @@ class ModelSlot:
             rank_drugs(model, [_WARM_UP_PROFILE], top_k=1)
         except BundleIntegrityError as exc:
             self._refused = target
-            return self._fail(target, f"{_bundle(target)} failed verification: {exc}")
+            reason = f"{_bundle(target)} failed verification: {exc}"
+            return self._fail(target, reason, outcome="refused")
         except Exception as exc:
             return self._fail(target, f"{_bundle(target)} failed to load", exc)
         self.served = ServedBundle(model, version, datetime.now(UTC))
         self.last_failure, self._refused = None, None
+        old_version = None if previous is None else previous.version
+        self._tell("loaded" if previous is None else "swapped", old_version, version)
         seconds = time.perf_counter() - started
         if previous is None:
             logger.info(
@@ -173,8 +191,17 @@ class ModelSlot:
             )
         return None
 
+    def _tell(self, outcome: str, previous: str | None, version: str | None) -> None:
+        if self._observe is not None:
+            self._observe(outcome, previous=previous, version=version)
+
     def _fail(
-        self, target: str | None, reason: str, exc: Exception | None = None
+        self,
+        target: str | None,
+        reason: str,
+        exc: Exception | None = None,
+        *,
+        outcome: str = "failed",
     ) -> str:
         if exc is None:
             logger.error("%s", reason)
@@ -189,6 +216,8 @@ class ModelSlot:
         if self.served is not None:
             logger.error("still serving model version %s", self.served.version)
         self.last_failure = ReloadFailure(target, reason, datetime.now(UTC))
+        served = None if self.served is None else self.served.version
+        self._tell(outcome, served, target)
         return reason
 
     def start_watching(self, interval_s: float) -> threading.Thread | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from bentoml.exceptions import NotFound
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -45,16 +45,14 @@ class _Static(StaticFiles):
         return response
 
 
-async def _review_page(request: Request) -> Response:
+async def review_page(request: Request) -> Response:
+    """``GET /review``: the page."""
     return FileResponse(STATIC / "review.html", headers=_HEADERS)
 
 
-def review_routes() -> list[BaseRoute]:
-    """``GET /review`` and its static files under ``/review/static/``."""
-    return [
-        Route("/review", _review_page, methods=["GET"]),
-        Mount("/review/static", _Static(directory=STATIC), name="review-static"),
-    ]
+def review_files() -> Mount:
+    """The page's static files, under ``/review/static/``."""
+    return Mount("/review/static", _Static(directory=STATIC), name="review-static")
 
 
 def explain_response(

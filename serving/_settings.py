@@ -90,6 +90,33 @@ class ServingSettings(BaseModel):
         "(REDISCOVER_MAX_RESPONSE_BYTES).",
         examples=[32 * MiB],
     )
+    max_batches: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="/score_batch requests one worker takes at once; they take turns, "
+        "chunk by chunk, on the worker's batch thread, and one more gets 503 with "
+        "Retry-After at once (REDISCOVER_MAX_BATCHES).",
+        examples=[2],
+    )
+    max_requests: int = Field(
+        default=64,
+        ge=1,
+        le=1024,
+        description="/score, /explain and /report requests one worker takes at once "
+        "(one scores, the rest wait their turn); one more gets 503 with Retry-After "
+        "at once (REDISCOVER_MAX_REQUESTS).",
+        examples=[64],
+    )
+    startup_wait_s: float = Field(
+        default=300,
+        ge=0,
+        description="Seconds a starting worker waits for its bundle to load before "
+        "it accepts connections, so a worker that replaces a lost one is warm before "
+        "its first request; 0 accepts at once and answers 503 while loading "
+        "(REDISCOVER_STARTUP_WAIT).",
+        examples=[300, 0],
+    )
     reload_token: SecretStr | None = Field(
         default=None,
         description="Bearer token that POST /admin/reload requires, at least "
@@ -135,6 +162,9 @@ class ServingSettings(BaseModel):
             "reload_token": "REDISCOVER_RELOAD_TOKEN",
             "max_body_bytes": "REDISCOVER_MAX_BODY_BYTES",
             "max_response_bytes": "REDISCOVER_MAX_RESPONSE_BYTES",
+            "max_batches": "REDISCOVER_MAX_BATCHES",
+            "max_requests": "REDISCOVER_MAX_REQUESTS",
+            "startup_wait_s": "REDISCOVER_STARTUP_WAIT",
         }
         values = {field: environ.get(var, "").strip() for field, var in names.items()}
         values["pinned_model"] = pinned_model or ""

@@ -20,12 +20,15 @@ Run with ``bentoml serve serving.service:Rediscover``.  Routes:
     when that bundle is refused, the old one serving on.
 ``GET /healthz``, ``GET /livez``, ``GET /readyz``, ``GET /metrics``
     BentoML's built-in probes.  ``/readyz`` asks :meth:`Rediscover.__is_ready__`, so
-    it answers 503 until the bundle is loaded and its checksums verified.
+    it answers 503 until the bundle is loaded and its checksums verified;
+    ``/metrics`` carries our own figures too (see :mod:`serving._metrics`).
 ``GET /``
     Our own front page (see :mod:`serving._home`), not BentoML's OpenAPI page.
 
 Every request passes :class:`serving._boundary.RequestBoundary` first: body size
-and media type, the request id, one log line per client error, security headers.
+and media type, the request id, one log line per client error, security headers;
+then :class:`serving._admission.Admission`, which bounds the scoring a worker
+takes on at once.
 """
 
 from __future__ import annotations
@@ -38,16 +41,15 @@ import time
 from collections.abc import Sequence
 from typing import Any, cast
 
+import anyio
 import bentoml
 import mlflow
 from bentoml.exceptions import BentoMLException, ServiceUnavailable
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
-from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from features import Profile
 from models import (
@@ -56,13 +58,17 @@ from models import (
     alias_version,
     rank_drugs,
 )
+from serving._admission import Admission, Limits
+from serving._batch import batch_body, chunk_size, rank_in_chunks
 from serving._boundary import AccessLogFilter, RequestBoundary, current_request_id
 from serving._errors import mask_framework_exception_logs, masked_failures
 from serving._home import home_page
+from serving._metrics import service_metrics
 from serving._pinned import PINNED_MODEL
 from serving._reload import ModelSlot, ServedBundle
 from serving._report import REPORT_ROUTE, report_page
-from serving._review import explain_response, review_routes
+from serving._review import explain_response, review_files, review_page
+from serving._routes import mounted_app
 from serving._schemas import (
     DrugScoreOut,
     ExplainRequest,
@@ -106,7 +112,21 @@ def _model_slot(settings: ServingSettings) -> ModelSlot:
     def lookup() -> str:
         return _alias_version(settings)
 
-    return ModelSlot(load, lookup=lookup if follows_alias(settings) else None)
+    return ModelSlot(
+        load,
+        lookup=lookup if follows_alias(settings) else None,
+        observe=service_metrics().observe_model,
+    )
+
+
+def _observe_request(route: str, method: str, status: int, seconds: float) -> None:
+    service_metrics().observe_request(route, method, status, seconds)
+
+
+def _count_scores(ranked: Sequence[Sequence[DrugScore]]) -> None:
+    total = sum(len(scores) for scores in ranked)
+    outside = sum(not score.in_domain for scores in ranked for score in scores)
+    service_metrics().observe_scores(in_domain=total - outside, out_of_domain=outside)
 
 
 async def _model_route(request: Request) -> JSONResponse:
@@ -146,18 +166,13 @@ async def _report_route(request: Request) -> Response:
     return await report_page(request, served=service._require_model)
 
 
-# BentoML APIs are POST only; GET routes, the HTML report, and the admin endpoint
-# that must answer 403/404/409 itself, come from a mounted ASGI app.  BentoML
-# mounts it "passively", so it only answers the paths it defines.
-_get_routes = Starlette(
-    routes=[
-        Route("/model", _model_route, methods=["GET"]),
-        Route("/admin/reload", _reload_route, methods=["POST"]),
-        Route(REPORT_ROUTE, _report_route, methods=["POST"]),
-        Route("/", home_page, methods=["GET"]),
-        *review_routes(),
-    ]
-)
+# BentoML APIs are POST only; the other routes come from a mounted app (in the
+# OpenAPI document too).  BentoML mounts it "passively", so it only answers the
+# paths it defines.
+_mounted = mounted_app(
+    model_info=_model_route, reload=_reload_route, report=_report_route,
+    home=home_page, review=review_page, review_files=review_files(),
+)  # fmt: skip
 
 
 @bentoml.service(
@@ -165,7 +180,7 @@ _get_routes = Starlette(
     workers=service_workers(os.environ),
     traffic={"timeout": 60},
 )
-@bentoml.asgi_app(_get_routes, path="/")
+@bentoml.asgi_app(_mounted, path="/")
 class Rediscover:
     """Rank off-label drugs for tumour profiles with a verified ResponderModel bundle.
 
@@ -184,6 +199,8 @@ class Rediscover:
         mask_framework_exception_logs()
         _quiet_access_log()
         self._slot = _model_slot(self.settings)
+        # Batches take turns on a thread of their own, beside /score's.
+        self._batch_thread = anyio.CapacityLimiter(1)
         self._loader = threading.Thread(
             target=self._load, name="rediscover-bundle-loader", daemon=True
         )
@@ -201,6 +218,13 @@ class Rediscover:
         # when the alias moves (or, after a transient failure, on its next check).
         self._slot.load_first()
         self._slot.start_watching(settings.reload_interval_s)
+
+    @bentoml.on_startup
+    async def _wait_for_bundle(self) -> None:
+        # A worker serves once this returns: one that replaces a lost worker
+        # takes no request before its bundle is warm (bounded by startup_wait_s).
+        wait = self.settings.startup_wait_s
+        await anyio.to_thread.run_sync(self._loader.join, wait)
 
     @bentoml.on_shutdown
     def _stop_watching(self) -> None:
@@ -252,19 +276,40 @@ class Rediscover:
         header, ranked = _rank(loaded, [request.profile], request)
         return ScoreResponse(**header, results=_public(ranked[0]))
 
-    @bentoml.api
-    def score_batch(self, request: ScoreBatchRequest, /) -> ScoreBatchResponse:
-        """Rank every drug for each of several profiles, in submission order."""
+    # The body is JSON made in the batch thread (see serving._batch), so the
+    # answer is a Response; the schema is the model it serialises.
+    @bentoml.api(output_spec=ScoreBatchResponse)
+    async def score_batch(self, request: ScoreBatchRequest, /) -> Response:
+        """Rank every drug for each of several profiles, in submission order.
+
+        Ranked chunk by chunk in the worker's batch thread, so a batch never holds
+        up ``/score``; a timed-out or abandoned batch stops at its next chunk.
+        """
         loaded = self._require_model()
+        n_drugs = len(loaded.model.metadata.drugs)
         _check_batch_size(
-            request,
-            n_drugs=len(loaded.model.metadata.drugs),
-            max_bytes=self.settings.max_response_bytes,
+            request, n_drugs=n_drugs, max_bytes=self.settings.max_response_bytes
         )
-        header, ranked = _rank(loaded, request.profiles, request)
-        return ScoreBatchResponse(
-            **header, results=[_public(scores) for scores in ranked]
+        request_id = current_request_id()
+        started = time.perf_counter()
+
+        def rank_chunk(profiles: Sequence[Profile]) -> list[bytes]:
+            with masked_failures("scoring", request_id=request_id):
+                ranked = _rank_profiles(loaded, profiles, request)
+                _count_scores(ranked)
+                # One call per profile: a call holds the GIL (and /score) throughout.
+                return [_PUBLIC_SCORES.dump_json(_public(r)) for r in ranked]
+
+        rankings = await rank_in_chunks(
+            rank_chunk, request.profiles, chunk=chunk_size(n_drugs),
+            limiter=self._batch_thread,
+        )  # fmt: skip
+        _log_scored(request_id, request, loaded, n=len(rankings), started=started)
+        header = ScoreBatchResponse(**_header(loaded, request_id), results=[])
+        body = await anyio.to_thread.run_sync(
+            batch_body, header, rankings, limiter=self._batch_thread
         )
+        return Response(body, media_type="application/json")
 
     @bentoml.api
     def explain(self, request: ExplainRequest, /) -> ExplainResponse:
@@ -287,6 +332,19 @@ def _max_body_bytes() -> int:
     return service.settings.max_body_bytes
 
 
+def _admission_limits() -> Limits:
+    try:
+        service: Rediscover = bentoml.get_current_service()
+    except BentoMLException:  # no instance yet (app starting): the defaults
+        fields = ServingSettings.model_fields
+        return Limits(
+            batches=int(fields["max_batches"].default),
+            requests=int(fields["max_requests"].default),
+        )
+    settings = service.settings
+    return Limits(batches=settings.max_batches, requests=settings.max_requests)
+
+
 # bentoml.asgi_app is typed as returning the class; it returns the Service.
 _service = cast("bentoml.Service[Rediscover]", Rediscover)
 _service.add_asgi_middleware(
@@ -294,7 +352,16 @@ _service.add_asgi_middleware(
     json_routes=[*(api.route for api in _service.apis.values()), *_OUR_JSON_ROUTES],
     known_routes=_OTHER_ROUTES,
     max_body_bytes=_max_body_bytes,
+    observe=_observe_request,
 )
+# Inside the boundary, so a refusal carries the request id like any error.
+_service.add_asgi_middleware(
+    Admission,
+    batch_routes=[_service.apis["score_batch"].route],
+    request_routes=[_service.apis["score"].route, _service.apis["explain"].route,
+                    REPORT_ROUTE],
+    limits=_admission_limits,
+)  # fmt: skip
 
 
 def _pinned_model() -> str | None:
@@ -327,24 +394,47 @@ def _rank(
     request_id = current_request_id()
     started = time.perf_counter()
     with masked_failures("scoring", request_id=request_id):
-        ranked = rank_drugs(
-            loaded.model, profiles, top_k=request.top_k, rank_by=request.rank_by,
-            explain_top=request.explain_top,
-        )  # fmt: skip
+        ranked = _rank_profiles(loaded, profiles, request)
+    _count_scores(ranked)
+    _log_scored(request_id, request, loaded, n=len(profiles), started=started)
+    return _header(loaded, request_id), ranked
+
+
+def _rank_profiles(
+    loaded: ServedBundle,
+    profiles: Sequence[Profile],
+    request: ScoreRequest | ScoreBatchRequest,
+) -> list[list[DrugScore]]:
+    return rank_drugs(
+        loaded.model, profiles, top_k=request.top_k, rank_by=request.rank_by,
+        explain_top=request.explain_top,
+    )  # fmt: skip
+
+
+def _log_scored(
+    request_id: str,
+    request: ScoreRequest | ScoreBatchRequest,
+    loaded: ServedBundle,
+    *,
+    n: int,
+    started: float,
+) -> None:
     logger.info(
         "request_id=%s scored profiles=%d top_k=%d model_version=%s in %.1f ms",
         request_id,
-        len(profiles),
+        n,
         request.top_k,
         loaded.version,
         1000 * (time.perf_counter() - started),
     )
+
+
+def _header(loaded: ServedBundle, request_id: str) -> dict[str, Any]:
     metadata = loaded.model.metadata
-    header = {
+    return {
         "model_version": loaded.version, "request_id": request_id,
         "population": metadata.population, "endpoint": metadata.endpoint,
     }  # fmt: skip
-    return header, ranked
 
 
 # Generous sizes of one drug's score and of one SHAP feature in a /score response,

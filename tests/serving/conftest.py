@@ -216,3 +216,17 @@ def client(
     """The ASGI app serving :func:`bundle_path`, over starlette's TestClient."""
     use_bundle(monkeypatch, bundle_path)
     yield from start_client(asgi_app)
+
+
+def metric_value(exposition: str, sample: str, **labels: str) -> float:
+    """The value of ``sample`` with ``labels`` in a Prometheus text page (0 when
+    absent: a counter not incremented yet)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(exposition):
+        for found in family.samples:
+            if found.name == sample and all(
+                found.labels.get(k) == v for k, v in labels.items()
+            ):
+                return float(found.value)
+    return 0.0

@@ -10,7 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
+from features import Profile
+from models import ResponderModel, rank_drugs
 from tests.servers import Server, bentoml_serve
+from tests.serving.conftest import metric_value
 
 
 def _read_log_when_it_has(log_path: Path, text: str, timeout: float = 10) -> str:
@@ -149,3 +152,45 @@ def test_served_front_page_is_ours(server: Server) -> None:
     assert "googletagmanager" not in page.text.lower()
     assert "default-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.slow
+def test_served_metrics_move_with_requests(
+    server: Server, bundle_path: Path, braf_melanoma: dict[str, Any]
+) -> None:
+    unseen = {"tumour_type": "mesothelioma"}  # no drug's training data has it
+    before = httpx.get(f"{server.url}/metrics", timeout=10).text
+    for _ in range(3):
+        score = httpx.post(f"{server.url}/score", json={"profile": braf_melanoma})
+        assert score.status_code == 200
+    batch = {"profiles": [braf_melanoma, unseen]}
+    assert httpx.post(f"{server.url}/score_batch", json=batch).status_code == 200
+    assert httpx.get(f"{server.url}/qzwcanary-path").status_code == 404
+    after = httpx.get(f"{server.url}/metrics", timeout=10).text
+
+    def moved(sample: str, **labels: str) -> float:
+        return metric_value(after, sample, **labels) - metric_value(
+            before, sample, **labels
+        )
+
+    ok = {"method": "POST", "status": "200"}
+    assert moved("rediscover_requests_total", route="/score", **ok) == 3
+    assert moved("rediscover_requests_total", route="/score_batch", **ok) == 1
+    assert moved("rediscover_request_duration_seconds_count", route="/score") == 3
+    assert moved("rediscover_request_duration_seconds_sum", route="/score") > 0
+    other = {"route": "other", "method": "GET", "status": "404"}
+    assert moved("rediscover_requests_total", **other) == 1
+    # The scores returned, counted by in_domain exactly as the bundle flags them.
+    model = ResponderModel.load(bundle_path)
+    profiles = [Profile.model_validate(p) for p in [braf_melanoma] * 4 + [unseen]]
+    flags = [s.in_domain for scores in rank_drugs(model, profiles) for s in scores]
+    assert flags.count(False) >= 3  # the unseen tumour type, at least
+    assert moved("rediscover_scored_results_total", in_domain="false") == (
+        flags.count(False)
+    )
+    assert moved("rediscover_scored_results_total", in_domain="true") == (
+        flags.count(True)
+    )
+    assert metric_value(after, "rediscover_model_served", model_version="local") == 1
+    ours = [line for line in after.splitlines() if line.startswith("rediscover_")]
+    assert ours and not any("qzwcanary" in line for line in ours)

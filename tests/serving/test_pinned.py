@@ -62,7 +62,7 @@ def test_a_pinned_bundle_with_rewritten_checksums_is_refused(
     listed = json.loads(checksums.read_text())
     listed[next(iter(listed))] = "0" * 64
     checksums.write_text(json.dumps(listed))
-    with pytest.raises(BundleIntegrityError, match="digest .* differs from the one recorded"):
+    with pytest.raises(BundleIntegrityError, match="differs from the one recorded"):
         load_pinned(tag)
 
 

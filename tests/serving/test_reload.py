@@ -20,13 +20,14 @@ from urllib.parse import unquote, urlparse
 
 import httpx
 import mlflow
+import prometheus_client
 import pytest
 from pydantic import ValidationError
 
 from models import BUNDLE_DIGEST_TAG, ResponderModel, bundle_digest
 from serving import ScoreRequest, ServingSettings
 from tests.servers import Server, bentoml_serve
-from tests.serving.conftest import build_bundle
+from tests.serving.conftest import build_bundle, metric_value
 
 with warnings.catch_warnings():
     # starlette >= 1.0 wants the httpx2 package for its TestClient and warns once,
@@ -248,6 +249,7 @@ def test_a_bundle_failing_verification_is_refused_and_not_retried_in_a_loop(
 ) -> None:
     _use_registry(monkeypatch, registry, tmp_path)
     service = _start(service_class)
+    refusals = _reloads("refused")
     registry.point_champion_at(corrupt_version)
     with caplog.at_level(logging.ERROR, logger="serving"):
         refused = service.reload_now()
@@ -258,6 +260,7 @@ def test_a_bundle_failing_verification_is_refused_and_not_retried_in_a_loop(
     assert refused.error is not None and "SHA-256 mismatch" in refused.error
     assert (refused.changed, refused.version) == (False, "1")
     assert caplog.text.count("failed verification") == 1
+    assert _reloads("refused") - refusals == 1  # on /metrics
     assert "still serving model version 1" in caplog.text
     error = service.model_info().last_reload_error
     assert error is not None
@@ -310,6 +313,14 @@ def test_a_version_without_a_recorded_digest_is_refused(
     refused = service.reload_now()
     assert refused.error is not None and "records no bundle digest" in refused.error
     assert refused.version == "1"
+
+
+def _reloads(outcome: str) -> float:
+    """This process's count of reloads with ``outcome`` (the /metrics figure)."""
+    count = prometheus_client.REGISTRY.get_sample_value(
+        "rediscover_model_reloads_total", {"outcome": outcome}
+    )
+    return count or 0.0
 
 
 def test_settings_refuse_a_short_token_without_echoing_it() -> None:
@@ -528,6 +539,11 @@ def test_served_alias_move_switches_without_a_failed_request(
     assert set(versions[switch:]) == {"2"}
     assert switch_s < 30
     assert "model version 1 -> 2 swapped in" in log_path.read_text()
+    metrics = httpx.get(f"{url}/metrics", timeout=10).text
+    assert metric_value(metrics, "rediscover_model_reloads_total", outcome="swapped")
+    served = {v: metric_value(metrics, "rediscover_model_served", model_version=v)
+              for v in ("1", "2")}  # fmt: skip
+    assert served == {"1": 0, "2": 1}  # the one worker moved from 1 to 2
     # The endpoint answers on the real server too (POST through the mounted app).
     again = httpx.post(f"{url}/admin/reload", headers=AUTH, timeout=60)
     assert again.status_code == 200, again.text

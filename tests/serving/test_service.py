@@ -10,13 +10,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from bentoml.exceptions import InternalServerError, ServiceUnavailable
 from pydantic import ValidationError
 
 from features import Profile
 from models import ResponderModel
-from serving import ScoreBatchRequest, ScoreRequest, ServingSettings
+from serving import (
+    ScoreBatchRequest,
+    ScoreBatchResponse,
+    ScoreRequest,
+    ServingSettings,
+)
 from serving._settings import service_workers
 from tests.serving.conftest import TestClient, start_client, use_bundle
 
@@ -66,6 +72,21 @@ def test_one_worker_per_cpu_unless_told() -> None:
     for bad in ("0", "-1", "two", "1.5", "65"):
         with pytest.raises(ValueError, match="REDISCOVER_WORKERS must be"):
             service_workers({"REDISCOVER_WORKERS": bad})
+
+
+def test_settings_bound_what_a_worker_takes_on() -> None:
+    source = {"REDISCOVER_BUNDLE": "b"}
+    defaults = ServingSettings.from_env(source)
+    assert (defaults.max_batches, defaults.max_requests) == (2, 64)
+    assert defaults.startup_wait_s == 300
+    given = ServingSettings.from_env(
+        {**source, "REDISCOVER_MAX_BATCHES": "1", "REDISCOVER_MAX_REQUESTS": "8",
+         "REDISCOVER_STARTUP_WAIT": "0"}
+    )  # fmt: skip
+    assert (given.max_batches, given.max_requests, given.startup_wait_s) == (1, 8, 0)
+    for name in ("REDISCOVER_MAX_BATCHES", "REDISCOVER_MAX_REQUESTS"):
+        with pytest.raises(ValidationError, match="max_"):
+            ServingSettings.from_env({**source, name: "0"})
 
 
 def test_settings_without_a_model_source_say_what_to_set() -> None:
@@ -128,19 +149,26 @@ def test_explain_top_limits_which_drugs_get_features(
 
 
 def test_score_batch_ranks_each_profile(
-    service: Any, braf_melanoma: dict[str, Any]
+    service: Any, braf_melanoma: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cml = {
         "tumour_type": "CML",
         "alterations": [{"kind": "fusion", "gene": "BCR", "partner_gene": "ABL1"}],
     }
     request = ScoreBatchRequest(profiles=[braf_melanoma, cml, braf_melanoma])
-    response = service.score_batch(request)
+    # One profile per chunk: the answer is three chunks' JSON spliced together.
+    monkeypatch.setattr("serving._batch.DRUG_SCORES_PER_CHUNK", 1)
+    answer = anyio.run(service.score_batch, request)
+    assert answer.media_type == "application/json"
+    response = ScoreBatchResponse.model_validate_json(answer.body)
     assert [ranking[0].drug for ranking in response.results] == [
         "dabrafenib",
         "imatinib",
         "dabrafenib",
     ]
+    one = service.score(ScoreRequest(profile=cml))
+    assert response.results[1] == one.results
+    assert (response.model_version, response.population) == ("local", "patient")
 
 
 def test_log_line_has_request_id_but_no_profile_contents(
@@ -410,6 +438,8 @@ def test_http_answers_503_while_the_bundle_loads(
 
     use_bundle(monkeypatch, bundle_path)
     monkeypatch.setattr("serving.service.load_bundle", slow_load)
+    # Accept requests at once instead of waiting for the bundle at start-up.
+    monkeypatch.setenv("REDISCOVER_STARTUP_WAIT", "0")
     with TestClient(asgi_app, raise_server_exceptions=False) as client:
         assert client.get("/healthz").status_code == 200
         assert client.get("/readyz").status_code == 503
@@ -427,6 +457,25 @@ def test_http_answers_503_while_the_bundle_loads(
             assert time.monotonic() < deadline
             time.sleep(0.05)
         assert client.post("/score", json={"profile": braf_melanoma}).status_code == 200
+
+
+def test_http_a_starting_worker_serves_once_its_bundle_is_loaded(
+    asgi_app: Any, bundle_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from serving.service import _load_bundle
+
+    def slow_load(settings: ServingSettings) -> Any:
+        time.sleep(1.0)
+        return _load_bundle(settings)
+
+    use_bundle(monkeypatch, bundle_path)
+    monkeypatch.setattr("serving.service._load_bundle", slow_load)
+    started = time.monotonic()
+    with TestClient(asgi_app, raise_server_exceptions=False) as client:
+        # Start-up (the lifespan) returned only after the load: the first
+        # request already finds the bundle in service.
+        assert time.monotonic() - started >= 1.0
+        assert client.get("/readyz").status_code == 200
 
 
 def test_http_tampered_bundle_is_unready_and_refuses_to_score(
