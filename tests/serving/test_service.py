@@ -462,14 +462,14 @@ def test_http_answers_503_while_the_bundle_loads(
 def test_http_a_starting_worker_serves_once_its_bundle_is_loaded(
     asgi_app: Any, bundle_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from serving.service import _load_bundle
+    from serving.service import load_bundle
 
     def slow_load(settings: ServingSettings) -> Any:
         time.sleep(1.0)
-        return _load_bundle(settings)
+        return load_bundle(settings)
 
     use_bundle(monkeypatch, bundle_path)
-    monkeypatch.setattr("serving.service._load_bundle", slow_load)
+    monkeypatch.setattr("serving.service.load_bundle", slow_load)
     started = time.monotonic()
     with TestClient(asgi_app, raise_server_exceptions=False) as client:
         # Start-up (the lifespan) returned only after the load: the first
