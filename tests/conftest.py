@@ -126,6 +126,27 @@ def make_planted_profiles(n: int, *, seed: int) -> tuple[list[Profile], np.ndarr
     return profiles, np.asarray(truth)
 
 
+def planted_treatments(
+    profiles: list[Profile],
+    truth: np.ndarray,
+    *,
+    drugs: tuple[str, str],
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """Every profile treated with both ``drugs``: the first's responders drawn
+    from ``truth`` (the planted signal), the second's at a rate of 0.3 (noise)."""
+    n = len(profiles)
+    return pd.DataFrame(
+        {
+            "sample_id": [p.sample_id for p in profiles] * 2,
+            "drug": [drugs[0]] * n + [drugs[1]] * n,
+            "responded": np.concatenate(
+                [rng.random(n) < truth, rng.random(n) < 0.3]
+            ).astype(int),
+        }
+    )
+
+
 @pytest.fixture(scope="session")
 def planted() -> tuple[list[Profile], np.ndarray]:
     """200 planted-signal profiles and their responses (drawn from the truth)."""
@@ -142,15 +163,8 @@ def write_planted_project(folder: Path, *, n: int = 240) -> tuple[Path, Path]:
     Returns the config file and the cohort folder.
     """
     profiles, truth = make_planted_profiles(n, seed=7)
-    rng = np.random.default_rng(8)
-    treatments = pd.DataFrame(
-        {
-            "sample_id": [p.sample_id for p in profiles] * 2,
-            "drug": ["vemurafenib"] * n + ["olaparib"] * n,
-            "responded": np.concatenate(
-                [rng.random(n) < truth, rng.random(n) < 0.3]
-            ).astype(int),
-        }
+    treatments = planted_treatments(
+        profiles, truth, drugs=("vemurafenib", "olaparib"), rng=np.random.default_rng(8)
     )
     cohort = write_cohort(
         Cohort(profiles=tuple(profiles), treatments=treatments),

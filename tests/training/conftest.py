@@ -6,7 +6,7 @@ from features import load_drug_knowledge
 from models import ResponderModel
 from training.config import Config, load_config
 from training.data import Cohort, fetch_dataset, load_gdsc
-from training.fitting import select_drugs, train_bundle
+from training.fitting import FitPlan, select_drugs, train_bundle
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -47,8 +47,6 @@ def gdsc_model(
     """Every GDSC drug trained small (`small_config`), and its config."""
     config = small_config(tmp_path_factory.mktemp("gdsc-model"))
     drugs = select_drugs(gdsc, config=config)
-    model = train_bundle(
-        gdsc, config=config, drugs=drugs, data_source="gdsc",
-        knowledge=load_drug_knowledge(),
-    )  # fmt: skip
+    plan = FitPlan(config, drugs=drugs, knowledge=load_drug_knowledge())
+    model = train_bundle(gdsc, plan=plan, data_source="gdsc")
     return config, model

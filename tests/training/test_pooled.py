@@ -6,10 +6,9 @@ import pytest
 
 from features import Alteration, Profile, load_drug_knowledge
 from models import CvMetrics, ResponderModel, rank_drugs
-from tests.conftest import make_planted_profiles
+from tests.training.cohorts import braf_cohort
 from tests.training.conftest import small_config
-from training.data import Cohort
-from training.fitting import CrossValidation, select_drugs, train_bundle
+from training.fitting import CrossValidation, FitPlan, select_drugs, train_bundle
 
 KNOWLEDGE = load_drug_knowledge()
 
@@ -52,21 +51,6 @@ def test_served_prefers_the_lower_brier_score() -> None:
     assert cv.predictions().tolist() == [0.7, 0.2, 0.3, 0.6, 0.3]
 
 
-def braf_cohort() -> Cohort:
-    """Vemurafenib with 300 patients and dabrafenib with 30, both following BRAF."""
-    profiles, truth = make_planted_profiles(330, seed=5)
-    rng = np.random.default_rng(6)
-    drugs = ["vemurafenib"] * 300 + ["dabrafenib"] * 30
-    treatments = pd.DataFrame(
-        {
-            "sample_id": [p.sample_id for p in profiles],
-            "drug": drugs,
-            "responded": (rng.random(len(truth)) < truth).astype(int),
-        }
-    )
-    return Cohort(profiles=tuple(profiles), treatments=treatments)
-
-
 @pytest.fixture(scope="module")
 def pooled_model(tmp_path_factory: pytest.TempPathFactory) -> ResponderModel:
     config = small_config(tmp_path_factory.mktemp("pooled"), min_samples=100)
@@ -81,9 +65,8 @@ def pooled_model(tmp_path_factory: pytest.TempPathFactory) -> ResponderModel:
         "dabrafenib",
         "vemurafenib",
     ]  # the pooled model admits the small one
-    return train_bundle(
-        cohort, config=config, drugs=drugs, data_source="planted", knowledge=KNOWLEDGE
-    )
+    plan = FitPlan(config, drugs=drugs, knowledge=KNOWLEDGE)
+    return train_bundle(cohort, plan=plan, data_source="planted")
 
 
 def test_small_drug_is_served_by_the_pooled_model(pooled_model: ResponderModel) -> None:

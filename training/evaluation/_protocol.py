@@ -12,24 +12,17 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from features import DrugKnowledge, canonical_tumour_type
-from training.config import Config
+from features import canonical_tumour_type
 from training.data import Cohort
 from training.evaluation._baselines import BASELINES, fit_baselines
-from training.evaluation._metrics import score_subsets, summarise_groups
+from training.evaluation._metrics import MIN_EVENTS, score_subsets, summarise_groups
 from training.evaluation._ranking import paired_auroc, ranking_metrics
-from training.fitting import (
-    CrossValidation,
-    Trainer,
-    cross_validate_cohort,
-    fit_booster,
-)
+from training.fitting import CrossValidation, FitPlan, cross_validate_cohort
 
 logger = logging.getLogger(__name__)
 
 DECISIONS = frozenset({"rule"})  # 0/1 decisions: no calibration metrics
 TRUTH = "truth"  # simulated cohorts: the true probability, the ceiling
-MIN_EVENTS = 5  # per-group summaries use groups with >= 5 events and non-events
 
 
 @dataclass(frozen=True)
@@ -51,21 +44,16 @@ class Evaluation:
 def evaluate_folds(
     cohort: Cohort,
     *,
+    plan: FitPlan,
     folds: pd.Series,
     split: str,
-    config: Config,
-    drugs: Sequence[str],
-    knowledge: DrugKnowledge,
     truth: pd.DataFrame | None = None,
-    trainer: Trainer = fit_booster,
 ) -> Evaluation:
     """Cross-validate the model and fit every baseline on the same ``folds``,
     then score the held-out episodes (see `training.evaluation` for the parts)."""
     started = time.perf_counter()
-    cv = cross_validate_cohort(
-        cohort, config=config, drugs=drugs, knowledge=knowledge, folds=folds,
-        trainer=trainer,
-    )  # fmt: skip
+    config, knowledge = plan.config, plan.knowledge
+    cv = cross_validate_cohort(cohort, plan=plan, folds=folds)
     baselines = fit_baselines(
         cv.oof, cohort.profiles, folds=folds, knowledge=knowledge,
         settings=config.training, min_count=config.features.min_count,

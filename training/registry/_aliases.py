@@ -59,7 +59,6 @@ def register_bundle(
     model: ResponderModel,
     *,
     cohort_summary: Mapping[str, Any] | None = None,
-    evaluation: Mapping[str, Any] | None = None,
 ) -> str:
     """Log and register the bundle (`register_version`), then make it champion.
 
@@ -68,7 +67,7 @@ def register_bundle(
     ``previous`` (see `promote`).
     """
     version = register_version(
-        config, run_id, model, cohort_summary=cohort_summary, evaluation=evaluation,
+        config, run_id, model, cohort_summary=cohort_summary,
         tags={"gate": "none", "decision": CHAMPION, "decision_reason": TRAINED},
     )  # fmt: skip
     promote(config, version, by=default_user(), reason=TRAINED)
