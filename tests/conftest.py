@@ -4,6 +4,7 @@ import os
 import secrets
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,7 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 SHARED_DATA_VARIABLE = "REDISCOVER_TEST_SHARED_DATA"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"  # the tests' own data files
 
 
 def unshipped_data(name: str) -> Path:
@@ -124,6 +126,19 @@ def make_planted_profiles(n: int, *, seed: int) -> tuple[list[Profile], np.ndarr
         )
         truth.append(0.8 if braf else 0.1)
     return profiles, np.asarray(truth)
+
+
+def braf_melanoma_request() -> dict[str, Any]:
+    """A BRAF V600E melanoma profile as sent over HTTP (its sample id is "secret")."""
+    return {
+        "sample_id": "PATIENT-SECRET-42",
+        "tumour_type": "Melanoma",
+        "alterations": [
+            {"kind": "mutation", "gene": "BRAF", "protein_change": "V600E"},
+            {"kind": "mutation", "gene": "TP53"},
+        ],
+        "tmb_mut_per_mb": 8.0,
+    }
 
 
 def planted_treatments(
