@@ -197,6 +197,19 @@ def write_planted_project(folder: Path, *, n: int = 240) -> tuple[Path, Path]:
     return config, cohort
 
 
+@pytest.fixture(scope="session")
+def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The planted project (120 samples) after ``rediscover train``: its config
+    file, champion version 1. Tests only read it: none registers or moves an alias."""
+    from rediscover.cli import main
+
+    config, cohort = write_planted_project(tmp_path_factory.mktemp("trained"), n=120)
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("MLFLOW_TRACKING_URI", raising=False)  # the config's store only
+        assert main(["--config", str(config), "train", "--data", str(cohort)]) == 0
+    return config
+
+
 def in_sample_uncertainty(
     profiles: list[Profile],
     outcomes: Mapping[str, np.ndarray],

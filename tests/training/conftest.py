@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from features import load_drug_knowledge
-from models import ResponderModel
+from models import CvMetrics, ResponderModel
 from training.config import Config, load_config
 from training.data import Cohort, fetch_dataset, load_gdsc
 from training.fitting import FitPlan, select_drugs, train_bundle
@@ -30,6 +30,12 @@ def small_config(tmp_path: Path, **training: object) -> Config:
             ),
         }
     )
+
+
+def cv_metrics(brier: float) -> CvMetrics:
+    """Cross-validated metrics that differ only in their Brier score (the score
+    that picks the model kind serving a drug)."""
+    return CvMetrics(auroc=0.7, auprc=0.5, prevalence=0.3, brier=brier)
 
 
 @pytest.fixture(scope="session")
