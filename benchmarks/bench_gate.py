@@ -55,9 +55,10 @@ from training.data import (  # noqa: E402
 )
 from training.fitting import (  # noqa: E402
     CrossValidation,
+    FitPlan,
     cross_validate_cohort,
-    fit_bundle,
     select_drugs,
+    train_bundle,
 )
 from training.retraining import assess  # noqa: E402
 
@@ -141,11 +142,9 @@ def train(
 ) -> tuple[CrossValidation, ResponderModel]:
     """Cross-validate and fit as ``rediscover train`` does."""
     drugs = select_drugs(cohort, config=config)
-    cv = cross_validate_cohort(cohort, config=config, drugs=drugs, knowledge=knowledge)
-    model = fit_bundle(
-        cohort, cv, config=config, drugs=drugs, data_source="bench_gate",
-        knowledge=knowledge,
-    )  # fmt: skip
+    plan = FitPlan(config, drugs=drugs, knowledge=knowledge)
+    cv = cross_validate_cohort(cohort, plan=plan)
+    model = train_bundle(cohort, plan=plan, data_source="bench_gate", cv=cv)
     return cv, model
 
 

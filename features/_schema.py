@@ -111,6 +111,12 @@ class Alteration(BaseModel):
         return f"{match['ref']}{match['pos']}".upper() if match else None
 
 
+# A number measured on the tumour: strict (JSON true or "12" is refused, not
+# coerced), finite and non-negative; each field adds its upper bound, so a value
+# never overflows the float32 the boosters read.
+_Measure = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0)]
+
+
 class Profile(BaseModel):
     """A tumour sample's biomarker profile (the cohort contract's ``profiles`` row)."""
 
@@ -132,13 +138,8 @@ class Profile(BaseModel):
         max_length=5000,
         description="Genomic events found in the tumour.",
     )
-    # Strict: JSON true, "12" or 1 for a flag are refused, not coerced; finite and
-    # bounded, so a value never overflows the float32 the boosters read.
-    tmb_mut_per_mb: float | None = Field(
+    tmb_mut_per_mb: _Measure | None = Field(
         default=None,
-        strict=True,
-        allow_inf_nan=False,
-        ge=0,
         le=10_000,
         description="Tumour mutational burden, mutations per megabase, 0 to 10,000: "
         "the most mutated tumours reported (POLE and mismatch-repair deficient) "
@@ -147,15 +148,12 @@ class Profile(BaseModel):
     )
     msi_high: bool | None = Field(
         default=None,
-        strict=True,
+        strict=True,  # JSON "true" or 1 for a flag is refused, not coerced
         description="Microsatellite instability high (dMMR): true or false.",
         examples=[False],
     )
-    hrd_score: float | None = Field(
+    hrd_score: _Measure | None = Field(
         default=None,
-        strict=True,
-        allow_inf_nan=False,
-        ge=0,
         le=150,
         description="Homologous recombination deficiency genomic-scar score (LOH + "
         "TAI + LST, as Myriad's GIS), 0 to 150: observed scores lie within 0-100, "

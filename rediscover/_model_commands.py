@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from training.config import Config
     from training.data import Cohort
     from training.evaluation import Evaluation
-    from training.fitting import Trainer
+    from training.fitting import FitPlan, Trainer
 
 DASK_CONNECT_SECONDS = 20
 
@@ -39,7 +39,7 @@ DASK_CONNECT_SECONDS = 20
 def train(args: argparse.Namespace, config: Config) -> int:
     from features import load_drug_knowledge
     from rediscover._data_commands import load_cohort
-    from training.fitting import select_drugs, train_bundle
+    from training.fitting import FitPlan, select_drugs, train_bundle
     from training.registry import (
         champion_is_current,
         champion_version,
@@ -66,14 +66,10 @@ def train(args: argparse.Namespace, config: Config) -> int:
         _trainer(args.dask_scheduler) as trainer,
         tracked_run(config, kind="train", tags={"data_source": source}) as run_id,
     ):
-        model = train_bundle(
-            cohort,
-            config=config,
-            drugs=drugs,
-            data_source=source,
-            knowledge=load_drug_knowledge(),
-            trainer=trainer,
+        plan = FitPlan(
+            config, drugs=drugs, knowledge=load_drug_knowledge(), trainer=trainer
         )
+        model = train_bundle(cohort, plan=plan, data_source=source)
         seconds = time.perf_counter() - started
         log_training(config, run_id, model, seconds=seconds)
         version = register_bundle(
@@ -102,37 +98,33 @@ def evaluate(args: argparse.Namespace, config: Config) -> int:
     from rediscover._data_commands import load_cohort
     from training.data import resolve_cohort_folder
     from training.evaluation import evaluate_origins, plotted_drugs, write_report
-    from training.fitting import top_shap_features
+    from training.fitting import FitPlan, top_shap_features
     from training.registry import log_evaluation
 
     config = _with_min_samples(config, args.min_samples)
     started = time.perf_counter()
     cohort, source = load_cohort(args.data, config)
-    knowledge = load_drug_knowledge()
     cohort, origins, rule = _split(args, cohort, config)
     drugs = list(cohort.drugs)
     print(f"evaluating {len(drugs)} drugs, {args.split} split: {rule}")
     truth_file = resolve_cohort_folder(Path(args.data)) / "truth.csv"
     with _trainer(args.dask_scheduler) as trainer:
+        plan = FitPlan(
+            config, drugs=drugs, knowledge=load_drug_knowledge(), trainer=trainer
+        )
         evaluation = evaluate_origins(
-            cohort, origins, split=args.split, config=config, drugs=drugs,
-            knowledge=knowledge, trainer=trainer,
+            cohort, origins, plan=plan, split=args.split,
             truth=pd.read_csv(truth_file) if truth_file.is_file() else None,
         )  # fmt: skip
         model = _shap_model(
-            cohort,
-            evaluation,
-            origins[-1][1],
-            config=config,
-            source=source,
-            trainer=trainer,
+            cohort, evaluation, origins[-1][1], plan=plan, source=source
         )
     document = {
         "split": args.split, "split_rule": rule, "data_source": source,
         "n_bootstrap": config.training.n_bootstrap,
         **evaluation.metrics,
         "served_by": {d: i.served_by for d, i in model.metadata.drugs.items()},
-        "top_shap": top_shap_features(model, cohort.profiles, cohort.treatments),
+        "top_shap": top_shap_features(model, cohort),
     }  # fmt: skip
     document["seconds"]["total"] = round(time.perf_counter() - started, 1)
     json_path, html_path = _report_paths(args)
@@ -238,28 +230,23 @@ def _shap_model(
     evaluation: Evaluation,
     folds: pd.Series,
     *,
-    config: Config,
+    plan: FitPlan,
     source: str,
-    trainer: Trainer,
 ) -> ResponderModel:
     """The model whose SHAP values the report summarises: fitted on the whole
     cohort (the drugs the split scored), or for cross-study on GDSC only."""
-    from features import load_drug_knowledge
     from training.evaluation import TRAIN_ONLY
-    from training.fitting import fit_bundle, train_bundle
+    from training.fitting import train_bundle
 
-    knowledge = load_drug_knowledge()
     if evaluation.split == "cross-study":
         # The test study's responses are not training data: GDSC lines only.
         train = cohort.subset(samples=folds.index[folds == TRAIN_ONLY])
-        return train_bundle(
-            train, config=config, drugs=list(train.drugs), data_source=source,
-            knowledge=knowledge, trainer=trainer,
-        )  # fmt: skip
+        plan = dataclasses.replace(plan, drugs=list(train.drugs))
+        return train_bundle(train, plan=plan, data_source=source)
     scored = sorted(evaluation.cv.served)  # every drug any model kind scored
-    return fit_bundle(
-        cohort.subset(drugs=scored), evaluation.cv, config=config, drugs=scored,
-        data_source=source, knowledge=knowledge, trainer=trainer,
+    return train_bundle(
+        cohort.subset(drugs=scored), plan=dataclasses.replace(plan, drugs=scored),
+        data_source=source, cv=evaluation.cv,
     )  # fmt: skip
 
 

@@ -13,17 +13,6 @@ from starlette.responses import HTMLResponse
 
 from serving._boundary import CONTENT_SECURITY_POLICY
 
-_ROUTES = (
-    ("POST", "/score", "rank every drug for one profile"),
-    ("POST", "/score_batch", "rank every drug for each of several profiles"),
-    ("POST", "/explain", "why one drug scored as it did for one profile"),
-    ("POST", "/report", "a printable tumour-board report (HTML) for one profile"),
-    ("GET", "/review", "the review page"),
-    ("GET", "/model", "the model bundle in service"),
-    ("GET", "/readyz", "200 once the bundle is verified and loaded"),
-    ("GET", "/docs.json", "the OpenAPI document of these routes"),
-)
-
 _PAGE = """<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>rediscover</title></head>
@@ -34,7 +23,22 @@ _PAGE = """<!doctype html>
 <a href="/docs.json">OpenAPI document</a>.</p>
 <table>
 <tr><th>method</th><th>route</th><th>what</th></tr>
-{rows}
+<tr><td>POST</td><td><code>/score</code></td>
+    <td>rank every drug for one profile</td></tr>
+<tr><td>POST</td><td><code>/score_batch</code></td>
+    <td>rank every drug for each of several profiles</td></tr>
+<tr><td>POST</td><td><code>/explain</code></td>
+    <td>why one drug scored as it did for one profile</td></tr>
+<tr><td>POST</td><td><code>/report</code></td>
+    <td>a printable tumour-board report (HTML) for one profile</td></tr>
+<tr><td>GET</td><td><code>/review</code></td>
+    <td>the review page</td></tr>
+<tr><td>GET</td><td><code>/model</code></td>
+    <td>the model bundle in service</td></tr>
+<tr><td>GET</td><td><code>/readyz</code></td>
+    <td>200 once the bundle is verified and loaded</td></tr>
+<tr><td>GET</td><td><code>/docs.json</code></td>
+    <td>the OpenAPI document of these routes</td></tr>
 </table>
 <p>JSON routes take <code>Content-Type: application/json</code> only (else 415),
 bodies up to the configured limit (else 413); every error body carries
@@ -46,12 +50,8 @@ bodies up to the configured limit (else 413); every error body carries
 
 async def home_page(request: Request) -> HTMLResponse:
     """The front page, with a CSP that allows nothing from another host."""
-    rows = "\n".join(
-        f"<tr><td>{method}</td><td><code>{path}</code></td><td>{what}</td></tr>"
-        for method, path, what in _ROUTES
-    )
     return HTMLResponse(
-        _PAGE.format(rows=rows),
+        _PAGE,
         headers={
             "Content-Security-Policy": CONTENT_SECURITY_POLICY,
             "X-Content-Type-Options": "nosniff",

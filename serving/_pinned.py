@@ -71,5 +71,6 @@ def load_pinned(tag: str) -> tuple[ResponderModel, str]:
     pinned = bentoml.models.get(tag)
     bundle = Path(pinned.path_of(_BUNDLE_FOLDER))
     logger.info("loading the pinned bundle %s", tag)
-    model = ResponderModel.load(bundle, digest=pinned.info.metadata["checksums_sha256"])
-    return model, str(pinned.info.metadata["registry_version"])
+    metadata = pinned.info.metadata
+    model = ResponderModel.load(bundle, digest=str(metadata["checksums_sha256"]))
+    return model, str(metadata["registry_version"])

@@ -4,6 +4,7 @@ import os
 import secrets
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,7 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 SHARED_DATA_VARIABLE = "REDISCOVER_TEST_SHARED_DATA"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"  # the tests' own data files
 
 
 def unshipped_data(name: str) -> Path:
@@ -126,6 +128,40 @@ def make_planted_profiles(n: int, *, seed: int) -> tuple[list[Profile], np.ndarr
     return profiles, np.asarray(truth)
 
 
+def braf_melanoma_request() -> dict[str, Any]:
+    """A BRAF V600E melanoma profile as sent over HTTP (its sample id is "secret")."""
+    return {
+        "sample_id": "PATIENT-SECRET-42",
+        "tumour_type": "Melanoma",
+        "alterations": [
+            {"kind": "mutation", "gene": "BRAF", "protein_change": "V600E"},
+            {"kind": "mutation", "gene": "TP53"},
+        ],
+        "tmb_mut_per_mb": 8.0,
+    }
+
+
+def planted_treatments(
+    profiles: list[Profile],
+    truth: np.ndarray,
+    *,
+    drugs: tuple[str, str],
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """Every profile treated with both ``drugs``: the first's responders drawn
+    from ``truth`` (the planted signal), the second's at a rate of 0.3 (noise)."""
+    n = len(profiles)
+    return pd.DataFrame(
+        {
+            "sample_id": [p.sample_id for p in profiles] * 2,
+            "drug": [drugs[0]] * n + [drugs[1]] * n,
+            "responded": np.concatenate(
+                [rng.random(n) < truth, rng.random(n) < 0.3]
+            ).astype(int),
+        }
+    )
+
+
 @pytest.fixture(scope="session")
 def planted() -> tuple[list[Profile], np.ndarray]:
     """200 planted-signal profiles and their responses (drawn from the truth)."""
@@ -142,15 +178,8 @@ def write_planted_project(folder: Path, *, n: int = 240) -> tuple[Path, Path]:
     Returns the config file and the cohort folder.
     """
     profiles, truth = make_planted_profiles(n, seed=7)
-    rng = np.random.default_rng(8)
-    treatments = pd.DataFrame(
-        {
-            "sample_id": [p.sample_id for p in profiles] * 2,
-            "drug": ["vemurafenib"] * n + ["olaparib"] * n,
-            "responded": np.concatenate(
-                [rng.random(n) < truth, rng.random(n) < 0.3]
-            ).astype(int),
-        }
+    treatments = planted_treatments(
+        profiles, truth, drugs=("vemurafenib", "olaparib"), rng=np.random.default_rng(8)
     )
     cohort = write_cohort(
         Cohort(profiles=tuple(profiles), treatments=treatments),
@@ -166,6 +195,19 @@ def write_planted_project(folder: Path, *, n: int = 240) -> tuple[Path, Path]:
         "serving:\n  cache_dir: serving-cache\n"
     )
     return config, cohort
+
+
+@pytest.fixture(scope="session")
+def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The planted project (120 samples) after ``rediscover train``: its config
+    file, champion version 1. Tests only read it: none registers or moves an alias."""
+    from rediscover.cli import main
+
+    config, cohort = write_planted_project(tmp_path_factory.mktemp("trained"), n=120)
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("MLFLOW_TRACKING_URI", raising=False)  # the config's store only
+        assert main(["--config", str(config), "train", "--data", str(cohort)]) == 0
+    return config
 
 
 def in_sample_uncertainty(

@@ -18,7 +18,6 @@ from rediscover._config_file import CONFIG_VARIABLE, find_config
 from rediscover._exit_codes import ExitCode, ResourceUnavailableError, classify
 from rediscover._model_commands import _describe_score
 from rediscover.cli import main
-from tests.conftest import write_planted_project
 from training.registry import LockTimeoutError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -369,11 +368,9 @@ def test_plain_score_lines_show_interval_domain_and_reason() -> None:
 
 @pytest.mark.slow
 def test_plain_score_prints_interval_domain_and_reason_per_drug(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    trained_project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config, cohort = write_planted_project(tmp_path, n=120)
-    assert main(["--config", str(config), "train", "--data", str(cohort)]) == 0
-    capsys.readouterr()
+    config = trained_project
     unseen = tmp_path / "unseen.json"
     unseen.write_text(json.dumps([BRAF_PROFILE, BRAF_PROFILE | {"tumour_type": "x"}]))
     assert main(["--config", str(config), "score", str(unseen)]) == 0

@@ -8,11 +8,9 @@ from pathlib import Path
 import pytest
 
 from rediscover.cli import main
-from tests.conftest import write_planted_project
+from tests.conftest import FIXTURES, write_planted_project
 from training.data import read_cohort
 from training.data._ici import EXOME_TERRITORY_MB, POOLED_FILE
-
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @pytest.fixture

@@ -17,10 +17,9 @@ import pytest
 from features import Profile
 from rediscover._score_output import SCORE_COLUMNS
 from rediscover.cli import main
-from tests.conftest import write_planted_project
+from tests.conftest import FIXTURES, write_planted_project
 from training.data import Cohort, read_cohort, write_cohort
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SECRET = "SECRET-7f3a"  # a cell value no message may show
 
 

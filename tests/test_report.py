@@ -19,7 +19,6 @@ from models import ResponderModel
 from rediscover import _report_command
 from rediscover.cli import main
 from reporting import INTERVAL_MEANING, TOP, PatientReport, build_report, render_report
-from tests.conftest import write_planted_project
 from tests.models.review_model import build_review_model
 
 WHEN = datetime(2026, 5, 2, 8, 30, tzinfo=UTC)
@@ -200,10 +199,9 @@ def test_the_cli_default_top_is_the_report_s() -> None:
 
 @pytest.mark.slow
 def test_cli_report_on_the_planted_project(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    trained_project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config, cohort = write_planted_project(tmp_path, n=120)
-    assert main(["--config", str(config), "train", "--data", str(cohort)]) == 0
+    config = trained_project
     profile = _profile_file(
         tmp_path,
         {

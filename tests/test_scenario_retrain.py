@@ -33,6 +33,7 @@ import pytest
 import yaml
 
 from rediscover._data_commands import load_cohort
+from tests.conftest import braf_melanoma_request
 from tests.servers import REPO_ROOT, Server, bentoml_serve
 from training.config import load_config
 from training.data import Cohort, simulate_drup, slice_by_date, write_cohort
@@ -48,15 +49,7 @@ CUT = "2021-01-01"
 # Drugs with fewer episodes are served by the pooled model (the default, 100,
 # leaves too few drugs with their own model in a cohort of ~800 episodes).
 MIN_SAMPLES = 40
-PROFILE = {  # what the client sends all along; any valid profile would do
-    "sample_id": "scenario-client",
-    "tumour_type": "Melanoma",
-    "alterations": [
-        {"kind": "mutation", "gene": "BRAF", "protein_change": "V600E"},
-        {"kind": "mutation", "gene": "TP53"},
-    ],
-    "tmb_mut_per_mb": 8.0,
-}
+PROFILE = braf_melanoma_request()  # what the client sends all along; any would do
 _GATE_ROW = re.compile(r"^  (\w+)\s+(\S+)\s+(\S+)\s+(pass|FAIL)$", re.MULTILINE)
 
 

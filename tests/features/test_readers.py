@@ -17,8 +17,8 @@ from features.readers import (
     read_profile_jsonl,
     read_profile_table,
 )
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 HARTWIG = FIXTURES / "hartwig_sample"
 SECRET = "SECRET-7f3a"  # a cell value no error message may show
 

@@ -22,7 +22,11 @@ from features import (
     load_drug_knowledge,
 )
 from models import BundleMetadata, CvMetrics, DrugInfo, ResponderModel
-from tests.conftest import fit_drug_boosters, in_sample_uncertainty
+from tests.conftest import (
+    braf_melanoma_request,
+    fit_drug_boosters,
+    in_sample_uncertainty,
+)
 
 with warnings.catch_warnings():
     # starlette >= 1.0 wants the httpx2 package for its TestClient and warns once,
@@ -180,16 +184,8 @@ def asgi_app(service_class: Any) -> Any:
 
 @pytest.fixture
 def braf_melanoma() -> dict[str, Any]:
-    """A BRAF V600E melanoma profile as sent over HTTP (its sample id is "secret")."""
-    return {
-        "sample_id": "PATIENT-SECRET-42",
-        "tumour_type": "Melanoma",
-        "alterations": [
-            {"kind": "mutation", "gene": "BRAF", "protein_change": "V600E"},
-            {"kind": "mutation", "gene": "TP53"},
-        ],
-        "tmb_mut_per_mb": 8.0,
-    }
+    """A fresh :func:`tests.conftest.braf_melanoma_request` (tests may edit it)."""
+    return braf_melanoma_request()
 
 
 def use_bundle(monkeypatch: pytest.MonkeyPatch, bundle: Path) -> None:
@@ -198,8 +194,12 @@ def use_bundle(monkeypatch: pytest.MonkeyPatch, bundle: Path) -> None:
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
 
 
-def start_client(app: Any) -> Iterator[TestClient]:
-    """A TestClient on ``app`` once its bundle has loaded (or failed to)."""
+def start_client(
+    app: Any, bundle: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TestClient]:
+    """A TestClient on ``app`` serving ``bundle`` (:func:`use_bundle`), once the
+    bundle has loaded (or failed to)."""
+    use_bundle(monkeypatch, bundle)
     with TestClient(app, raise_server_exceptions=False) as client:
         deadline = time.monotonic() + 60
         # /model answers 503 "still loading" until the loader thread has finished.
@@ -214,8 +214,7 @@ def client(
     asgi_app: Any, bundle_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[TestClient]:
     """The ASGI app serving :func:`bundle_path`, over starlette's TestClient."""
-    use_bundle(monkeypatch, bundle_path)
-    yield from start_client(asgi_app)
+    yield from start_client(asgi_app, bundle_path, monkeypatch)
 
 
 def metric_value(exposition: str, sample: str, **labels: str) -> float:

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 
 from models import ResponderModel, rank_drugs
 from serving import ScoreRequest
-from tests.serving.conftest import TestClient, start_client, use_bundle
+from tests.serving.conftest import TestClient, start_client
 from tests.strategies import profiles
 
 ROUTES = ("/score", "/score_batch", "/explain")
@@ -137,10 +137,9 @@ def small_limits_client(
     asgi_app: Any, bundle_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[TestClient]:
     """The app with a 4 KiB body limit and a 64 KiB response bound."""
-    use_bundle(monkeypatch, bundle_path)
     monkeypatch.setenv("REDISCOVER_MAX_BODY_BYTES", "4096")
     monkeypatch.setenv("REDISCOVER_MAX_RESPONSE_BYTES", str(64 * 1024))
-    yield from start_client(asgi_app)
+    yield from start_client(asgi_app, bundle_path, monkeypatch)
 
 
 def test_a_body_over_the_limit_is_413_before_parsing(

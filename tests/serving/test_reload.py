@@ -155,6 +155,19 @@ def _start(service_class: Any) -> Any:
     return instance
 
 
+@pytest.fixture
+def service(
+    service_class: Any,
+    registry: Registry,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> Any:
+    """The service class, ready, serving the registry's champion (no periodic
+    reload)."""
+    _use_registry(monkeypatch, registry, tmp_path)
+    return _start(service_class)
+
+
 def _wait_for(condition: Any, *, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -166,15 +179,11 @@ def _wait_for(condition: Any, *, timeout: float, what: str) -> None:
 
 
 def test_moving_the_alias_then_reloading_swaps_the_version(
-    service_class: Any,
+    service: Any,
     registry: Registry,
     braf_melanoma: dict[str, Any],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    _use_registry(monkeypatch, registry, tmp_path)
-    service = _start(service_class)
     before = service.model_info()
     assert (before.model_version, before.alias, before.last_reload_error) == (
         "1",
@@ -239,16 +248,12 @@ def test_a_dropped_service_stops_watching(
 
 
 def test_a_bundle_failing_verification_is_refused_and_not_retried_in_a_loop(
-    service_class: Any,
-    registry: Registry,
     corrupt_version: str,
+    service: Any,
+    registry: Registry,
     braf_melanoma: dict[str, Any],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    _use_registry(monkeypatch, registry, tmp_path)
-    service = _start(service_class)
     refusals = _reloads("refused")
     registry.point_champion_at(corrupt_version)
     with caplog.at_level(logging.ERROR, logger="serving"):

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.models.review_model import build_review_model
-from tests.serving.conftest import start_client, use_bundle
+from tests.serving.conftest import start_client
 
 with warnings.catch_warnings():
     # starlette >= 1.0 wants the httpx2 package for its TestClient and warns once,
@@ -31,18 +31,11 @@ def review_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_review_model().model.save(tmp_path_factory.mktemp("review") / "b")
 
 
-def _client(
-    asgi_app: Any, bundle: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[TestClient]:
-    use_bundle(monkeypatch, bundle)
-    yield from start_client(asgi_app)
-
-
 @pytest.fixture
 def client(
     asgi_app: Any, review_bundle: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[TestClient]:
-    yield from _client(asgi_app, review_bundle, monkeypatch)
+    yield from start_client(asgi_app, review_bundle, monkeypatch)
 
 
 @pytest.fixture
@@ -50,7 +43,7 @@ def bare_client(
     asgi_app: Any, bundle_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[TestClient]:
     """A bundle trained before explanation summaries existed (an empty set)."""
-    yield from _client(asgi_app, bundle_path, monkeypatch)
+    yield from start_client(asgi_app, bundle_path, monkeypatch)
 
 
 # -- POST /explain ------------------------------------------------------------------

@@ -41,8 +41,7 @@ def service(
 def tampered_client(
     asgi_app: Any, tampered_bundle_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[TestClient]:
-    use_bundle(monkeypatch, tampered_bundle_path)
-    yield from start_client(asgi_app)
+    yield from start_client(asgi_app, tampered_bundle_path, monkeypatch)
 
 
 def _field_errors(response: Any) -> dict[str, str]:

@@ -3,10 +3,10 @@ from pathlib import Path
 import pytest
 
 from features import load_drug_knowledge
-from models import ResponderModel
+from models import CvMetrics, ResponderModel
 from training.config import Config, load_config
 from training.data import Cohort, fetch_dataset, load_gdsc
-from training.fitting import select_drugs, train_bundle
+from training.fitting import FitPlan, select_drugs, train_bundle
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,6 +32,12 @@ def small_config(tmp_path: Path, **training: object) -> Config:
     )
 
 
+def cv_metrics(brier: float) -> CvMetrics:
+    """Cross-validated metrics that differ only in their Brier score (the score
+    that picks the model kind serving a drug)."""
+    return CvMetrics(auroc=0.7, auprc=0.5, prevalence=0.3, brier=brier)
+
+
 @pytest.fixture(scope="session")
 def gdsc(shipped_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Cohort:
     """The real GDSC1000 v17 cohort, fetched into a temporary cache."""
@@ -47,8 +53,6 @@ def gdsc_model(
     """Every GDSC drug trained small (`small_config`), and its config."""
     config = small_config(tmp_path_factory.mktemp("gdsc-model"))
     drugs = select_drugs(gdsc, config=config)
-    model = train_bundle(
-        gdsc, config=config, drugs=drugs, data_source="gdsc",
-        knowledge=load_drug_knowledge(),
-    )  # fmt: skip
+    plan = FitPlan(config, drugs=drugs, knowledge=load_drug_knowledge())
+    model = train_bundle(gdsc, plan=plan, data_source="gdsc")
     return config, model

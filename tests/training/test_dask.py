@@ -18,11 +18,12 @@ from models import (
 from rediscover import _model_commands
 from rediscover.cli import main
 from tests.conftest import write_planted_project
+from tests.training.cohorts import braf_cohort
 from tests.training.conftest import small_config
-from tests.training.test_pooled import braf_cohort
 from training.config import Config
 from training.fitting import (
     DaskTrainer,
+    FitPlan,
     Trainer,
     fit_booster,
     select_drugs,
@@ -75,11 +76,8 @@ def train_both(config: Config, client: Client) -> tuple[ResponderModel, ...]:
     return tuple(
         train_bundle(
             cohort,
-            config=config,
-            drugs=drugs,
+            plan=FitPlan(config, drugs=drugs, knowledge=KNOWLEDGE, trainer=trainer),
             data_source="planted",
-            knowledge=KNOWLEDGE,
-            trainer=trainer,
         )
         for trainer in trainers
     )

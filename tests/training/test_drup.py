@@ -12,7 +12,7 @@ from models import load_registered_bundle, rank_drugs
 from tests.training.conftest import small_config
 from training.data import Cohort, read_cohort, simulate_drup, write_cohort
 from training.evaluation import evaluate_folds, grouped_folds
-from training.fitting import cross_validate_cohort, fit_bundle, select_drugs
+from training.fitting import FitPlan, select_drugs, train_bundle
 from training.registry import register_bundle, tracked_run
 
 pytestmark = pytest.mark.real_data  # the simulator resamples real GDSC profiles
@@ -27,17 +27,22 @@ def drup(gdsc: Cohort, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
     return folder, read_cohort(folder)
 
 
+def drup_plan(cohort: Cohort, tmp_path: Path) -> FitPlan:
+    """Every drug with 40 episodes or more, on the small test config."""
+    config = small_config(tmp_path, min_samples=40)
+    drugs = select_drugs(cohort, config=config)
+    return FitPlan(config, drugs=drugs, knowledge=KNOWLEDGE)
+
+
 def test_cv_recovers_truth_and_beats_the_matching_rule(
     drup: tuple[Path, Cohort], tmp_path: Path
 ) -> None:
     folder, cohort = drup
-    config = small_config(tmp_path, min_samples=40)
-    folds = grouped_folds(
-        cohort, n_splits=config.training.cv_folds, seed=config.training.seed
-    )
+    plan = drup_plan(cohort, tmp_path)
+    settings = plan.config.training
+    folds = grouped_folds(cohort, n_splits=settings.cv_folds, seed=settings.seed)
     evaluation = evaluate_folds(
-        cohort, folds=folds, split="grouped", config=config,
-        drugs=select_drugs(cohort, config=config), knowledge=KNOWLEDGE,
+        cohort, plan=plan, folds=folds, split="grouped",
         truth=pd.read_csv(folder / "truth.csv"),
     )  # fmt: skip
     metrics = evaluation.metrics["overall"]["metrics"]
@@ -54,16 +59,10 @@ def test_train_register_and_score_patients(
     drup: tuple[Path, Cohort], tmp_path: Path
 ) -> None:
     _, cohort = drup
-    config = small_config(tmp_path, min_samples=40)
-    drugs = select_drugs(cohort, config=config)
+    plan = drup_plan(cohort, tmp_path)
+    config = plan.config
     with tracked_run(config, kind="train", tags={}) as run_id:
-        cv = cross_validate_cohort(
-            cohort, config=config, drugs=drugs, knowledge=KNOWLEDGE
-        )
-        model = fit_bundle(
-            cohort, cv, config=config, drugs=drugs, data_source="drup",
-            knowledge=KNOWLEDGE,
-        )  # fmt: skip
+        model = train_bundle(cohort, plan=plan, data_source="drup")
         register_bundle(config, run_id, model)
     assert {i.served_by for i in model.metadata.drugs.values()} >= {"pooled"}
     served, _ = load_registered_bundle(

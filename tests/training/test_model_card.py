@@ -5,9 +5,9 @@ import pytest
 
 from features import load_drug_knowledge
 from models import ResponderModel
+from tests.training.cohorts import planted_cohort
 from tests.training.conftest import small_config
-from tests.training.test_train import planted_cohort
-from training.fitting import train_bundle
+from training.fitting import FitPlan, train_bundle
 from training.registry import (
     MODEL_CARD,
     client_for,
@@ -24,13 +24,12 @@ BOARD = "not a substitute for a molecular tumour board"
 @pytest.fixture(scope="module")
 def planted_model(tmp_path_factory: pytest.TempPathFactory) -> ResponderModel:
     cohort = planted_cohort()
-    return train_bundle(
-        cohort,
-        config=small_config(tmp_path_factory.mktemp("card"), min_samples=50),
+    plan = FitPlan(
+        small_config(tmp_path_factory.mktemp("card"), min_samples=50),
         drugs=list(cohort.drugs),
-        data_source="planted",
         knowledge=load_drug_knowledge(),
     )
+    return train_bundle(cohort, plan=plan, data_source="planted")
 
 
 def test_card_covers_use_provenance_performance_and_limits(

@@ -5,22 +5,17 @@ import pandas as pd
 import pytest
 
 from features import Alteration, Profile, load_drug_knowledge
-from models import CvMetrics, ResponderModel, rank_drugs
-from tests.conftest import make_planted_profiles
-from tests.training.conftest import small_config
-from training.data import Cohort
-from training.fitting import CrossValidation, select_drugs, train_bundle
+from models import ResponderModel, rank_drugs
+from tests.training.cohorts import braf_cohort
+from tests.training.conftest import cv_metrics, small_config
+from training.fitting import CrossValidation, FitPlan, select_drugs, train_bundle
 
 KNOWLEDGE = load_drug_knowledge()
 
 
-def metrics(brier: float) -> CvMetrics:
-    return CvMetrics(auroc=0.7, auprc=0.5, prevalence=0.3, brier=brier)
-
-
 def test_served_prefers_the_lower_brier_score() -> None:
-    own = {"a": metrics(0.20), "b": metrics(0.10), "c": metrics(0.1)}
-    pooled = {"a": metrics(0.15), "b": metrics(0.12), "d": metrics(0.3)}
+    own = {"a": cv_metrics(0.20), "b": cv_metrics(0.10), "c": cv_metrics(0.1)}
+    pooled = {"a": cv_metrics(0.15), "b": cv_metrics(0.12), "d": cv_metrics(0.3)}
     oof = pd.DataFrame(
         {
             "drug": ["a", "b", "c", "d", "e"],
@@ -30,8 +25,8 @@ def test_served_prefers_the_lower_brier_score() -> None:
         }
     )
     # No model beats the tumour-type rate for "e"; a tie goes to the simpler rate.
-    rate = {d: metrics(0.35) for d in "abcd"} | {"e": metrics(0.2)}
-    own["e"] = metrics(0.2)
+    rate = {d: cv_metrics(0.35) for d in "abcd"} | {"e": cv_metrics(0.2)}
+    own["e"] = cv_metrics(0.2)
     cv = CrossValidation(oof=oof, cv_rate=rate, cv_per_drug=own, cv_pooled=pooled)
     assert cv.served == {
         "a": "pooled",
@@ -42,7 +37,7 @@ def test_served_prefers_the_lower_brier_score() -> None:
     }
     assert cv.predictions().tolist() == [0.9, 0.2, 0.3, 0.6, 0.3]
     # The known biomarker alone, where it beats the boosters, serves "a".
-    biomarker = {"a": metrics(0.14), "b": metrics(0.11)}
+    biomarker = {"a": cv_metrics(0.14), "b": cv_metrics(0.11)}
     oof["biomarker"] = [0.7, 0.4, np.nan, np.nan, np.nan]
     cv = CrossValidation(
         oof=oof, cv_rate=rate, cv_per_drug=own, cv_pooled=pooled,
@@ -50,21 +45,6 @@ def test_served_prefers_the_lower_brier_score() -> None:
     )  # fmt: skip
     assert cv.served["a"] == "biomarker" and cv.served["b"] == "per-drug"
     assert cv.predictions().tolist() == [0.7, 0.2, 0.3, 0.6, 0.3]
-
-
-def braf_cohort() -> Cohort:
-    """Vemurafenib with 300 patients and dabrafenib with 30, both following BRAF."""
-    profiles, truth = make_planted_profiles(330, seed=5)
-    rng = np.random.default_rng(6)
-    drugs = ["vemurafenib"] * 300 + ["dabrafenib"] * 30
-    treatments = pd.DataFrame(
-        {
-            "sample_id": [p.sample_id for p in profiles],
-            "drug": drugs,
-            "responded": (rng.random(len(truth)) < truth).astype(int),
-        }
-    )
-    return Cohort(profiles=tuple(profiles), treatments=treatments)
 
 
 @pytest.fixture(scope="module")
@@ -81,9 +61,8 @@ def pooled_model(tmp_path_factory: pytest.TempPathFactory) -> ResponderModel:
         "dabrafenib",
         "vemurafenib",
     ]  # the pooled model admits the small one
-    return train_bundle(
-        cohort, config=config, drugs=drugs, data_source="planted", knowledge=KNOWLEDGE
-    )
+    plan = FitPlan(config, drugs=drugs, knowledge=KNOWLEDGE)
+    return train_bundle(cohort, plan=plan, data_source="planted")
 
 
 def test_small_drug_is_served_by_the_pooled_model(pooled_model: ResponderModel) -> None:

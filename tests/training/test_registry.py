@@ -13,10 +13,10 @@ from models import (
 )
 from tests.servers import REPO_ROOT
 from tests.serving.test_reload import forge_knowledge
+from tests.training.cohorts import planted_cohort
 from tests.training.conftest import small_config
-from tests.training.test_train import planted_cohort
 from training.config import Config, load_config
-from training.fitting import train_bundle
+from training.fitting import FitPlan, train_bundle
 from training.registry import (
     client_for,
     fail_orphaned_runs,
@@ -38,10 +38,8 @@ def test_stores_with_the_same_version_number_never_share_a_cache_entry(
             update={"serving": config.serving.model_copy(update={"cache_dir": cache})}
         )
         with tracked_run(config, kind="train", tags={}) as run_id:
-            model = train_bundle(
-                planted_cohort(), config=config, drugs=[drug], data_source=store,
-                knowledge=load_drug_knowledge(),
-            )  # fmt: skip
+            plan = FitPlan(config, drugs=[drug], knowledge=load_drug_knowledge())
+            model = train_bundle(planted_cohort(), plan=plan, data_source=store)
             assert register_bundle(config, run_id, model) == "1"
         served[store], _ = load_registered_bundle(
             tracking_uri=config.tracking.uri,
@@ -68,10 +66,10 @@ def test_a_version_another_worker_downloaded_first_is_used(
 ) -> None:
     config = small_config(tmp_path, min_samples=50)
     with tracked_run(config, kind="train", tags={}) as run_id:
-        model = train_bundle(
-            planted_cohort(), config=config, drugs=["braf inhibitor"],
-            data_source="planted", knowledge=load_drug_knowledge(),
-        )  # fmt: skip
+        plan = FitPlan(
+            config, drugs=["braf inhibitor"], knowledge=load_drug_knowledge()
+        )
+        model = train_bundle(planted_cohort(), plan=plan, data_source="planted")
         register_bundle(config, run_id, model)
     cache = tmp_path / "cache"
     download = mlflow.artifacts.download_artifacts

@@ -17,7 +17,7 @@ from tests.conftest import make_planted_profiles
 from tests.training.conftest import small_config
 from training.config import Config
 from training.data import Cohort, append_cohort, read_cohort, read_cohort_version
-from training.fitting import select_drugs, train_bundle
+from training.fitting import FitPlan, select_drugs, train_bundle
 from training.registry import (
     MAX_REASON,
     LockTimeoutError,
@@ -242,9 +242,8 @@ def test_small_drugs_kept_for_pooling_are_trained_pooled(tmp_path: Path) -> None
     cohort = Cohort(cohort.profiles, pd.concat([cohort.treatments, extra]))
     drugs = select_drugs(cohort, config=config)
     assert drugs == ["braf inhibitor", "drug c", "drug d", "placebo"]
-    model = train_bundle(
-        cohort, config=config, drugs=drugs, data_source="t", knowledge=KNOWLEDGE
-    )
+    plan = FitPlan(config, drugs=drugs, knowledge=KNOWLEDGE)
+    model = train_bundle(cohort, plan=plan, data_source="t")
     served = {d: i.served_by for d, i in model.metadata.drugs.items()}
     assert served["drug c"] == served["drug d"] == "pooled"
 

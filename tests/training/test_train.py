@@ -1,15 +1,14 @@
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from features import load_drug_knowledge
 from models import load_registered_bundle
-from tests.conftest import make_planted_profiles
+from tests.training.cohorts import planted_cohort
 from tests.training.conftest import small_config
 from training.data import Cohort
-from training.fitting import select_drugs, train_bundle
+from training.fitting import FitPlan, select_drugs, train_bundle
 from training.registry import (
     champion_version,
     client_for,
@@ -22,31 +21,11 @@ DRUGS = ["dabrafenib", "nilotinib", "trametinib"]
 KNOWLEDGE = load_drug_knowledge()
 
 
-def planted_cohort(n: int = 300) -> Cohort:
-    profiles, truth = make_planted_profiles(n, seed=3)
-    rng = np.random.default_rng(4)
-    treatments = pd.DataFrame(
-        {
-            "sample_id": [p.sample_id for p in profiles] * 2,
-            "drug": ["braf inhibitor"] * n + ["placebo"] * n,
-            "responded": np.concatenate(
-                [rng.random(n) < truth, rng.random(n) < 0.3]
-            ).astype(int),
-        }
-    )
-    return Cohort(profiles=tuple(profiles), treatments=treatments)
-
-
 def test_cv_finds_planted_signal_and_not_noise(tmp_path: Path) -> None:
     config = small_config(tmp_path, min_samples=50)
     cohort = planted_cohort()
-    model = train_bundle(
-        cohort,
-        config=config,
-        drugs=list(cohort.drugs),
-        data_source="planted",
-        knowledge=KNOWLEDGE,
-    )
+    plan = FitPlan(config, drugs=list(cohort.drugs), knowledge=KNOWLEDGE)
+    model = train_bundle(cohort, plan=plan, data_source="planted")
     signal, noise = (
         model.metadata.drugs["braf inhibitor"],
         model.metadata.drugs["placebo"],
@@ -68,9 +47,8 @@ def test_train_register_and_reload_by_alias(gdsc: Cohort, tmp_path: Path) -> Non
     config = small_config(tmp_path)
     drugs = select_drugs(gdsc, config=config, only=DRUGS)
     with tracked_run(config, kind="train", tags={"data_source": "gdsc"}) as run_id:
-        model = train_bundle(
-            gdsc, config=config, drugs=drugs, data_source="gdsc", knowledge=KNOWLEDGE
-        )
+        plan = FitPlan(config, drugs=drugs, knowledge=KNOWLEDGE)
+        model = train_bundle(gdsc, plan=plan, data_source="gdsc")
         log_training(config, run_id, model, seconds=1.0)
         version = register_bundle(config, run_id, model)
 
@@ -114,27 +92,16 @@ def _assert_no_sample_ids(root: Path, cohort: Cohort) -> None:
 def test_failed_training_keeps_the_champion(tmp_path: Path) -> None:
     config = small_config(tmp_path, min_samples=50)
     cohort = planted_cohort()
+    plan = FitPlan(config, drugs=["placebo"], knowledge=KNOWLEDGE)
     with tracked_run(config, kind="train", tags={}) as run_id:
-        model = train_bundle(
-            cohort,
-            config=config,
-            drugs=["placebo"],
-            data_source="x",
-            knowledge=KNOWLEDGE,
-        )
+        model = train_bundle(cohort, plan=plan, data_source="x")
         register_bundle(config, run_id, model)
 
     with (
         pytest.raises(RuntimeError, match="disk full"),
         tracked_run(config, kind="train", tags={}) as failed,
     ):
-        train_bundle(
-            cohort,
-            config=config,
-            drugs=["placebo"],
-            data_source="x",
-            knowledge=KNOWLEDGE,
-        )
+        train_bundle(cohort, plan=plan, data_source="x")
         raise RuntimeError("disk full")
 
     assert champion_version(config.tracking) == "1"

@@ -9,8 +9,9 @@ import pytest
 from sklearn.metrics import brier_score_loss
 
 from features import Alteration, Profile, canonical_tumour_type
-from models import Calibrator, CvMetrics, UncertaintyModel, logit
+from models import Calibrator, UncertaintyModel, logit
 from tests.conftest import make_planted_profiles
+from tests.training.conftest import cv_metrics
 from training.config import UncertaintyConfig
 from training.data import Cohort
 from training.evaluation import held_out_uncertainty, summarise_uncertainty
@@ -24,10 +25,6 @@ from training.fitting import (
 )
 
 SETTINGS = UncertaintyConfig()
-
-
-def metrics(brier: float) -> CvMetrics:
-    return CvMetrics(auroc=0.7, auprc=0.5, prevalence=0.3, brier=brier)
 
 
 def miscalibrated(
@@ -251,9 +248,9 @@ def synthetic_cv(seed: int = 0) -> tuple[CrossValidation, Cohort]:
     oof["rate"] = 0.5  # the rate never wins here (Brier 0.3)
     cv = CrossValidation(
         oof=oof,
-        cv_rate={d: metrics(0.3) for d in ("big", "mid", "small")},
-        cv_per_drug={"big": metrics(0.1)},
-        cv_pooled={"big": metrics(0.2), "mid": metrics(0.2), "small": metrics(0.2)},
+        cv_rate={d: cv_metrics(0.3) for d in ("big", "mid", "small")},
+        cv_per_drug={"big": cv_metrics(0.1)},
+        cv_pooled={d: cv_metrics(0.2) for d in ("big", "mid", "small")},
     )
     treatments = oof[["sample_id", "drug", "responded"]]
     return cv, Cohort(profiles=profiles, treatments=treatments)

@@ -66,23 +66,9 @@ import pandas as pd
 
 from features import Profile
 from training.data._cohort import Cohort
-from training.data._study_events import (
-    _EVENT_COLUMNS,
-    copy_number_events,
-    fusion_events,
-    mutation_events,
-)
+from training.data._study_events import genomic_events
 from training.data._study_files import Rejection, RejectionLog, StudyTables, read_study
-from training.data._study_mapping import (
-    ClinicalPatientColumns,
-    ClinicalSampleColumns,
-    CopyNumberColumns,
-    MutationColumns,
-    ProfileColumns,
-    StructuralVariantColumns,
-    StudyFormatError,
-    StudyMapping,
-)
+from training.data._study_mapping import StudyFormatError, StudyMapping
 from training.data._study_outcomes import match_samples, treatment_rows
 from training.data._study_profiles import build_profiles, clinical_attributes
 
@@ -212,13 +198,16 @@ def read_genomic_files(
         # An absolute name: the study folder below is then not part of the path.
         return None if path is None else str(Path(path).resolve())
 
-    mapping = StudyMapping(
-        mutations=MutationColumns(file=located(mutations)),
-        copy_number=CopyNumberColumns(file=located(copy_number)),
-        structural_variants=StructuralVariantColumns(file=located(structural_variants)),
-        clinical_sample=ClinicalSampleColumns(file=None),
-        clinical_patient=ClinicalPatientColumns(file=None),
-        profile=ProfileColumns(constant_tumour_type=tumour_type),
+    # The sections a mapping YAML would hold (mappings/), validated the same way.
+    mapping = StudyMapping.model_validate(
+        {
+            "mutations": {"file": located(mutations)},
+            "copy_number": {"file": located(copy_number)},
+            "structural_variants": {"file": located(structural_variants)},
+            "clinical_sample": {"file": None},
+            "clinical_patient": {"file": None},
+            "profile": {"constant_tumour_type": tumour_type},
+        }
     )
     log = RejectionLog()
     tables = read_study(Path.cwd(), mapping, log, outcomes=False)
@@ -231,7 +220,7 @@ def _profiles(
     tables: StudyTables, mapping: StudyMapping, log: RejectionLog
 ) -> tuple[dict[str, Profile], pd.DataFrame]:
     """One profile per sample of the genomic tables, and where each was seen."""
-    events, seen, mutation_rows = _genomic_events(tables, mapping, log)
+    events, seen, mutation_rows = genomic_events(tables, mapping, log)
     clinical = clinical_attributes(
         tables.clinical_sample, tables.clinical_patient, mapping, log
     )
@@ -239,40 +228,6 @@ def _profiles(
         seen, events, clinical, mutation_rows, mapping.profile, log
     )
     return profiles, seen
-
-
-def _genomic_events(
-    tables: StudyTables, mapping: StudyMapping, log: RejectionLog
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
-    events, seen = [pd.DataFrame(columns=_EVENT_COLUMNS)], []
-    mutation_rows = pd.Series(dtype="int64")
-    if tables.mutations is not None:
-        found, samples, mutation_rows = mutation_events(
-            tables.mutations, mapping.mutations, log
-        )
-        events.append(found)
-        seen.append(samples)
-    if tables.copy_number is not None:
-        found, samples = copy_number_events(
-            tables.copy_number, mapping.copy_number, log
-        )
-        events.append(found)
-        seen.append(samples)
-    if tables.structural_variants is not None:
-        found, samples = fusion_events(
-            tables.structural_variants, mapping.structural_variants, log
-        )
-        events.append(found)
-        seen.append(samples)
-    if not seen:
-        raise StudyFormatError(
-            "no mutation, copy-number or structural-variant table found; "
-            "at least one genomic table is required"
-        )
-    everything = pd.concat([e for e in events if len(e)] or events, ignore_index=True)
-    all_seen = pd.concat(seen, ignore_index=True)
-    log.counts["samples.genomic"] = all_seen["sample_id"].nunique()
-    return everything, all_seen, mutation_rows
 
 
 def _count_cohort(cohort: Cohort, log: RejectionLog) -> None:

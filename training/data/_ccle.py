@@ -68,15 +68,7 @@ def load_ccle(
         profiles=kept, treatments=treatments, population="cell_line",
         endpoint="activity_area_sensitivity",
     )  # fmt: skip
-    logger.info(
-        "CCLE: %d GDSC-profiled lines, %d drugs, %d treatment rows, responder "
-        "rate %.3f (ActArea z > %.2f)",
-        len(kept),
-        len(cohort.drugs),
-        len(treatments),
-        treatments["responded"].mean(),
-        zscore_cutoff,
-    )
+    logger.info("CCLE on GDSC-profiled lines: %s", cohort.describe())
     return cohort
 
 

@@ -53,6 +53,15 @@ class Cohort:
         """Sorted unique drug names."""
         return tuple(sorted(self.treatments["drug"].unique()))
 
+    def describe(self) -> str:
+        """Its size for a log line: profiles, drugs, treatment rows and the
+        responder rate (aggregates only, no sample ids)."""
+        return (
+            f"{len(self.profiles)} profiles, {len(self.drugs)} drugs, "
+            f"{len(self.treatments)} treatment rows, responder rate "
+            f"{self.treatments['responded'].mean():.3f}"
+        )
+
     @cached_property
     def tumour_type(self) -> pd.Series:
         """Canonical tumour type by sample id."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -244,6 +245,22 @@ def _enrol(
             state.patients.append(patient)
             break
     return state
+
+
+def _calibrated_enrolment(
+    seed: int, *, pools: _Pools, params: DrupParams
+) -> tuple[_Enrolment, float]:
+    """The enrolment with the baseline intercept that gives evaluable patients
+    the target clinical benefit (found over `params.calibration_rounds` trial
+    enrolments of the same seed), and that intercept."""
+    target = params.target_clinical_benefit
+    intercept = math.log(target / (1 - target))
+    for _ in range(params.calibration_rounds):
+        trial = _enrol(seed, pools=pools, params=params, intercept=intercept)
+        intercept = _calibrated_intercept(
+            trial.patients, target=target, current=intercept
+        )
+    return _enrol(seed, pools=pools, params=params, intercept=intercept), intercept
 
 
 def _calibrated_intercept(

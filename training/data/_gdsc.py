@@ -122,12 +122,8 @@ def load_gdsc(
         endpoint="ic50_sensitivity",
     )  # fmt: skip
     logger.info(
-        "GDSC v17: %d profiles, %d drugs, %d treatment rows, responder rate %.3f, "
-        "label rules %s (%.1f s)",
-        len(profiles),
-        len(cohort.drugs),
-        len(treatments),
-        treatments["responded"].mean(),
+        "GDSC v17: %s, label rules %s (%.1f s)",
+        cohort.describe(),
         treatments.groupby("label_rule")["drug"].nunique().to_dict(),
         time.perf_counter() - started,
     )

@@ -38,7 +38,6 @@ next enrolment (DRUP waits 16 weeks; the order of decisions is what matters here
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,12 +48,7 @@ import pandas as pd
 
 from features import Profile
 from training.data._cohort import Cohort
-from training.data._drup_enrolment import (
-    _calibrated_intercept,
-    _enrol,
-    _Enrolment,
-    _Patient,
-)
+from training.data._drup_enrolment import _calibrated_enrolment, _Enrolment, _Patient
 from training.data._drup_params import DrupParams
 from training.data._drup_patients import _Candidate, _Pools, _source_pools
 
@@ -114,14 +108,7 @@ def simulate_drup(
     params = params or DrupParams()
     started = time.perf_counter()
     pools = _source_pools(source, params)
-    target = params.target_clinical_benefit
-    intercept = math.log(target / (1 - target))
-    for _ in range(params.calibration_rounds):
-        trial = _enrol(seed, pools=pools, params=params, intercept=intercept)
-        intercept = _calibrated_intercept(
-            trial.patients, target=target, current=intercept
-        )
-    state = _enrol(seed, pools=pools, params=params, intercept=intercept)
+    state, intercept = _calibrated_enrolment(seed, pools=pools, params=params)
     simulated = _assemble(
         state, pools=pools, params=params, rng=np.random.default_rng([seed, 1])
     )

@@ -13,11 +13,13 @@ import pandas as pd
 from pydantic import ValidationError
 
 from features import Alteration
-from training.data._study_files import RejectionLog, Table, _column
+from training.data._study_files import RejectionLog, StudyTables, Table, _column
 from training.data._study_mapping import (
     CopyNumberColumns,
     MutationColumns,
     StructuralVariantColumns,
+    StudyFormatError,
+    StudyMapping,
 )
 
 _AMINO_ACIDS = {
@@ -218,3 +220,40 @@ def fusion_events(
         }
     )
     return events, _first_seen(table, frame[sample_col])
+
+
+def genomic_events(
+    tables: StudyTables, mapping: StudyMapping, log: RejectionLog
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """Every genomic event of the study's tables (mutations, copy number,
+    structural variants), the samples each table has, and the mutation table's
+    row of each mutation event; at least one genomic table is required."""
+    events, seen = [pd.DataFrame(columns=_EVENT_COLUMNS)], []
+    mutation_rows = pd.Series(dtype="int64")
+    if tables.mutations is not None:
+        found, samples, mutation_rows = mutation_events(
+            tables.mutations, mapping.mutations, log
+        )
+        events.append(found)
+        seen.append(samples)
+    if tables.copy_number is not None:
+        found, samples = copy_number_events(
+            tables.copy_number, mapping.copy_number, log
+        )
+        events.append(found)
+        seen.append(samples)
+    if tables.structural_variants is not None:
+        found, samples = fusion_events(
+            tables.structural_variants, mapping.structural_variants, log
+        )
+        events.append(found)
+        seen.append(samples)
+    if not seen:
+        raise StudyFormatError(
+            "no mutation, copy-number or structural-variant table found; "
+            "at least one genomic table is required"
+        )
+    everything = pd.concat([e for e in events if len(e)] or events, ignore_index=True)
+    all_seen = pd.concat(seen, ignore_index=True)
+    log.counts["samples.genomic"] = all_seen["sample_id"].nunique()
+    return everything, all_seen, mutation_rows

@@ -22,16 +22,16 @@ import pandas as pd
 import xgboost as xgb
 from scipy.stats import kendalltau, spearmanr
 
-from features import (
-    MATCH_FEATURE_NAMES,
-    DrugKnowledge,
-    Profile,
-    ProfileVectorizer,
-    encode_pairs,
-)
+from features import MATCH_FEATURE_NAMES, DrugKnowledge, ProfileVectorizer, encode_pairs
 from training.config import Config
 from training.data import Cohort
-from training.fitting import assign_folds, fit_booster, fit_rates
+from training.fitting import (
+    LabelledRows,
+    assign_folds,
+    fit_booster,
+    fit_rates,
+    fold_vectorizers,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -99,12 +99,11 @@ class DrugFolds:
             return None
         X = self.folded[fold][0]
         rates = fit_rates(self.tumour_types[~held], y[~held])
-        margin = rates.margin(list(self.tumour_types))
+        rows = LabelledRows(X, y, rates.margin(list(self.tumour_types)))
         booster = fit_booster(
-            X[~held], y[~held], params=config.xgboost, seed=config.training.seed,
-            base_margin=margin[~held],
-        )  # fmt: skip
-        return held, booster, xgb.DMatrix(X[held], base_margin=margin[held])
+            rows.take(~held), params=config.xgboost, seed=config.training.seed
+        )
+        return held, booster, rows.take(held).matrix()
 
 
 @dataclass(frozen=True)
@@ -172,11 +171,14 @@ def fold_design(
     fold_of = folds.reindex(ids).fillna(-1).to_numpy()
     min_count = config.features.min_count
     full = ProfileVectorizer(min_count=min_count).fit(profiles)
+    vectorizers = fold_vectorizers(
+        profiles, fold_of, n_folds=int(fold_of.max()) + 1, min_count=min_count
+    )
     return FoldDesign(
         cohort=cohort,
         treatments=treatments,
         fold_of=fold_of,
-        encodings=_fold_encodings(profiles, fold_of, min_count=min_count),
+        encodings=[_Fold(v.transform(profiles), _columns(v)) for v in vectorizers],
         X=full.transform(profiles),
         names=list(full.get_feature_names_out()),
         knowledge=knowledge,
@@ -208,16 +210,8 @@ def held_out_shap(
         return dict(zip(drugs, pool.map(explain, drugs), strict=True))
 
 
-def _fold_encodings(
-    profiles: Sequence[Profile], fold_of: np.ndarray, *, min_count: int
-) -> list[_Fold]:
-    encodings = []
-    for fold in range(int(fold_of.max()) + 1):
-        train = [p for p, f in zip(profiles, fold_of, strict=True) if f != fold]
-        vectorizer = ProfileVectorizer(min_count=min_count).fit(train)
-        columns = {n: i for i, n in enumerate(vectorizer.get_feature_names_out())}
-        encodings.append(_Fold(vectorizer.transform(profiles), columns))
-    return encodings
+def _columns(vectorizer: ProfileVectorizer) -> dict[str, int]:
+    return {n: i for i, n in enumerate(vectorizer.get_feature_names_out())}
 
 
 def feature_groups(X: np.ndarray, names: Sequence[str]) -> dict[str, tuple[str, ...]]:

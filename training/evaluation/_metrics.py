@@ -26,6 +26,7 @@ THRESHOLDS: tuple[float, ...] = tuple(
     round(float(t), 2) for t in np.arange(0.05, 0.4001, 0.01)
 )
 N_BINS = 10
+MIN_EVENTS = 5  # per-group summaries use groups with >= 5 events and non-events
 RESAMPLED_CELLS = 10_000_000
 MIN_RESAMPLES = 50
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from features import DrugKnowledge, canonical_tumour_type
+from features import canonical_tumour_type
 from training.config import Config
 from training.data import Cohort
 from training.evaluation._baselines import (
@@ -20,18 +20,13 @@ from training.evaluation._baselines import (
     COHORT_BASELINES,
     fit_baselines,
 )
-from training.evaluation._metrics import score_subsets, summarise_groups
+from training.evaluation._metrics import MIN_EVENTS, score_subsets, summarise_groups
 from training.evaluation._ranking import paired_auroc, ranking_metrics
 from training.evaluation._uncertainty import (
     held_out_uncertainty,
     summarise_uncertainty,
 )
-from training.fitting import (
-    CrossValidation,
-    Trainer,
-    cross_validate_cohort,
-    fit_booster,
-)
+from training.fitting import CrossValidation, FitPlan, cross_validate_cohort
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +35,6 @@ MODEL_COLUMNS = ("model", "logistic", "rate_shrunk", "rate", "rule")
 TRUTH = "truth"  # simulated cohorts: the true probability, the ceiling
 # ... and without the cohort's random effect: the ceiling for a new cohort
 NEW_COHORT = "truth_new_cohort"
-MIN_EVENTS = 5  # per-group summaries use groups with >= 5 events and non-events
 
 
 @dataclass(frozen=True)
@@ -62,44 +56,35 @@ class Evaluation:
 def evaluate_folds(
     cohort: Cohort,
     *,
+    plan: FitPlan,
     folds: pd.Series,
     split: str,
-    config: Config,
-    drugs: Sequence[str],
-    knowledge: DrugKnowledge,
     truth: pd.DataFrame | None = None,
-    trainer: Trainer = fit_booster,
 ) -> Evaluation:
     """Cross-validate the model and fit every baseline on the same ``folds``,
     then score the held-out episodes (see `training.evaluation` for the parts)."""
     return evaluate_origins(
-        cohort, [(cohort, folds)], split=split, config=config, drugs=drugs,
-        knowledge=knowledge, truth=truth, trainer=trainer,
-    )  # fmt: skip
+        cohort, [(cohort, folds)], plan=plan, split=split, truth=truth
+    )
 
 
 def evaluate_origins(
     cohort: Cohort,
     origins: Sequence[tuple[Cohort, pd.Series]],
     *,
+    plan: FitPlan,
     split: str,
-    config: Config,
-    drugs: Sequence[str],
-    knowledge: DrugKnowledge,
     truth: pd.DataFrame | None = None,
-    trainer: Trainer = fit_booster,
 ) -> Evaluation:
     """:func:`evaluate_folds` over several (cohort, folds) origins, e.g. the
     blocks of `prospective_origins`, each fitted on its own cohort; the held-out
     episodes of all origins are scored together (an origin's folds are numbered
     after the previous origin's). ``cohort`` holds every origin's samples."""
     started = time.perf_counter()
+    config, knowledge = plan.config, plan.knowledge
     frames, first_fold = [], 0
     for fitted, folds in origins:
-        cv = cross_validate_cohort(
-            fitted, config=config, drugs=drugs, knowledge=knowledge, folds=folds,
-            trainer=trainer,
-        )  # fmt: skip
+        cv = cross_validate_cohort(fitted, plan=plan, folds=folds)
         baselines = fit_baselines(
             cv.oof, fitted.profiles, folds=folds, knowledge=knowledge,
             settings=config.training, min_count=config.features.min_count,
@@ -130,8 +115,8 @@ def evaluate_origins(
     }
     if len(origins) == 1 and frame["fold"].nunique() > 1:
         metrics["uncertainty"] = _measured_uncertainty(cv, cohort, frame, config=config)
-    fitted = frame.groupby("drug")["logistic_fitted"].mean()
-    for drug, share in fitted.items():
+    shares = frame.groupby("drug")["logistic_fitted"].mean()
+    for drug, share in shares.items():
         metrics["drugs"][str(drug)]["logistic_fitted"] = float(share)
     metrics["seconds"] = {
         "fit": round(fit_seconds, 1),

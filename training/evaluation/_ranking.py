@@ -28,6 +28,7 @@ from features import DrugKnowledge
 from models import RANK_BY
 from training.data import Cohort
 from training.evaluation._bootstrap import auroc, bootstrap_weights, percentile_interval
+from training.evaluation._metrics import MIN_EVENTS
 
 TOP_K = 5
 UNMATCHED = 5  # sorts after matching class 4
@@ -108,17 +109,11 @@ def _ic50_z(frame: pd.DataFrame, cohort: Cohort) -> pd.Series:
 
 
 def paired_auroc(
-    frame: pd.DataFrame,
-    model: str,
-    baseline: str,
-    *,
-    n_bootstrap: int,
-    seed: int,
-    min_events: int = 5,
+    frame: pd.DataFrame, model: str, baseline: str, *, n_bootstrap: int, seed: int
 ) -> dict[str, Any]:
     """Per drug, the AUROC of ``model`` minus that of ``baseline`` on the same
     held-out episodes, with a 95% bootstrap interval (samples resampled, both
-    columns on each resample); drugs need ``min_events`` of each outcome.
+    columns on each resample); drugs need `MIN_EVENTS` of each outcome.
 
     Returns the median difference, how many drugs' intervals lie above and below
     0, and the per-drug rows.
@@ -126,7 +121,7 @@ def paired_auroc(
     rows: list[dict[str, Any]] = []
     for drug, group in frame.dropna(subset=[model, baseline]).groupby("drug"):
         y = group["responded"].to_numpy()
-        if min(y.sum(), len(y) - y.sum()) < min_events:
+        if min(y.sum(), len(y) - y.sum()) < MIN_EVENTS:
             continue
         ids = group["sample_id"].to_numpy()
         a, b = group[model].to_numpy(), group[baseline].to_numpy()

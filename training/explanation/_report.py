@@ -42,6 +42,7 @@ from training.evaluation import (
 )
 from training.fitting import (
     MIN_SELECTED,
+    LabelledRows,
     binary_columns,
     carrier_frame,
     discover_subgroups,
@@ -214,10 +215,8 @@ def _interactions(
     design = X[:, [first[g] for g in groups]]
     # A descriptive model of marker x context: tumour types are features here, so
     # it starts from the drug's overall rate, not from the tumour-type offset.
-    booster = fit_booster(
-        design, y, params=config.xgboost, seed=config.training.seed,
-        base_margin=np.full(len(y), logit(y.mean())),
-    )  # fmt: skip
+    rows = LabelledRows(design, y, np.full(len(y), logit(y.mean())))
+    booster = fit_booster(rows, params=config.xgboost, seed=config.training.seed)
     values = booster.predict(
         xgb.DMatrix(design, missing=np.nan), pred_interactions=True
     )[:, :-1, :-1]

@@ -3,9 +3,11 @@ known biomarker, per-drug and pooled boosters), the per-drug choice between them
 calibration and uncertainty, and the explanation summaries stored with it."""
 
 from training.fitting._boosters import (
+    LabelledRows,
     Trainer,
     fit_booster,
     fold_matrices,
+    fold_vectorizers,
     trainable_drugs,
 )
 from training.fitting._cross_validation import (
@@ -16,17 +18,10 @@ from training.fitting._cross_validation import (
 )
 from training.fitting._dask import DaskTrainer
 from training.fitting._folds import assign_folds
-from training.fitting._pipeline import fit_bundle, select_drugs, train_bundle
+from training.fitting._pipeline import select_drugs, train_bundle
+from training.fitting._plan import FitPlan
 from training.fitting._rates import fit_rates, shrunk_rates
-from training.fitting._subgroups import (
-    MIN_SELECTED,
-    best_rules,
-    candidate_rules,
-    describe,
-    discover_subgroups,
-    rule_carriers,
-    select,
-)
+from training.fitting._subgroups import MIN_SELECTED, discover_subgroups, rule_carriers
 from training.fitting._summaries import (
     MIN_CARRIERS,
     TOP_FEATURES,
@@ -51,29 +46,27 @@ __all__ = [
     "TOP_FEATURES",
     "CrossValidation",
     "DaskTrainer",
+    "FitPlan",
+    "LabelledRows",
     "Trainer",
     "assign_folds",
-    "best_rules",
     "binary_columns",
     "calibration_method",
-    "candidate_rules",
     "carrier_counts",
     "carrier_frame",
     "cross_validate_cohort",
-    "describe",
     "discover_subgroups",
     "episode_frame",
     "fit_booster",
-    "fit_bundle",
     "fit_calibrator",
     "fit_domain",
     "fit_episodes",
     "fit_rates",
     "fit_uncertainty",
     "fold_matrices",
+    "fold_vectorizers",
     "lowest_brier",
     "rule_carriers",
-    "select",
     "select_drugs",
     "shrunk_rates",
     "top_shap_features",

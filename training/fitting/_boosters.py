@@ -20,19 +20,34 @@ from training.config import TrainingConfig, XGBoostConfig
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class LabelledRows:
+    """The rows one booster fits on (or scores): features, outcomes (0/1) and
+    each row's starting margin (the log-odds of its tumour type's rate for the
+    drug, :class:`models.TumourTypeRates`)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    base_margin: np.ndarray
+
+    def take(self, rows: np.ndarray) -> LabelledRows:
+        """The rows ``rows`` (a boolean mask or positions)."""
+        return LabelledRows(self.X[rows], self.y[rows], self.base_margin[rows])
+
+    def matrix(self) -> xgb.DMatrix:
+        """XGBoost's matrix of the rows, NaN marking a missing value."""
+        return xgb.DMatrix(
+            self.X, label=self.y, base_margin=self.base_margin, missing=np.nan
+        )
+
+
 class Trainer(Protocol):
     """Fits one booster: :func:`fit_booster` in this process, or
     :class:`training.fitting.DaskTrainer` on a Dask cluster. Every fit of a training run
     goes through one trainer, so the CV loop exists once."""
 
     def __call__(
-        self,
-        X: np.ndarray,
-        y: np.ndarray,
-        *,
-        params: XGBoostConfig,
-        seed: int,
-        base_margin: np.ndarray,
+        self, rows: LabelledRows, *, params: XGBoostConfig, seed: int
     ) -> xgb.Booster: ...
 
 
@@ -53,20 +68,13 @@ def booster_params(params: XGBoostConfig, *, seed: int) -> dict[str, Any]:
     }
 
 
-def fit_booster(
-    X: np.ndarray,
-    y: np.ndarray,
-    *,
-    params: XGBoostConfig,
-    seed: int,
-    base_margin: np.ndarray,
-) -> xgb.Booster:
+def fit_booster(rows: LabelledRows, *, params: XGBoostConfig, seed: int) -> xgb.Booster:
     """Fit one binary:logistic booster with the configured hyper-parameters,
-    starting each row from ``base_margin`` (the log-odds of its tumour type's rate
-    for the drug, :class:`models.TumourTypeRates`)."""
-    matrix = xgb.DMatrix(X, label=y, base_margin=base_margin, missing=np.nan)
+    starting each row from its base margin."""
     return xgb.train(
-        booster_params(params, seed=seed), matrix, num_boost_round=params.n_estimators
+        booster_params(params, seed=seed),
+        rows.matrix(),
+        num_boost_round=params.n_estimators,
     )
 
 
@@ -81,17 +89,27 @@ def trainable_drugs(treatments: pd.DataFrame, *, settings: TrainingConfig) -> li
     return sorted(counts.index[enough])
 
 
+def fold_vectorizers(
+    profiles: Sequence[Profile], fold_of: np.ndarray, *, n_folds: int, min_count: int
+) -> list[ProfileVectorizer]:
+    """Per fold, a vectorizer fitted on that fold's training samples only, so no
+    held-out sample shapes the features it is scored on."""
+    return [
+        ProfileVectorizer(min_count=min_count).fit(
+            [p for p, f in zip(profiles, fold_of, strict=True) if f != fold]
+        )
+        for fold in range(n_folds)
+    ]
+
+
 def fold_matrices(
     profiles: Sequence[Profile], fold_of: np.ndarray, *, n_folds: int, min_count: int
 ) -> list[np.ndarray]:
-    """Per fold, all profiles encoded by a vectorizer fitted on that fold's training
-    samples only, so no held-out sample shapes the features it is scored on."""
-    matrices = []
-    for fold in range(n_folds):
-        train = [p for p, f in zip(profiles, fold_of, strict=True) if f != fold]
-        vectorizer = ProfileVectorizer(min_count=min_count).fit(train)
-        matrices.append(vectorizer.transform(profiles))
-    return matrices
+    """Per fold, all profiles encoded by that fold's :func:`fold_vectorizers`."""
+    vectorizers = fold_vectorizers(
+        profiles, fold_of, n_folds=n_folds, min_count=min_count
+    )
+    return [vectorizer.transform(profiles) for vectorizer in vectorizers]
 
 
 @dataclass(frozen=True)
@@ -112,6 +130,14 @@ class Episodes:
         """A per-drug booster's matrix: the profile features, then the drug's
         target-match flags (exempt from the vectorizer's ``min_count``)."""
         return np.hstack([X[self.rows[positions]], self.flags[positions]])
+
+    def labelled(
+        self, X: np.ndarray, positions: np.ndarray, *, margin: np.ndarray
+    ) -> LabelledRows:
+        """A per-drug booster's rows: :meth:`design`, outcomes and margins."""
+        return LabelledRows(
+            self.design(X, positions), self.y[positions], margin[positions]
+        )
 
 
 def cross_validate(
@@ -162,13 +188,9 @@ def _fit_predict(
         return test, np.full(len(test), np.nan)
     X, margin = matrices[fold], margins[fold]
     booster = trainer(
-        episodes.design(X, train), episodes.y[train], params=params, seed=seed,
-        base_margin=margin[train],
-    )  # fmt: skip
-    matrix = xgb.DMatrix(
-        episodes.design(X, test), base_margin=margin[test], missing=np.nan
+        episodes.labelled(X, train, margin=margin), params=params, seed=seed
     )
-    return test, booster.predict(matrix)
+    return test, booster.predict(episodes.labelled(X, test, margin=margin).matrix())
 
 
 def fit_final(
@@ -184,11 +206,8 @@ def fit_final(
     """Fit every drug's own booster on all its labelled episodes."""
 
     def fit(drug: str) -> xgb.Booster:
-        mine = episodes.positions(drug)
-        return trainer(
-            episodes.design(X, mine), episodes.y[mine], params=params,
-            seed=settings.seed, base_margin=margin[mine],
-        )  # fmt: skip
+        mine = episodes.labelled(X, episodes.positions(drug), margin=margin)
+        return trainer(mine, params=params, seed=settings.seed)
 
     with ThreadPoolExecutor(max_workers=settings.n_jobs) as pool:
         boosters = tqdm(pool.map(fit, drugs), total=len(drugs), desc="per-drug fit")

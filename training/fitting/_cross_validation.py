@@ -3,7 +3,7 @@ decision it feeds: which model kind serves each drug."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -17,13 +17,12 @@ from training.data import Cohort
 from training.fitting._biomarker import biomarker_scores, cross_validate_biomarker
 from training.fitting._boosters import (
     Episodes,
-    Trainer,
     cross_validate,
-    fit_booster,
     fold_matrices,
     trainable_drugs,
 )
 from training.fitting._folds import assign_folds, score_out_of_fold
+from training.fitting._plan import FitPlan
 from training.fitting._pooled import cross_validate_pooled, pair_block
 from training.fitting._rates import episode_rates
 
@@ -67,6 +66,18 @@ class CrossValidation:
     cv_pooled: dict[str, CvMetrics]
     cv_biomarker: dict[str, CvMetrics] = field(default_factory=dict)
 
+    @property
+    def by_kind(self) -> dict[ServedBy, dict[str, CvMetrics]]:
+        """Per model kind, the metrics of each drug it scored."""
+        return {
+            "rate": self.cv_rate, "biomarker": self.cv_biomarker,
+            "per-drug": self.cv_per_drug, "pooled": self.cv_pooled,
+        }  # fmt: skip
+
+    def scores(self, drug: str) -> dict[ServedBy, CvMetrics]:
+        """The drug's metrics per model kind that scored it."""
+        return {kind: m[drug] for kind, m in self.by_kind.items() if drug in m}
+
     @cached_property
     def served(self) -> dict[str, ServedBy]:
         """Per drug, the model kind that serves it: the lowest cross-validated
@@ -75,15 +86,9 @@ class CrossValidation:
         drug whose boosters did not beat its tumour-type rate: no genomic signal
         was learned for it; ``biomarker`` one whose boosters did not beat its
         known biomarker alone."""
-        scored: dict[ServedBy, dict[str, CvMetrics]] = {
-            "rate": self.cv_rate, "biomarker": self.cv_biomarker,
-            "per-drug": self.cv_per_drug, "pooled": self.cv_pooled,
-        }  # fmt: skip
         return {
-            drug: lowest_brier(
-                {k: m[drug].brier for k, m in scored.items() if drug in m}
-            )
-            for drug in sorted(set().union(*scored.values()))
+            drug: lowest_brier({k: m.brier for k, m in self.scores(drug).items()})
+            for drug in sorted(set().union(*self.by_kind.values()))
         }
 
     def predictions(self, served: Mapping[str, str] | None = None) -> pd.Series:
@@ -98,13 +103,7 @@ class CrossValidation:
 
 
 def cross_validate_cohort(
-    cohort: Cohort,
-    *,
-    config: Config,
-    drugs: Sequence[str],
-    knowledge: DrugKnowledge,
-    folds: pd.Series | None = None,
-    trainer: Trainer = fit_booster,
+    cohort: Cohort, *, plan: FitPlan, folds: pd.Series | None = None
 ) -> CrossValidation:
     """Cross-validation of the rate, biomarker, per-drug and pooled models on the
     same folds.
@@ -113,11 +112,11 @@ def cross_validate_cohort(
     or -1 for samples that are only ever trained on (e.g. before a temporal cut);
     by default, grouped stratified k-fold from the config. In each fold the
     vectorizer and every drug's tumour-type rates (the boosters' offset) are
-    fitted on the training episodes only. ``trainer`` fits each booster (here, or
-    on a Dask cluster with :class:`training.fitting.DaskTrainer`).
+    fitted on the training episodes only; ``plan.trainer`` fits each booster.
     """
+    config, knowledge, trainer = plan.config, plan.knowledge, plan.trainer
     settings = config.training
-    treatments = cohort.treatments[cohort.treatments["drug"].isin(drugs)]
+    treatments = cohort.treatments[cohort.treatments["drug"].isin(plan.drugs)]
     treatments = treatments.reset_index(drop=True)
     if folds is None:
         folds = assign_folds(treatments, n_splits=settings.cv_folds, seed=settings.seed)

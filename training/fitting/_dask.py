@@ -17,7 +17,7 @@ import xgboost as xgb
 
 from models import partition_rows
 from training.config import XGBoostConfig
-from training.fitting._boosters import booster_params
+from training.fitting._boosters import LabelledRows, booster_params
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -39,17 +39,13 @@ class DaskTrainer:
     client: Client
 
     def __call__(
-        self,
-        X: np.ndarray,
-        y: np.ndarray,
-        *,
-        params: XGBoostConfig,
-        seed: int,
-        base_margin: np.ndarray,
+        self, rows: LabelledRows, *, params: XGBoostConfig, seed: int
     ) -> xgb.Booster:
         from xgboost import dask as dxgb
 
-        features, labels, margin = partition_rows(self.client, X, y, base_margin)
+        features, labels, margin = partition_rows(
+            self.client, rows.X, rows.y, rows.base_margin
+        )
         matrix = dxgb.DaskDMatrix(
             self.client, features, labels, base_margin=margin, missing=np.nan
         )

@@ -10,13 +10,14 @@ from importlib.metadata import version
 import numpy as np
 import pandas as pd
 
-from features import DrugKnowledge, ProfileVectorizer, pair_feature_names
+from features import ProfileVectorizer, pair_feature_names
 from models import BundleMetadata, DrugInfo, Offsets, ResponderModel, logit
 from training.config import Config
 from training.data import Cohort
 from training.fitting._biomarker import biomarker_scores, fit_biomarker
-from training.fitting._boosters import Trainer, fit_booster, fit_final, trainable_drugs
+from training.fitting._boosters import LabelledRows, fit_final, trainable_drugs
 from training.fitting._cross_validation import (
+    COLUMNS,
     CrossValidation,
     cross_validate_cohort,
     episodes_of,
@@ -24,6 +25,7 @@ from training.fitting._cross_validation import (
     pooled_params,
     pooled_wanted,
 )
+from training.fitting._plan import FitPlan
 from training.fitting._rates import episode_rates
 from training.fitting._summaries import summarise_explanations
 from training.fitting._uncertainty import fit_uncertainty
@@ -61,41 +63,18 @@ def select_drugs(
 def train_bundle(
     cohort: Cohort,
     *,
-    config: Config,
-    drugs: Sequence[str],
+    plan: FitPlan,
     data_source: str,
-    knowledge: DrugKnowledge,
-    trainer: Trainer = fit_booster,
+    cv: CrossValidation | None = None,
 ) -> ResponderModel:
-    """Cross-validate per-drug and pooled models on shared folds, keep the better
-    per drug, then fit the chosen models on all data (each fit by ``trainer``)."""
-    cv = cross_validate_cohort(
-        cohort, config=config, drugs=drugs, knowledge=knowledge, trainer=trainer
-    )
-    return fit_bundle(
-        cohort,
-        cv,
-        config=config,
-        drugs=drugs,
-        data_source=data_source,
-        knowledge=knowledge,
-        trainer=trainer,
-    )
-
-
-def fit_bundle(
-    cohort: Cohort,
-    cv: CrossValidation,
-    *,
-    config: Config,
-    drugs: Sequence[str],
-    data_source: str,
-    knowledge: DrugKnowledge,
-    trainer: Trainer = fit_booster,
-) -> ResponderModel:
-    """Fit, on all data, the model that cross-validation chose for each drug."""
+    """Fit, on all data, the model kind that cross-validation chose for each drug
+    (per-drug and pooled models cross-validated on shared folds; ``cv``, run here
+    when not given), each booster fitted by ``plan.trainer``."""
+    if cv is None:
+        cv = cross_validate_cohort(cohort, plan=plan)
+    config, knowledge = plan.config, plan.knowledge
     served = cv.served
-    treatments = cohort.treatments[cohort.treatments["drug"].isin(drugs)]
+    treatments = cohort.treatments[cohort.treatments["drug"].isin(plan.drugs)]
     treatments = treatments.reset_index(drop=True)
     profiles = list(cohort.profiles)
     vectorizer = ProfileVectorizer(min_count=config.features.min_count).fit(profiles)
@@ -118,18 +97,19 @@ def fit_bundle(
     per_drug = [d for d, how in served.items() if how == "per-drug"]
     boosters = fit_final(
         X, episodes, per_drug, margin=logit(rate), settings=config.training,
-        params=config.xgboost, trainer=trainer,
+        params=config.xgboost, trainer=plan.trainer,
     )  # fmt: skip
     vocabulary = sorted(treatments["drug"].unique())
     pooled = None
     if "pooled" in served.values():
-        design = np.hstack(
-            [X[episodes.rows], pooled_block(cohort, treatments, knowledge)]
+        rows = LabelledRows(
+            np.hstack([X[episodes.rows], pooled_block(cohort, treatments, knowledge)]),
+            episodes.y,
+            logit(rate),
         )
-        pooled = trainer(
-            design, episodes.y, params=pooled_params(config),
-            seed=config.training.seed, base_margin=logit(rate),
-        )  # fmt: skip
+        pooled = plan.trainer(
+            rows, params=pooled_params(config), seed=config.training.seed
+        )
     names = list(vectorizer.get_feature_names_out())
     metadata = BundleMetadata(
         package_version=version("rediscover"),
@@ -163,13 +143,7 @@ def _drug_infos(
 ) -> dict[str, DrugInfo]:
     infos = {}
     for drug, group in treatments.groupby("drug"):
-        how = cv.served[str(drug)]
-        own, pooled = cv.cv_per_drug.get(str(drug)), cv.cv_pooled.get(str(drug))
-        rate, biomarker = cv.cv_rate[str(drug)], cv.cv_biomarker.get(str(drug))
-        chosen = {
-            "rate": rate, "biomarker": biomarker, "per-drug": own, "pooled": pooled,
-        }[how]  # fmt: skip
-        assert chosen is not None  # served only names kinds that were scored
+        how, scores = cv.served[str(drug)], cv.scores(str(drug))
         infos[str(drug)] = DrugInfo(
             n_training_samples=len(group),
             n_responders=int(group["responded"].sum()),
@@ -178,10 +152,7 @@ def _drug_infos(
             if "label_rule" in group
             else "given",
             served_by=how,
-            cv=chosen,
-            cv_rate=rate,
-            cv_biomarker=biomarker,
-            cv_per_drug=own,
-            cv_pooled=pooled,
+            cv=scores[how],
+            **{f"cv_{COLUMNS[kind]}": metrics for kind, metrics in scores.items()},
         )
     return infos

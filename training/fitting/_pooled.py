@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import xgboost as xgb
 from tqdm.auto import tqdm
 
 from features import DrugKnowledge, Profile, encode_pairs
 from training.config import TrainingConfig, XGBoostConfig
-from training.fitting._boosters import Episodes, Trainer, fit_booster
+from training.fitting._boosters import Episodes, LabelledRows, Trainer, fit_booster
 
 
 def pair_block(
@@ -49,13 +48,9 @@ def cross_validate_pooled(
         held_out = episodes.fold == fold
         if not held_out.any():
             continue
-        design = np.hstack([X[episodes.rows], block])
-        booster = trainer(
-            design[~held_out], episodes.y[~held_out], params=params,
-            seed=settings.seed, base_margin=margins[fold][~held_out],
-        )  # fmt: skip
-        matrix = xgb.DMatrix(
-            design[held_out], base_margin=margins[fold][held_out], missing=np.nan
+        rows = LabelledRows(
+            np.hstack([X[episodes.rows], block]), episodes.y, margins[fold]
         )
-        oof[held_out] = booster.predict(matrix)
+        booster = trainer(rows.take(~held_out), params=params, seed=settings.seed)
+        oof[held_out] = booster.predict(rows.take(held_out).matrix())
     return oof

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from features import DRUG_PREFIX, Profile
+from features import DRUG_PREFIX
 from models import (
     MIN_CELL,
     Carriers,
@@ -185,15 +185,12 @@ def served_episodes(
 
 
 def top_shap_features(
-    model: ResponderModel,
-    profiles: Sequence[Profile],
-    treatments: pd.DataFrame,
-    *,
-    k: int = 5,
+    model: ResponderModel, cohort: Cohort, *, k: int = 5
 ) -> dict[str, list[tuple[str, float]]]:
     """Per drug, the k features with the largest mean |SHAP| over its episodes."""
+    treatments = cohort.treatments
     treated = treatments[treatments["drug"].isin(list(model.metadata.drugs))]
-    strength = _mean_abs_shap(model, profiles, treated)
+    strength = _mean_abs_shap(model, cohort, treated)
     top = {}
     for drug, values in strength.items():
         names = model.feature_names(drug)
@@ -203,21 +200,16 @@ def top_shap_features(
 
 
 def _mean_abs_shap(
-    model: ResponderModel,
-    profiles: Sequence[Profile],
-    treated: pd.DataFrame,
-    *,
-    chunk: int = 200,
+    model: ResponderModel, cohort: Cohort, treated: pd.DataFrame, *, chunk: int = 200
 ) -> dict[str, np.ndarray]:
     # One pass explains every drug for a chunk of profiles; explaining each drug's
     # profiles separately would explain all drugs each time (quadratic in drugs).
-    by_id = {p.sample_id: p for p in profiles}
     ids = list(dict.fromkeys(treated["sample_id"]))
     drugs_of = treated.groupby("sample_id")["drug"].agg(list)
     totals: dict[str, np.ndarray] = {}
     for start in range(0, len(ids), chunk):
         batch = ids[start : start + chunk]
-        contributions = model.explain([by_id[s] for s in batch])
+        contributions = model.explain([cohort.profile[s] for s in batch])
         for row, sample_id in enumerate(batch):
             for drug in drugs_of[sample_id]:
                 values = np.abs(contributions[drug][row, :-1]).astype(float)

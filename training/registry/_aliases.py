@@ -67,7 +67,6 @@ def register_bundle(
     model: ResponderModel,
     *,
     cohort_summary: Mapping[str, Any] | None = None,
-    evaluation: Mapping[str, Any] | None = None,
 ) -> str:
     """Log and register the bundle (`register_version`), then make it champion.
 
@@ -77,8 +76,7 @@ def register_bundle(
     transaction (see `promote`).
     """
     version = register_version(
-        config, run_id, model, cohort_summary=cohort_summary, evaluation=evaluation,
-        tags={"gate": "none"},
+        config, run_id, model, cohort_summary=cohort_summary, tags={"gate": "none"},
     )  # fmt: skip
     decision = {"decision": CHAMPION, "decision_reason": TRAINED}
     promote(config, version, by=default_user(), reason=TRAINED, tags=decision)

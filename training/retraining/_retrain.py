@@ -36,9 +36,10 @@ from training.config import Config
 from training.data import Cohort
 from training.fitting import (
     CrossValidation,
+    FitPlan,
     cross_validate_cohort,
-    fit_bundle,
     select_drugs,
+    train_bundle,
 )
 from training.registry import (
     CHALLENGER,
@@ -114,13 +115,9 @@ def retrain(
     }
     with tracked_run(config, kind="retrain", tags=tags) as run_id:
         drugs = select_drugs(cohort, config=config)
-        cv = cross_validate_cohort(
-            cohort, config=config, drugs=drugs, knowledge=knowledge
-        )
-        model = fit_bundle(
-            cohort, cv, config=config, drugs=drugs, data_source=source,
-            knowledge=knowledge,
-        )  # fmt: skip
+        plan = FitPlan(config, drugs=drugs, knowledge=knowledge)
+        cv = cross_validate_cohort(cohort, plan=plan)
+        model = train_bundle(cohort, plan=plan, data_source=source, cv=cv)
         log_training(config, run_id, model, seconds=time.perf_counter() - started)
         gate, holdout = None, None
         if compared_with is not None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from features import Alteration, Profile
+from tests.conftest import FIXTURES
 from training.data import (
     StudyFormatError,
     import_study,
@@ -16,7 +17,6 @@ from training.data import (
     read_study_profiles,
 )
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 STUDY = FIXTURES / "cbioportal_study_no_outcomes"
 MAF = FIXTURES / "maf"
 

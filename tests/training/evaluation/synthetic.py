@@ -3,10 +3,9 @@
 from datetime import date, timedelta
 
 import numpy as np
-import pandas as pd
 
 from features import Alteration, Profile
-from tests.conftest import make_planted_profiles
+from tests.conftest import make_planted_profiles, planted_treatments
 from training.data import Cohort
 
 SIGNAL = "vemurafenib"  # BRAF V600E carriers respond (and match the rule)
@@ -30,17 +29,12 @@ def planted_cohort(n: int = 240, *, n_tiny: int = 6, seed: int = 3) -> Cohort:
     rng = np.random.default_rng(seed + 1)
     ids = [p.sample_id for p in profiles]
     days = rng.permutation(len(ids))
-    treatments = pd.DataFrame(
-        {
-            "sample_id": ids * 2,
-            "drug": [SIGNAL] * len(ids) + [NOISE] * len(ids),
-            "responded": np.concatenate(
-                [rng.random(len(ids)) < truth, rng.random(len(ids)) < 0.3]
-            ).astype(int),
-            "start_date": [
-                (date(2020, 1, 1) + timedelta(days=int(d))).isoformat()
-                for d in np.tile(days, 2)
-            ],
-        }
+    treatments = planted_treatments(
+        profiles, truth, drugs=(SIGNAL, NOISE), rng=rng
+    ).assign(
+        start_date=[
+            (date(2020, 1, 1) + timedelta(days=int(d))).isoformat()
+            for d in np.tile(days, 2)
+        ]
     )
     return Cohort(profiles=tuple(profiles), treatments=treatments)

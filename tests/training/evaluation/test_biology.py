@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from features import ProfileVectorizer, load_drug_knowledge
+from tests.training.cohorts import planted_cohort
 from tests.training.conftest import small_config
-from tests.training.test_train import planted_cohort
 from training.config import Config
 from training.data import Cohort
 from training.evaluation import (

@@ -14,6 +14,7 @@ from training.evaluation import (
     plotted_drugs,
     write_report,
 )
+from training.fitting import FitPlan
 from training.registry import client_for, log_evaluation
 
 COHORT = planted_cohort()
@@ -22,9 +23,10 @@ COHORT = planted_cohort()
 @pytest.fixture(scope="module")
 def evaluation(tmp_path_factory: pytest.TempPathFactory) -> Evaluation:
     config = small_config(tmp_path_factory.mktemp("config"), min_samples=50)
+    plan = FitPlan(config, drugs=list(COHORT.drugs), knowledge=load_drug_knowledge())
     return evaluate_folds(
-        COHORT, folds=grouped_folds(COHORT, n_splits=3, seed=0), split="grouped",
-        config=config, drugs=list(COHORT.drugs), knowledge=load_drug_knowledge(),
+        COHORT, plan=plan, folds=grouped_folds(COHORT, n_splits=3, seed=0),
+        split="grouped",
     )  # fmt: skip
 
 

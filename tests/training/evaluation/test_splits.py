@@ -3,15 +3,8 @@ import pytest
 
 from features import canonical_tumour_type
 from tests.training.evaluation.synthetic import NOISE, SIGNAL, planted_cohort
+from training import evaluation
 from training.data import Cohort
-from training.evaluation import (
-    TRAIN_ONLY,
-    cohort_folds,
-    cross_study_folds,
-    grouped_folds,
-    temporal_folds,
-    tumour_type_folds,
-)
 
 COHORT = planted_cohort()
 
@@ -23,7 +16,7 @@ def tumour_types(cohort: Cohort) -> pd.Series:
 
 
 def test_grouped_folds_hold_every_treated_sample_out_once() -> None:
-    folds = grouped_folds(COHORT, n_splits=4, seed=0)
+    folds = evaluation.grouped_folds(COHORT, n_splits=4, seed=0)
     assert sorted(folds.unique()) == [0, 1, 2, 3]
     assert set(folds.index) == {p.sample_id for p in COHORT.profiles}
     # Stratified: each fold's response rate is close to the whole cohort's.
@@ -33,10 +26,10 @@ def test_grouped_folds_hold_every_treated_sample_out_once() -> None:
 
 
 def test_leave_one_tumour_type_out_never_trains_on_the_held_out_type() -> None:
-    folds = tumour_type_folds(COHORT, min_samples=20)
+    folds = evaluation.tumour_type_folds(COHORT, min_samples=20)
     types = tumour_types(COHORT)
     assert folds.nunique() == 4  # three planted types held out, kidney train-only
-    assert (folds[types == "kidney"] == TRAIN_ONLY).all()
+    assert (folds[types == "kidney"] == evaluation.TRAIN_ONLY).all()
     for fold in range(3):
         held_out = set(types[folds == fold])
         assert len(held_out) == 1
@@ -45,7 +38,7 @@ def test_leave_one_tumour_type_out_never_trains_on_the_held_out_type() -> None:
 
 def test_tumour_type_split_needs_a_type_large_enough() -> None:
     with pytest.raises(ValueError, match="--min-type-samples"):
-        tumour_type_folds(COHORT, min_samples=10_000)
+        evaluation.tumour_type_folds(COHORT, min_samples=10_000)
 
 
 def test_leave_one_cohort_out_never_trains_on_the_held_out_cohort() -> None:
@@ -59,26 +52,26 @@ def test_leave_one_cohort_out_never_trains_on_the_held_out_cohort() -> None:
         cohort_id=COHORT.treatments["sample_id"].map(cohort_of)
     )
     studies = Cohort(profiles=COHORT.profiles, treatments=treatments)
-    folds = cohort_folds(studies, min_samples=20)
-    assert (folds[cohort_of == "study a"] == TRAIN_ONLY).all()
+    folds = evaluation.cohort_folds(studies, min_samples=20)
+    assert (folds[cohort_of == "study a"] == evaluation.TRAIN_ONLY).all()
     for fold in (0, 1):
         held_out = set(cohort_of[folds == fold])
         assert len(held_out) == 1
         assert held_out.isdisjoint(cohort_of[folds != fold])
     with pytest.raises(ValueError, match="cohort_id"):
-        cohort_folds(COHORT)
+        evaluation.cohort_folds(COHORT)
     # One sample given a second drug in another study.
     second = treatments.iloc[:1].assign(cohort_id="study z", drug="another drug")
     both = pd.concat([treatments, second], ignore_index=True)
     with pytest.raises(ValueError, match="1 samples are treated in two cohorts"):
-        cohort_folds(Cohort(profiles=COHORT.profiles, treatments=both))
+        evaluation.cohort_folds(Cohort(profiles=COHORT.profiles, treatments=both))
 
 
 def test_temporal_split_trains_only_on_earlier_samples() -> None:
-    folds = temporal_folds(COHORT, quantile=0.8)
+    folds = evaluation.temporal_folds(COHORT, quantile=0.8)
     dates = pd.to_datetime(COHORT.treatments["start_date"])
     fold = COHORT.treatments["sample_id"].map(folds)
-    assert dates[fold == TRAIN_ONLY].max() < dates[fold == 0].min()
+    assert dates[fold == evaluation.TRAIN_ONLY].max() < dates[fold == 0].min()
     assert (fold == 0).mean() == pytest.approx(0.2, abs=0.02)
 
 
@@ -88,7 +81,7 @@ def test_temporal_split_needs_dates() -> None:
         treatments=COHORT.treatments.drop(columns="start_date"),
     )
     with pytest.raises(ValueError, match="start_date"):
-        temporal_folds(undated)
+        evaluation.temporal_folds(undated)
 
 
 def test_cross_study_scores_each_shared_line_on_the_second_study_only() -> None:
@@ -99,7 +92,7 @@ def test_cross_study_scores_each_shared_line_on_the_second_study_only() -> None:
         profiles=second.profiles,
         treatments=second.treatments.assign(responded=1, study="second"),
     )
-    cohort, folds = cross_study_folds(first, second)
+    cohort, folds = evaluation.cross_study_folds(first, second)
     assert cohort.drugs == (SIGNAL,)
     treatments = cohort.treatments.assign(
         fold=cohort.treatments["sample_id"].map(folds)
@@ -108,7 +101,7 @@ def test_cross_study_scores_each_shared_line_on_the_second_study_only() -> None:
     assert set(tested["sample_id"]) == set(lines)
     assert (tested["study"] == "second").all()
     assert (
-        not treatments.loc[treatments["fold"] == TRAIN_ONLY, "sample_id"]
+        not treatments.loc[treatments["fold"] == evaluation.TRAIN_ONLY, "sample_id"]
         .isin(lines)
         .any()
     )

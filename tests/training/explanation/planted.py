@@ -2,9 +2,8 @@
 except colorectal ones (as BRAF inhibitors alone in colorectal cancer)."""
 
 import numpy as np
-import pandas as pd
 
-from tests.conftest import make_planted_profiles
+from tests.conftest import make_planted_profiles, planted_treatments
 from training.data import Cohort
 
 ID_PREFIX = "PLANTED-ID-"  # distinctive, so a test can look for leaks
@@ -21,16 +20,10 @@ def braf_not_colorectal(n: int = 400, *, seed: int = 0) -> Cohort:
     braf = np.array([any(a.gene == "BRAF" for a in p.alterations) for p in profiles])
     colorectal = np.array([p.tumour_type == "colorectal" for p in profiles])
     truth = np.where(braf & ~colorectal, 0.85, 0.1)
-    rng = np.random.default_rng(seed + 1)
-    treatments = pd.DataFrame(
-        {
-            "sample_id": [p.sample_id for p in profiles] * 2,
-            "drug": ["braf inhibitor"] * n + ["placebo"] * n,
-            "responded": np.concatenate(
-                [rng.random(n) < truth, rng.random(n) < 0.3]
-            ).astype(int),
-        }
-    )
+    treatments = planted_treatments(
+        profiles, truth, drugs=("braf inhibitor", "placebo"),
+        rng=np.random.default_rng(seed + 1),
+    )  # fmt: skip
     return Cohort(profiles=tuple(profiles), treatments=treatments)
 
 

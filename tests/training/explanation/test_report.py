@@ -7,7 +7,7 @@ from features import load_drug_knowledge
 from tests.training.conftest import small_config
 from tests.training.explanation.planted import braf_not_colorectal
 from training.explanation import explain_drugs
-from training.fitting import assign_folds, cross_validate_cohort
+from training.fitting import FitPlan, assign_folds, cross_validate_cohort
 
 
 def test_held_out_shap_matches_cross_validation_and_finds_braf(tmp_path: Path) -> None:
@@ -22,10 +22,8 @@ def test_held_out_shap_matches_cross_validation_and_finds_braf(tmp_path: Path) -
         knowledge=load_drug_knowledge(),
         folds=folds,
     )
-    cv = cross_validate_cohort(
-        cohort, config=config, drugs=drugs, knowledge=load_drug_knowledge(),
-        folds=folds,
-    )  # fmt: skip
+    plan = FitPlan(config, drugs=drugs, knowledge=load_drug_knowledge())
+    cv = cross_validate_cohort(cohort, plan=plan, folds=folds)
     expected = cv.oof.loc[cv.oof["drug"] == "braf inhibitor", "per_drug"]
     # The same folds, fits and seed: the explained predictions are the CV's.
     assert braf.episodes["probability"].to_numpy() == pytest.approx(

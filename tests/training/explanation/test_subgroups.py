@@ -3,15 +3,15 @@ import pandas as pd
 import pytest
 
 from models import MIN_CELL, Condition, SubgroupRule, wilson_interval
-from training.fitting import (
+from training.fitting import discover_subgroups, rule_carriers
+from training.fitting._subgroups import (
+    _Carriers,
+    _held_out,
     best_rules,
     candidate_rules,
     describe,
-    discover_subgroups,
-    rule_carriers,
     select,
 )
-from training.fitting._subgroups import _Carriers, _held_out
 
 
 def planted(

@@ -8,7 +8,13 @@ from features import DRUG_PREFIX, load_drug_knowledge
 from models import ResponderModel
 from tests.training.conftest import small_config
 from tests.training.explanation.planted import braf_not_colorectal, in_subgroup
-from training.fitting import MIN_CARRIERS, carrier_counts, carrier_frame, train_bundle
+from training.fitting import (
+    MIN_CARRIERS,
+    FitPlan,
+    carrier_counts,
+    carrier_frame,
+    train_bundle,
+)
 
 
 def test_carrier_counts_are_right_and_omit_cells_under_five() -> None:
@@ -36,10 +42,11 @@ def test_carrier_counts_are_right_and_omit_cells_under_five() -> None:
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[ResponderModel, object]:
     tmp_path = tmp_path_factory.mktemp("summaries")
     cohort = braf_not_colorectal()
-    model = train_bundle(
-        cohort, config=small_config(tmp_path, min_samples=50), drugs=list(cohort.drugs),
-        data_source="planted", knowledge=load_drug_knowledge(),
+    plan = FitPlan(
+        small_config(tmp_path, min_samples=50), drugs=list(cohort.drugs),
+        knowledge=load_drug_knowledge(),
     )  # fmt: skip
+    model = train_bundle(cohort, plan=plan, data_source="planted")
     return model, cohort
 
 
@@ -91,11 +98,11 @@ def test_drugs_served_by_the_pooled_model_are_summarised(tmp_path: Path) -> None
     cohort = braf_not_colorectal(300, seed=1)
     config = small_config(tmp_path, min_samples=1000)  # too few for own models
     always = config.pooled.model_copy(update={"enabled": "always"})
-    model = train_bundle(
-        cohort, config=config.model_copy(update={"pooled": always}),
-        drugs=list(cohort.drugs), data_source="planted",
+    plan = FitPlan(
+        config.model_copy(update={"pooled": always}), drugs=list(cohort.drugs),
         knowledge=load_drug_knowledge(),
     )  # fmt: skip
+    model = train_bundle(cohort, plan=plan, data_source="planted")
     assert model.metadata.drugs["braf inhibitor"].served_by == "pooled"
     summary = model.explanation("braf inhibitor")
     assert summary is not None and summary.n == 300
