@@ -44,7 +44,6 @@ import json
 import os
 import platform
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -61,8 +60,8 @@ from typing import Any, cast
 
 import httpx
 import numpy as np
-import psutil  # BentoML's dependency
 import yaml
+from _processes import free_port, serve_command, spawned
 
 import models
 from features import Profile
@@ -115,28 +114,9 @@ class Repeats:
     contended: int  # /score requests sent while large batches run
 
 
-FULL = Repeats(
-    commands=10,
-    loads=10,
-    cold_starts=3,
-    rounds=4,
-    requests={1: 50, 8: 100, 32: 100},
-    batch_requests=15,
-    one_profile=60,
-    batch=5,
-    contended=40,
-)
-QUICK = Repeats(
-    commands=3,
-    loads=3,
-    cold_starts=1,
-    rounds=2,
-    requests={1: 10, 8: 16, 32: 32},
-    batch_requests=3,
-    one_profile=10,
-    batch=1,
-    contended=10,
-)
+# A table, in the field order above: full runs, and --quick ones.
+FULL = Repeats(10, 10, 3, 4, {1: 50, 8: 100, 32: 100}, 15, 60, 5, 40)
+QUICK = Repeats(3, 3, 1, 2, {1: 10, 8: 16, 32: 32}, 3, 10, 1, 10)
 
 
 @dataclass(frozen=True)
@@ -231,13 +211,6 @@ def run_child(
     return seconds, usage.ru_maxrss / 1024  # kB on Linux
 
 
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def server_env(bundle: Path, home: Path, *, workers: int | None) -> dict[str, str]:
     """The environment of a ``bentoml serve`` of ``bundle`` with its own home."""
     env = {
@@ -257,40 +230,10 @@ def serving(env: dict[str, str], log_path: Path) -> Iterator[tuple[str, float]]:
     """Start ``bentoml serve`` on a free port; yield its URL and start time
     (``time.perf_counter``); stop its whole process group on exit."""
     port = free_port()
-    command = [sys.executable, "-m", "bentoml", "serve", SERVICE]
-    command += ["--host", "127.0.0.1", "--port", str(port)]
-    with log_path.open("ab") as log:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            command,
-            cwd=CODE_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    started = time.perf_counter()
+    command = serve_command(SERVICE, port)
+    with spawned(command, env=env, cwd=CODE_ROOT, log_path=log_path):
         yield f"http://127.0.0.1:{port}", started
-    finally:
-        stop(process)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the server's process group and wait for it; SIGKILL whatever of it,
-    or of its workers (each in a session of its own), is left after 30 s."""
-    if process.poll() is not None:
-        return
-    workers = psutil.Process(process.pid).children(recursive=True)
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    for worker in workers:
-        if worker.is_running():
-            worker.kill()
-    psutil.wait_procs(workers, timeout=10)
 
 
 def poll_until_ok(

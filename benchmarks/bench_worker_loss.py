@@ -29,12 +29,15 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil  # BentoML's dependency
+from _processes import serve_command, spawned
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WORKER = "_bentoml_impl.worker.service"
@@ -58,8 +61,11 @@ class Answer:
     outcome: str
 
 
-def start_server(args: argparse.Namespace, home: Path, log_path: Path) -> Any:
-    """``bentoml serve`` of the bundle; returns the process once ``/readyz`` is 200."""
+@contextmanager
+def started_server(
+    args: argparse.Namespace, home: Path, log_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``bentoml serve`` of the bundle, yielded once every worker has its bundle."""
     env = {
         **os.environ,
         "REDISCOVER_BUNDLE": str(args.bundle),
@@ -69,22 +75,16 @@ def start_server(args: argparse.Namespace, home: Path, log_path: Path) -> Any:
         "BENTOML_DO_NOT_TRACK": "True",
     }
     env.pop("MLFLOW_TRACKING_URI", None)
-    command = [sys.executable, "-m", "bentoml", "serve", "serving.service:Rediscover"]
-    command += ["--host", "127.0.0.1", "--port", str(args.port)]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and process.poll() is None:
-        if len(workers(process)) == args.workers and ready_lines(log_path) >= (
-            args.workers
+    command = serve_command("serving.service:Rediscover", args.port)
+    with spawned(command, env=env, cwd=REPO_ROOT, log_path=log_path) as process:
+        deadline = time.monotonic() + 300
+        while len(workers(process)) < args.workers or (
+            ready_lines(log_path) < args.workers
         ):
-            return process
-        time.sleep(0.2)
-    stop(process)
-    raise SystemExit(f"server not ready:\n{log_path.read_text()[-3000:]}")
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise SystemExit(f"server not ready:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield process
 
 
 def workers(process: subprocess.Popen[bytes]) -> list[psutil.Process]:
@@ -102,17 +102,6 @@ def workers(process: subprocess.Popen[bytes]) -> list[psutil.Process]:
 def ready_lines(log_path: Path) -> int:
     """How many workers have logged their bundle ready so far."""
     return log_path.read_text(errors="replace").count(READY)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the server's process group; SIGKILL what is left after 30 s."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def load(
@@ -143,6 +132,10 @@ def load(
     return threads, answers
 
 
+def _since(start: float, end: float | None) -> float | None:
+    return None if end is None else end - start
+
+
 def throughput(answers: list[Answer], start: float, end: float) -> float:
     """200s answered per second between ``start`` and ``end``."""
     done = [a for a in answers if a.outcome == "200" and start <= a.done < end]
@@ -152,8 +145,7 @@ def throughput(answers: list[Answer], start: float, end: float) -> float:
 def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     """Serve, load, kill one worker, recover; the figures as a dict."""
     log_path = tmp / "server.log"
-    process = start_server(args, tmp / "bentoml", log_path)
-    try:
+    with started_server(args, tmp / "bentoml", log_path) as process:
         victim = workers(process)[0]
         stop_load = threading.Event()
         url = f"http://127.0.0.1:{args.port}"
@@ -165,12 +157,12 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         )
         killed = time.perf_counter()
         victim.send_signal(signal.SIGKILL)
-        spawned = ready = None
+        respawned = ready = None
         before = {p.pid for p in workers(process)} | {victim.pid}
         readies = ready_lines(log_path)
         while time.perf_counter() - killed < 120 and ready is None:
-            if spawned is None and {p.pid for p in workers(process)} - before:
-                spawned = time.perf_counter()
+            if respawned is None and {p.pid for p in workers(process)} - before:
+                respawned = time.perf_counter()
             if ready_lines(log_path) > readies:
                 ready = time.perf_counter()
             time.sleep(0.05)
@@ -179,8 +171,6 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         ended = time.perf_counter()
         for thread in threads:  # their last requests answered before the server stops
             thread.join(timeout=60)
-    finally:
-        stop(process)
     flat = sorted((a for client in answers for a in client), key=lambda a: a.sent)
     failed = [a for a in flat if a.outcome != "200"]
     recovered = ready or ended
@@ -195,8 +185,8 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "last_failure_after_kill_s": max((a.done - killed for a in failed),
                                          default=None),
         "killed_worker_connections": connections,
-        "replacement_process_after_s": None if spawned is None else spawned - killed,
-        "replacement_ready_after_s": None if ready is None else ready - killed,
+        "replacement_process_after_s": _since(killed, respawned),
+        "replacement_ready_after_s": _since(killed, ready),
         "throughput_before": throughput(flat, began + 1, killed),
         "throughput_until_ready": throughput(flat, killed, recovered),
         "throughput_after_ready": throughput(flat, recovered, ended),

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -15,6 +12,8 @@ from typing import NamedTuple
 
 import httpx
 import pytest
+
+from benchmarks._processes import free_port, serve_command, spawned
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 STARTUP_TIMEOUT_S = 120
@@ -25,12 +24,6 @@ _MODEL_SOURCE = ("REDISCOVER_BUNDLE", "MLFLOW_TRACKING_URI")
 class Server(NamedTuple):
     url: str
     log_path: Path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -46,7 +39,6 @@ def bentoml_serve(
 
     Output goes to ``workdir/server.log``; the process group is stopped on exit.
     """
-    port = free_port()
     environment = {k: v for k, v in os.environ.items() if k not in _MODEL_SOURCE}
     environment |= {
         "REDISCOVER_WORKERS": "1",  # one bundle in service: reloads are exact
@@ -54,26 +46,13 @@ def bentoml_serve(
         "BENTOML_HOME": str(workdir / "bentoml"),
         "BENTOML_DO_NOT_TRACK": "True",
     }
-    command = [
-        *(sys.executable, "-m", "bentoml", "serve", target),
-        *("--host", "127.0.0.1", "--port", str(port)),
-    ]
+    port = free_port()
     log_path = workdir / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    command = serve_command(target, port)
+    with spawned(command, env=environment, cwd=cwd, log_path=log_path) as process:
         url = f"http://127.0.0.1:{port}"
         wait_until_ready(process, url, log_path)
         yield Server(url, log_path)
-    finally:
-        stop(process)
 
 
 def wait_until_ready(
@@ -92,14 +71,3 @@ def wait_until_ready(
     pytest.fail(
         f"bentoml serve not ready after {STARTUP_TIMEOUT_S} s:\n{log_path.read_text()}"
     )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    # The server runs in its own session; signal that group, workers included.
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)

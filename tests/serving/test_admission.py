@@ -15,7 +15,7 @@ import pytest
 from features import Profile
 from serving._admission import Admission, Limits
 from serving._batch import rank_in_chunks
-from tests.serving.conftest import TestClient, start_client, use_bundle
+from tests.serving.conftest import TestClient, start_client
 
 
 @pytest.fixture
@@ -40,9 +40,8 @@ def held_batches(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
 def one_batch_client(
     asgi_app: Any, bundle_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[TestClient]:
-    use_bundle(monkeypatch, bundle_path)
     monkeypatch.setenv("REDISCOVER_MAX_BATCHES", "1")
-    yield from start_client(asgi_app)
+    yield from start_client(asgi_app, bundle_path, monkeypatch)
 
 
 def test_score_answers_while_a_batch_runs_and_a_second_batch_gets_a_fast_503(
