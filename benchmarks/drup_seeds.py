@@ -27,8 +27,10 @@ from typing import Any
 SPLITS = ("leave-cohort-out", "prospective")
 # What a figure is compared with: the drug's and the cohort's rate, the evidence
 # class and the two combined; the ceilings (truth with and without the cohort's
-# random effect) come last.
+# random effect) come last. The paired comparisons take the drug's rate shrunk by
+# tumour type (its raw rate is a constant per fold, which ranks nothing).
 BASELINES = ("rate", "cohort_rate", "evidence", "combined")
+PAIRED = ("rate_shrunk", "cohort_rate", "evidence", "combined")
 CEILINGS = ("truth_new_cohort", "truth")
 
 
@@ -38,7 +40,14 @@ def main() -> int:
     parser.add_argument("--splits", nargs="+", choices=SPLITS, default=list(SPLITS))
     parser.add_argument("--config", type=Path, help="mlflow.yml (default: found)")
     parser.add_argument("--out", type=Path, default=Path("drup-seeds.json"))
+    parser.add_argument(
+        "--reprint", action="store_true", help="print the tables of --out again"
+    )
     args = parser.parse_args()
+    if args.reprint:
+        for split, by_seed in json.loads(args.out.read_text()).items():
+            _print_split(split, by_seed)
+        return 0
     results: dict[str, dict[int, Any]] = {split: {} for split in args.splits}
     with tempfile.TemporaryDirectory(prefix="drup-seeds-") as scratch:
         for seed in args.seeds:
@@ -88,37 +97,35 @@ def _figures(document: dict[str, Any]) -> dict[str, Any]:
                 key: document["paired"][baseline][key]
                 for key in ("median_delta", "drugs", "ci_above_0", "ci_below_0")
             }
-            for baseline in BASELINES
-            if baseline in document["paired"]
+            for baseline in PAIRED
         },
         "uncertainty": document.get("uncertainty"),
     }
 
 
-def _print_split(split: str, by_seed: dict[int, Any]) -> None:
-    print(f"\n--split {split}: median per-drug AUROC; all episodes AUROC [95% CI]")
-    columns = list(next(iter(by_seed.values()))["columns"])
-    print(f"{'seed':<6}" + "".join(f"{c[:16]:>26}" for c in columns))
-    for seed, figures in by_seed.items():
-        cells = []
-        for column in columns:
-            figure = figures["columns"][column]
-            auroc, ci = figure["auroc"]["value"], figure["auroc"]["ci"]
-            cells.append(
-                f"{_number(figure['median_drug_auroc'])}; {_number(auroc)} "
-                f"[{_number(ci and ci[0])}, {_number(ci and ci[1])}]"
-            )
-        print(f"{seed:<6}" + "".join(f"{cell:>26}" for cell in cells))
-    print("model vs baseline per drug, paired bootstrap 95% CI (summed over seeds):")
-    for baseline in BASELINES:
-        rows = [f["paired"][baseline] for f in by_seed.values()]
-        above, below = (
-            sum(r[key] for r in rows) for key in ("ci_above_0", "ci_below_0")
+def _print_split(split: str, by_seed: dict[Any, Any]) -> None:
+    seeds = list(by_seed)
+    print(f"\n--split {split}, seeds {', '.join(map(str, seeds))}")
+    print(f"{'':<18}{'median per-drug AUROC':<32}all-episode AUROC [95% CI]")
+    for column in next(iter(by_seed.values()))["columns"]:
+        figures = [by_seed[seed]["columns"][column] for seed in seeds]
+        medians = " ".join(_number(f["median_drug_auroc"]) for f in figures)
+        overall = "  ".join(
+            f"{_number(f['auroc']['value'])} [{_number(f['auroc']['ci'][0])}, "
+            f"{_number(f['auroc']['ci'][1])}]"
+            for f in figures
         )
+        print(f"{column:<18}{medians:<32}{overall}")
+    print("model vs baseline per drug, paired bootstrap 95% CI, over all seeds:")
+    for baseline in PAIRED:
+        if baseline not in by_seed[seeds[0]]["paired"]:
+            continue
+        rows = [by_seed[seed]["paired"][baseline] for seed in seeds]
+        above, below = (sum(r[k] for r in rows) for k in ("ci_above_0", "ci_below_0"))
         print(
             f"  vs {baseline:<12} CI above 0 for {above}, below 0 for {below} of "
-            f"{sum(r['drugs'] for r in rows)} drug-seeds; median differences "
-            + ", ".join(_number(r["median_delta"]) for r in rows)
+            f"{sum(r['drugs'] for r in rows)} drug-seeds; median difference by seed "
+            + " ".join(_number(r["median_delta"]) for r in rows)
         )
 
 
