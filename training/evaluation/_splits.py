@@ -13,6 +13,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from pandas.api.typing import SeriesGroupBy
 from sklearn.model_selection import StratifiedGroupKFold
 
 from features import canonical_tumour_type
@@ -128,14 +129,7 @@ def temporal_folds(cohort: Cohort, *, quantile: float = 0.8) -> pd.Series:
     on or after it are fold 0, earlier ones train-only: every training sample's
     date precedes every test sample's.
     """
-    treatments = cohort.treatments
-    if "start_date" not in treatments or treatments["start_date"].isna().all():
-        raise ValueError(
-            "the temporal split needs a 'start_date' column in the treatments; "
-            "this cohort has none (use --split grouped or tumour-type)"
-        )
-    dates = pd.to_datetime(treatments["start_date"]).groupby(treatments["sample_id"])
-    latest = dates.max().dropna()
+    latest = _dates(cohort, "temporal").max().dropna()
     cut = pd.Timestamp(np.sort(latest.to_numpy())[int(quantile * (len(latest) - 1))])
     folds = pd.Series(np.where(latest >= cut, 0, TRAIN_ONLY), index=latest.index)
     if not (folds == TRAIN_ONLY).any():
@@ -162,14 +156,10 @@ def prospective_origins(
     weeks). Later samples are left out of that origin's cohort, so no outcome
     from the future is trained on. Returns one (cohort, folds) per block.
     """
-    treatments = cohort.treatments
-    if "start_date" not in treatments or treatments["start_date"].isna().any():
-        raise ValueError(
-            "the prospective split needs a 'start_date' on every treatment row; "
-            "this cohort has none or some are missing (use --split grouped)"
-        )
-    enrolled = pd.to_datetime(treatments["start_date"]).groupby(treatments["sample_id"])
-    dates = enrolled.min().sort_values(kind="stable")
+    dates = _dates(cohort, "prospective").min()
+    if dates.isna().any():
+        raise ValueError("the prospective split needs a 'start_date' on every sample")
+    dates = dates.sort_values(kind="stable")
     edges = np.linspace(int(first_share * len(dates)), len(dates), blocks + 1)
     origins = []
     for start, stop in zip(edges[:-1].astype(int), edges[1:].astype(int), strict=True):
@@ -185,6 +175,17 @@ def prospective_origins(
             len(block),
         )
     return origins
+
+
+def _dates(cohort: Cohort, split: str) -> SeriesGroupBy:
+    """Each sample's episode dates (``start_date``), grouped by sample."""
+    treatments = cohort.treatments
+    if "start_date" not in treatments or treatments["start_date"].isna().all():
+        raise ValueError(
+            f"the {split} split needs a 'start_date' column in the treatments; "
+            "this cohort has none (use --split grouped or tumour-type)"
+        )
+    return pd.to_datetime(treatments["start_date"]).groupby(treatments["sample_id"])
 
 
 def cross_study_folds(train: Cohort, test: Cohort) -> tuple[Cohort, pd.Series]:
