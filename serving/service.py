@@ -21,8 +21,13 @@ Run with ``bentoml serve serving.service:Rediscover``.  Routes:
 ``GET /healthz``, ``GET /livez``, ``GET /readyz``, ``GET /metrics``
     BentoML's built-in probes.  ``/readyz`` asks :meth:`Rediscover.__is_ready__`, so
     it answers 503 until the bundle is loaded and its checksums verified.
-``GET /``
-    Our own front page (see :mod:`serving._home`), not BentoML's OpenAPI page.
+``GET /``, ``GET /docs.json``
+    Our own front page (see :mod:`serving._home`), not BentoML's OpenAPI page; our
+    own OpenAPI document, written from the request and response models (see
+    :mod:`serving._openapi`).
+
+With ``REDISCOVER_API_TOKEN`` set, the patient-data routes require it as a bearer
+token; without, they answer on loopback only (see :mod:`serving._auth`).
 
 Every request passes :class:`serving._boundary.RequestBoundary` first: body size
 and media type, the request id, one log line per client error, security headers.
@@ -41,7 +46,7 @@ from typing import Any, cast
 import bentoml
 import mlflow
 from bentoml.exceptions import BentoMLException, ServiceUnavailable
-from pydantic import TypeAdapter, ValidationError
+from pydantic import SecretStr, TypeAdapter, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -57,9 +62,11 @@ from models import (
     load_registered_bundle,
     rank_drugs,
 )
+from serving._auth import BearerAuth
 from serving._boundary import AccessLogFilter, RequestBoundary, current_request_id
 from serving._errors import mask_framework_exception_logs, masked_failures
 from serving._home import home_page
+from serving._openapi import docs_route
 from serving._reload import ModelSlot, ServedBundle
 from serving._report import REPORT_ROUTE, report_page
 from serving._review import explain_response, review_routes
@@ -169,6 +176,7 @@ _get_routes = Starlette(
         Route("/admin/reload", _reload_route, methods=["POST"]),
         Route(REPORT_ROUTE, _report_route, methods=["POST"]),
         Route("/", home_page, methods=["GET"]),
+        Route("/docs.json", docs_route, methods=["GET"]),
         *review_routes(),
     ]
 )
@@ -303,6 +311,18 @@ _service.add_asgi_middleware(
     known_routes=_OTHER_ROUTES,
     max_body_bytes=_max_body_bytes,
 )
+
+
+def _api_token() -> SecretStr | None:
+    try:
+        service: Rediscover = bentoml.get_current_service()
+    except BentoMLException:
+        raise LookupError("no service instance yet") from None
+    return service.settings.api_token
+
+
+# Inside the boundary, so a 401 carries the request id and is logged as one line.
+_service.add_asgi_middleware(BearerAuth, token=_api_token)
 
 
 def _quiet_access_log() -> None:

@@ -34,6 +34,10 @@ with warnings.catch_warnings():
     )
     from starlette.testclient import TestClient
 
+# The address a TestClient's requests arrive on: loopback, where the patient-data
+# routes answer without an API token (TestClient's default host, "testserver", is
+# no address, so the service would refuse them; see serving._auth).
+LOOPBACK_URL = "http://127.0.0.1"
 TUMOUR_TYPES = ("melanoma", "colorectal", "lung adenocarcinoma", "breast", "cml")
 OTHER_GENES = ("TP53", "KRAS", "PIK3CA", "APC", "PTEN")
 BRAF_CHANGES = ("V600E", "V600E", "V600K", "G469A", "K601E")
@@ -200,7 +204,9 @@ def use_bundle(monkeypatch: pytest.MonkeyPatch, bundle: Path) -> None:
 
 def start_client(app: Any) -> Iterator[TestClient]:
     """A TestClient on ``app`` once its bundle has loaded (or failed to)."""
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(
+        app, raise_server_exceptions=False, base_url=LOOPBACK_URL
+    ) as client:
         deadline = time.monotonic() + 60
         # /model answers 503 "still loading" until the loader thread has finished.
         while "loading" in (model := client.get("/model")).text:

@@ -18,7 +18,7 @@ from features import Profile
 from models import ResponderModel
 from serving import ScoreBatchRequest, ScoreRequest, ServingSettings
 from serving._settings import service_workers
-from tests.serving.conftest import TestClient, start_client, use_bundle
+from tests.serving.conftest import LOOPBACK_URL, TestClient, start_client, use_bundle
 
 
 @pytest.fixture
@@ -410,7 +410,9 @@ def test_http_answers_503_while_the_bundle_loads(
 
     use_bundle(monkeypatch, bundle_path)
     monkeypatch.setattr("serving.service._load_bundle", slow_load)
-    with TestClient(asgi_app, raise_server_exceptions=False) as client:
+    with TestClient(
+        asgi_app, raise_server_exceptions=False, base_url=LOOPBACK_URL
+    ) as client:
         assert client.get("/healthz").status_code == 200
         assert client.get("/readyz").status_code == 503
         score = client.post("/score", json={"profile": braf_melanoma})
