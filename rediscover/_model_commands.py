@@ -11,7 +11,7 @@ import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -580,6 +580,7 @@ def serve(args: argparse.Namespace, config: Config) -> int:
         "REDISCOVER_MODEL_ALIAS": args.alias,
         "REDISCOVER_CACHE_DIR": str(config.serving.cache_dir),
     }
+    _refuse_an_open_service(args.host, env)
     command = [bentoml, "serve", "serving.service:Rediscover"]
     command += ["--host", args.host, "--port", str(args.port)]
     print(
@@ -587,3 +588,20 @@ def serve(args: argparse.Namespace, config: Config) -> int:
         f"http://{args.host}:{args.port}"
     )
     os.execve(bentoml, command, env)
+
+
+def _refuse_an_open_service(host: str, env: Mapping[str, str]) -> None:
+    """Check the service's settings before it starts, and refuse a host beyond
+    loopback without an API token (exit code 3, as a missing setting)."""
+    # Deferred: only `serve` needs the serving package.
+    from serving import (
+        MissingApiTokenError,
+        ServingSettings,
+        require_token_beyond_loopback,
+    )
+
+    settings = ServingSettings.from_env(env)
+    try:
+        require_token_beyond_loopback(host, settings.api_token)
+    except MissingApiTokenError as error:
+        raise ResourceUnavailableError(str(error)) from None

@@ -18,8 +18,12 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 STARTUP_TIMEOUT_S = 120
-# The model source comes from the caller's env only, never from the developer's.
-_MODEL_SOURCE = ("REDISCOVER_BUNDLE", "MLFLOW_TRACKING_URI")
+# The model source and the API token come from the caller's env only, never from
+# the developer's.
+_MODEL_SOURCE = (
+    "REDISCOVER_BUNDLE", "MLFLOW_TRACKING_URI",
+    "REDISCOVER_API_TOKEN", "REDISCOVER_API_TOKEN_FILE",
+)  # fmt: skip
 
 
 class Server(NamedTuple):
@@ -34,9 +38,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def bentoml_serve(workdir: Path, env: Mapping[str, str]) -> Iterator[Server]:
+def bentoml_serve(
+    workdir: Path, env: Mapping[str, str], *, host: str = "127.0.0.1"
+) -> Iterator[Server]:
     """``bentoml serve serving.service:Rediscover`` with ``env``, until ready.
 
+    It listens on ``host`` (``0.0.0.0``: every address); the URL is loopback's.
     Output goes to ``workdir/server.log``; the process group is stopped on exit.
     """
     port = free_port()
@@ -49,7 +56,7 @@ def bentoml_serve(workdir: Path, env: Mapping[str, str]) -> Iterator[Server]:
     }
     command = [
         *(sys.executable, "-m", "bentoml", "serve", "serving.service:Rediscover"),
-        *("--host", "127.0.0.1", "--port", str(port)),
+        *("--host", host, "--port", str(port)),
     ]
     log_path = workdir / "server.log"
     with log_path.open("wb") as log:

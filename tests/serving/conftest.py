@@ -197,9 +197,15 @@ def braf_melanoma() -> dict[str, Any]:
 
 
 def use_bundle(monkeypatch: pytest.MonkeyPatch, bundle: Path) -> None:
-    """Make the next service instance serve ``bundle`` (and no registry)."""
+    """Make the next service instance serve ``bundle`` (and no registry), with no
+    API token unless the test sets one."""
     monkeypatch.setenv("REDISCOVER_BUNDLE", str(bundle))
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    for name in (
+        "MLFLOW_TRACKING_URI",
+        "REDISCOVER_API_TOKEN",
+        "REDISCOVER_API_TOKEN_FILE",
+    ):
+        monkeypatch.delenv(name, raising=False)
 
 
 def start_client(app: Any) -> Iterator[TestClient]:
