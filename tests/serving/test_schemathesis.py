@@ -17,7 +17,9 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from tests.servers import Server, bentoml_serve
@@ -35,7 +37,9 @@ def server(
     bundle_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     env = {"REDISCOVER_BUNDLE": str(bundle_path), "REDISCOVER_API_TOKEN": TOKEN}
-    with bentoml_serve(tmp_path_factory.mktemp("schemathesis"), env) as server:
+    workdir = tmp_path_factory.mktemp("schemathesis")
+    # Every address: with a token, the service may listen beyond loopback.
+    with bentoml_serve(workdir, env, host="0.0.0.0") as server:
         yield server
 
 
@@ -71,3 +75,24 @@ def test_every_answer_matches_the_published_schema(
         # Valid requests scored, invalid ones refused, a missing token refused.
         assert {200, 400, 401} <= {s for (path, s) in answers if path == route}, route
     assert ("/model", 401) in answers
+
+
+@pytest.mark.parametrize("route", ["/score", "/model"])
+def test_the_real_server_wants_the_token_and_leaves_the_probes_open(
+    server: Server, route: str, braf_melanoma: dict[str, Any]
+) -> None:
+    def call(headers: dict[str, str]) -> httpx.Response:
+        if route == "/model":
+            return httpx.get(f"{server.url}{route}", headers=headers, timeout=30)
+        body = {"profile": braf_melanoma}
+        return httpx.post(
+            f"{server.url}{route}", json=body, headers=headers, timeout=30
+        )
+
+    refused = call({})
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"].startswith("Bearer")
+    assert refused.json()["request_id"] == refused.headers["x-request-id"]
+    assert call({"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    for probe in ("/healthz", "/livez", "/readyz"):
+        assert httpx.get(f"{server.url}{probe}", timeout=30).status_code == 200
