@@ -98,7 +98,7 @@ _ERRORS: Mapping[int, str] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Operation:
     """One method of one route: its body and its answers by status.
 
@@ -115,50 +115,58 @@ _JSON_ROUTE_ERRORS: Mapping[int, type[BaseModel]] = {
     400: ValidationErrorOut, 413: ErrorOut, 415: ErrorOut, 500: ErrorOut,
     503: ErrorOut,
 }  # fmt: skip
+_TEXT, _HTML = "text/plain", "text/html"
 
 
 def _operations() -> dict[tuple[str, str], _Operation]:
-    text, html = "text/plain", "text/html"
+    alive = _Operation(summary="200 while the process lives.", answers={200: _TEXT})
     return {
         ("/score", "post"): _Operation(
-            "Rank every drug for one tumour profile.", ScoreRequest,
-            {200: ScoreResponse, **_JSON_ROUTE_ERRORS},
+            summary="Rank every drug for one tumour profile.",
+            request=ScoreRequest,
+            answers={200: ScoreResponse, **_JSON_ROUTE_ERRORS},
         ),
         ("/score_batch", "post"): _Operation(
-            "Rank every drug for each of several profiles.", ScoreBatchRequest,
-            {200: ScoreBatchResponse, **_JSON_ROUTE_ERRORS},
+            summary="Rank every drug for each of several profiles.",
+            request=ScoreBatchRequest,
+            answers={200: ScoreBatchResponse, **_JSON_ROUTE_ERRORS},
         ),
         ("/explain", "post"): _Operation(
-            "Explain one drug's score for one profile.", ExplainRequest,
-            {200: ExplainResponse, 404: ErrorOut, **_JSON_ROUTE_ERRORS},
+            summary="Explain one drug's score for one profile.",
+            request=ExplainRequest,
+            answers={200: ExplainResponse, 404: ErrorOut, **_JSON_ROUTE_ERRORS},
         ),
         (REPORT_ROUTE, "post"): _Operation(
-            "One profile's tumour-board report, a printable HTML page.",
-            ReportRequest, {200: html, **_JSON_ROUTE_ERRORS},
+            summary="One profile's tumour-board report, a printable HTML page.",
+            request=ReportRequest,
+            answers={200: _HTML, **_JSON_ROUTE_ERRORS},
         ),
         ("/model", "get"): _Operation(
-            "The model bundle in service.", None, {200: ModelInfo, 503: ErrorOut}
+            summary="The model bundle in service.",
+            answers={200: ModelInfo, 503: ErrorOut},
         ),
         ("/admin/reload", "post"): _Operation(
-            "With Authorization: Bearer <REDISCOVER_RELOAD_TOKEN>: serve the "
-            "version the registry alias points at now.", None,
-            {200: ReloadOut, 403: ErrorOut, 404: ErrorOut, 409: ReloadOut},
+            summary="With Authorization: Bearer <REDISCOVER_RELOAD_TOKEN>: serve the "
+            "version the registry alias points at now.",
+            answers={200: ReloadOut, 403: ErrorOut, 404: ErrorOut, 409: ReloadOut},
         ),
-        ("/", "get"): _Operation("The front page.", None, {200: html}),
-        ("/review", "get"): _Operation("The review page.", None, {200: html}),
+        ("/", "get"): _Operation(summary="The front page.", answers={200: _HTML}),
+        ("/review", "get"): _Operation(
+            summary="The review page.", answers={200: _HTML}
+        ),
         ("/docs.json", "get"): _Operation(
-            "This document.", None, {200: "application/json"}
+            summary="This document.", answers={200: "application/json"}
         ),
-        ("/healthz", "get"): _Operation("200 while the process lives.", None,
-                                        {200: text}),
-        ("/livez", "get"): _Operation("200 while the process lives.", None,
-                                      {200: text}),
+        ("/healthz", "get"): alive,
+        ("/livez", "get"): alive,
         ("/readyz", "get"): _Operation(
-            "200 once a verified bundle is in service.", None,
-            {200: text, 503: ErrorOut},
+            summary="200 once a verified bundle is in service.",
+            answers={200: _TEXT, 503: ErrorOut},
         ),
-        ("/metrics", "get"): _Operation("Prometheus metrics.", None, {200: text}),
-    }  # fmt: skip
+        ("/metrics", "get"): _Operation(
+            summary="Prometheus metrics.", answers={200: _TEXT}
+        ),
+    }
 
 
 def openapi_document(*, version: str) -> dict[str, Any]:
