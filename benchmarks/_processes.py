@@ -22,10 +22,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve_command(target: str, port: int) -> list[str]:
-    """``bentoml serve TARGET`` (a service, or a Bento's tag) on loopback."""
+def serve_command(target: str, port: int, *, host: str = "127.0.0.1") -> list[str]:
+    """``bentoml serve TARGET`` (a service, or a Bento's tag) on ``host``."""
     serve = [sys.executable, "-m", "bentoml", "serve", target]
-    return [*serve, "--host", "127.0.0.1", "--port", str(port)]
+    return [*serve, "--host", host, "--port", str(port)]
 
 
 @contextmanager

@@ -11,29 +11,56 @@ AlterationKind = Literal["mutation", "amplification", "deletion", "fusion"]
 
 # Matched on the submitted text before upper-casing, and ASCII only: str.upper()
 # would turn "ß" into "SS" and "ﬁ" into "FI", and re.IGNORECASE without re.ASCII
-# lets the Kelvin sign match "k".
-_GENE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-\.]*", re.ASCII)
+# lets the Kelvin sign match "k". Surrounding white space is stripped first.
+_GENE = r"[A-Za-z0-9][A-Za-z0-9.\-]*"
+_GENE_PATTERN = re.compile(_GENE, re.ASCII)
+
+
+def _either_case(word: str) -> str:
+    """``word`` as a pattern matching it in any case, with no regex flag, so that
+    the same text is a JSON Schema (ECMA-262) pattern."""
+    return "".join(
+        f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in word
+    )
+
 
 # HGVS protein changes in one-letter short form (p. optional, any case), the whole
 # string: substitution V600E, nonsense R661* (or R661X), synonymous G12=, unknown
 # M1?; frameshift P72Rfs*17; del, dup, ins and delins, on one residue or a range
 # (E746_A750del, A767_V769dupASV, E746_S752delinsV); extension *110Qext*17; and
 # cBioPortal's splice-site form X125_splice.
-_AA = "[ACDEFGHIKLMNPQRSTVWYUX]"
-_POS = r"[1-9]\d{0,5}"
+_AA = "[ACDEFGHIKLMNPQRSTVWYUXacdefghiklmnpqrstvwyux]"
+_POS = "[1-9][0-9]{0,5}"
 _RESIDUE = rf"(?:{_AA}|\*){_POS}"
+_CHANGE_AFTER_RESIDUE = "|".join(
+    [
+        rf"(?:{_AA}|\*|=|\?)",  # substitution
+        rf"{_AA}?{_either_case('fs')}(?:\*(?:{_POS}|\?)|[Xx]{_POS})?",  # frameshift
+        rf"(?:_{_RESIDUE})?(?:{_either_case('del')}|{_either_case('dup')})",
+        rf"(?:_{_RESIDUE})?(?:{_either_case('ins')}|{_either_case('delins')})"
+        rf"(?:{_AA}|\*)+",  # insertion, delins
+        rf"{_AA}?{_either_case('ext')}(?:\*?-?{_POS}|\*\?)?",  # extension
+        f"_{_either_case('splice')}",  # cBioPortal splice site
+    ]
+)
 _PROTEIN_CHANGE = re.compile(
-    rf"""(?:p\.)?
-    (?P<ref>{_AA}|\*)(?P<pos>{_POS})
-    (?:
-        (?:{_AA}|\*|=|\?)                                  # substitution
-      | {_AA}?fs(?:\*(?:{_POS}|\?)|X{_POS})?               # frameshift
-      | (?:_{_RESIDUE})?(?:del|dup)                          # deletion, duplication
-      | (?:_{_RESIDUE})?(?:ins|delins)(?:{_AA}|\*)+          # insertion, delins
-      | {_AA}?ext(?:\*?-?{_POS}|\*\?)?                      # extension
-      | _splice                                            # cBioPortal splice site
-    )""",
-    re.ASCII | re.IGNORECASE | re.VERBOSE,
+    rf"(?:{_either_case('p.')})?(?P<ref>{_AA}|\*)(?P<pos>{_POS})"
+    rf"(?:{_CHANGE_AFTER_RESIDUE})",
+    re.ASCII,
+)
+# What str.strip() and str.split() take for white space, spelled out: a regex's
+# \s differs between Python, ECMA-262 and Rust (tests check the list).
+WHITE_SPACE = (
+    r"\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f"
+    r"\u205f\u3000"
+)
+# The published (JSON Schema) forms of the same rules: the whole text, with the
+# white space around it that the validators strip.
+_SCHEMA_GENE = f"^[{WHITE_SPACE}]*{_GENE}[{WHITE_SPACE}]*$"
+_SCHEMA_PROTEIN_CHANGE = (
+    f"^[{WHITE_SPACE}]*"
+    + _PROTEIN_CHANGE.pattern.replace("?P<ref>", "").replace("?P<pos>", "")
+    + f"[{WHITE_SPACE}]*$"
 )
 
 
@@ -50,7 +77,17 @@ def _normalise_gene(value: str) -> str:
 class Alteration(BaseModel):
     """One genomic event in a tumour."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        # _check_partner, as the published schema says it.
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"kind": {"const": "fusion"}}},
+                {"properties": {"partner_gene": {"type": "null"}}},
+            ]
+        },
+    )
 
     kind: AlterationKind = Field(
         description="Event type.", examples=["mutation", "amplification", "fusion"]
@@ -59,6 +96,7 @@ class Alteration(BaseModel):
         description="HGNC symbol, ASCII letters, digits, '-' or '.' "
         "(case-insensitive); for a fusion, the 5' gene.",
         examples=["BRAF"],
+        json_schema_extra={"pattern": _SCHEMA_GENE},
     )
     protein_change: str | None = Field(
         default=None,
@@ -69,12 +107,14 @@ class Alteration(BaseModel):
         "E746_S752delinsV), extension (*110Qext*17) or cBioPortal's splice form "
         "(X125_splice); nothing may follow it.",
         examples=["V600E", "E746_A750del"],
+        json_schema_extra={"pattern": _SCHEMA_PROTEIN_CHANGE},
     )
     partner_gene: str | None = Field(
         default=None,
         max_length=32,
         description="The 3' partner of a fusion (HGNC symbol); only for fusions.",
         examples=["ABL1"],
+        json_schema_extra={"pattern": _SCHEMA_GENE},
     )
 
     @field_validator("gene", "partner_gene")
@@ -132,6 +172,8 @@ class Profile(BaseModel):
         max_length=128,
         description="Tumour type, free text mapped to a canonical lower-case name.",
         examples=["melanoma", "colorectal"],
+        # Something besides white space and underscores, which are folded away.
+        json_schema_extra={"pattern": f"[^{WHITE_SPACE}_]"},
     )
     alterations: tuple[Alteration, ...] = Field(
         default=(),

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -617,6 +617,7 @@ def _bentoml() -> str:
 def serve(args: argparse.Namespace, config: Config) -> int:
     bentoml = _bentoml()
     env = _serving_env(config, args.alias)
+    _refuse_an_open_service(args.host, env)
     command = [bentoml, "serve", "serving.service:Rediscover"]
     command += ["--host", args.host, "--port", str(args.port)]
     print(
@@ -647,3 +648,20 @@ def bento(args: argparse.Namespace, config: Config) -> int:
     # bentoml build reads files from the folder it runs in only.
     build = [_bentoml(), "build"]
     return subprocess.run(build, cwd=_PROJECT, env=env).returncode
+
+
+def _refuse_an_open_service(host: str, env: Mapping[str, str]) -> None:
+    """Check the service's settings before it starts, and refuse a host beyond
+    loopback without an API token (exit code 3, as a missing setting)."""
+    # Deferred: only `serve` needs the serving package.
+    from serving import (
+        MissingApiTokenError,
+        ServingSettings,
+        require_token_beyond_loopback,
+    )
+
+    settings = ServingSettings.from_env(env)
+    try:
+        require_token_beyond_loopback(host, settings.api_token)
+    except MissingApiTokenError as error:
+        raise ResourceUnavailableError(str(error)) from None

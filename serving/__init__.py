@@ -1,5 +1,6 @@
 """The HTTP scoring service (BentoML): profile in, ranked drugs out."""
 
+from serving._auth import MissingApiTokenError, require_token_beyond_loopback
 from serving._schemas import (
     CvMetricsOut,
     DrugModelOut,
@@ -25,6 +26,7 @@ __all__ = [
     "ExplainRequest",
     "ExplainResponse",
     "FeatureContributionOut",
+    "MissingApiTokenError",
     "ModelInfo",
     "ReloadErrorOut",
     "ReloadOut",
@@ -34,4 +36,5 @@ __all__ = [
     "ScoreRequest",
     "ScoreResponse",
     "ServingSettings",
+    "require_token_beyond_loopback",
 ]

@@ -8,9 +8,9 @@ profile never ends up echoed in a response body or a log line.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from features import Profile
 from models import EXPLAIN_TOP, Endpoint, Population, RankBy, ServedBy
@@ -24,7 +24,16 @@ _EXAMPLE_PROFILE = {
     "msi_high": False,
 }
 _REQUEST_CONFIG = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
-# Strict: JSON true, "5" and 5.0 are refused rather than read as 1 or 5.
+
+
+def _whole_number(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# A count: strict, so JSON true and "5" are refused rather than read as 1 or 5; a
+# number with no fraction (5.0) is 5, as JSON Schema's "integer" (the published
+# schema) says, and 5.5 is refused.
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 _TOP_K = Field(
     default=5,
     strict=True,
@@ -64,8 +73,8 @@ class ScoreRequest(BaseModel):
     profile: Profile = Field(
         description="The tumour's biomarker profile.", examples=[_EXAMPLE_PROFILE]
     )
-    top_k: int = _TOP_K
-    explain_top: int = _EXPLAIN_TOP
+    top_k: WholeNumber = _TOP_K
+    explain_top: WholeNumber = _EXPLAIN_TOP
     rank_by: RankBy = _RANK_BY
 
 
@@ -84,8 +93,8 @@ class ScoreBatchRequest(BaseModel):
         "field and how many fit.",
         examples=[[_EXAMPLE_PROFILE]],
     )
-    top_k: int = _TOP_K
-    explain_top: int = _EXPLAIN_TOP
+    top_k: WholeNumber = _TOP_K
+    explain_top: WholeNumber = _EXPLAIN_TOP
     rank_by: RankBy = _RANK_BY
 
 
@@ -424,7 +433,7 @@ class ExplainRequest(BaseModel):
         description="A drug the model scores (generic name or synonym).",
         examples=["dabrafenib"],
     )
-    top_k: int = Field(
+    top_k: WholeNumber = Field(
         default=10,
         strict=True,
         ge=0,
@@ -443,7 +452,7 @@ class ReportRequest(BaseModel):
     profile: Profile = Field(
         description="The tumour's biomarker profile.", examples=[_EXAMPLE_PROFILE]
     )
-    top: int = Field(
+    top: WholeNumber = Field(
         default=TOP,
         strict=True,
         ge=1,

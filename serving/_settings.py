@@ -22,6 +22,8 @@ class ServingSettings(BaseModel):
     registry at ``MLFLOW_TRACKING_URI`` is downloaded into ``REDISCOVER_CACHE_DIR``,
     and the service follows the alias: it checks it every ``REDISCOVER_RELOAD_INTERVAL``
     seconds, and on ``POST /admin/reload`` with ``REDISCOVER_RELOAD_TOKEN``.
+    ``REDISCOVER_API_TOKEN`` (or the file ``REDISCOVER_API_TOKEN_FILE`` names) is
+    the bearer token the patient-data routes require (see :mod:`serving._auth`).
     ``REDISCOVER_MAX_BODY_BYTES`` and ``REDISCOVER_MAX_RESPONSE_BYTES`` bound what one
     request may send and ask for.
     """
@@ -125,6 +127,15 @@ class ServingSettings(BaseModel):
         examples=["<output of secrets.token_urlsafe(32)>"],
     )
 
+    api_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token that /score, /score_batch, /explain, /report and "
+        f"/model require, at least {MIN_TOKEN_LENGTH} characters; unset, they "
+        "answer on loopback only (REDISCOVER_API_TOKEN, or the first line of the "
+        "file REDISCOVER_API_TOKEN_FILE names).",
+        examples=["<output of secrets.token_urlsafe(32)>"],
+    )
+
     @model_validator(mode="after")
     def _require_a_source(self) -> ServingSettings:
         if self.bundle is None and self.pinned_model is None and not self.tracking_uri:
@@ -137,13 +148,17 @@ class ServingSettings(BaseModel):
 
     @model_validator(mode="after")
     def _refuse_a_short_token(self) -> ServingSettings:
-        token = self.reload_token
-        if token is not None and len(token.get_secret_value()) < MIN_TOKEN_LENGTH:
-            raise ValueError(
-                f"REDISCOVER_RELOAD_TOKEN is shorter than {MIN_TOKEN_LENGTH} "
-                'characters; generate one with `python -c "import secrets; '
-                'print(secrets.token_urlsafe(32))"`'
-            )
+        tokens = {
+            "REDISCOVER_RELOAD_TOKEN": self.reload_token,
+            "REDISCOVER_API_TOKEN": self.api_token,
+        }
+        for name, token in tokens.items():
+            if token is not None and len(token.get_secret_value()) < MIN_TOKEN_LENGTH:
+                raise ValueError(
+                    f"{name} is shorter than {MIN_TOKEN_LENGTH} characters; "
+                    'generate one with `python -c "import secrets; '
+                    'print(secrets.token_urlsafe(32))"`'
+                )
         return self
 
     @classmethod
@@ -168,7 +183,25 @@ class ServingSettings(BaseModel):
         }
         values = {field: environ.get(var, "").strip() for field, var in names.items()}
         values["pinned_model"] = pinned_model or ""
+        values["api_token"] = _api_token(environ)
         return cls.model_validate({k: v for k, v in values.items() if v})
+
+
+def _api_token(environ: Mapping[str, str]) -> str:
+    """REDISCOVER_API_TOKEN, or the first line of the file REDISCOVER_API_TOKEN_FILE
+    names (a mounted secret); "" when neither is set."""
+    token = environ.get("REDISCOVER_API_TOKEN", "").strip()
+    path = environ.get("REDISCOVER_API_TOKEN_FILE", "").strip()
+    if token and path:
+        raise ValueError(
+            "set REDISCOVER_API_TOKEN or REDISCOVER_API_TOKEN_FILE, not both"
+        )
+    if not path:
+        return token
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    if not lines or not lines[0].strip():
+        raise ValueError("the file REDISCOVER_API_TOKEN_FILE names has no token")
+    return lines[0].strip()
 
 
 def service_workers(environ: Mapping[str, str]) -> int:

@@ -22,8 +22,13 @@ Run with ``bentoml serve serving.service:Rediscover``.  Routes:
     BentoML's built-in probes.  ``/readyz`` asks :meth:`Rediscover.__is_ready__`, so
     it answers 503 until the bundle is loaded and its checksums verified;
     ``/metrics`` carries our own figures too (see :mod:`serving._metrics`).
-``GET /``
-    Our own front page (see :mod:`serving._home`), not BentoML's OpenAPI page.
+``GET /``, ``GET /docs.json``
+    Our own front page (see :mod:`serving._home`), not BentoML's OpenAPI page; our
+    own OpenAPI document, written from the request and response models (see
+    :mod:`serving._openapi`).
+
+With ``REDISCOVER_API_TOKEN`` set, the patient-data routes require it as a bearer
+token; without, they answer on loopback only (see :mod:`serving._auth`).
 
 Every request passes :class:`serving._boundary.RequestBoundary` first: body size
 and media type, the request id, one log line per client error, security headers;
@@ -45,7 +50,7 @@ import anyio
 import bentoml
 import mlflow
 from bentoml.exceptions import BentoMLException, ServiceUnavailable
-from pydantic import TypeAdapter, ValidationError
+from pydantic import SecretStr, TypeAdapter, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -59,11 +64,13 @@ from models import (
     rank_drugs,
 )
 from serving._admission import Admission, Limits
+from serving._auth import BearerAuth
 from serving._batch import batch_body, chunk_size, rank_in_chunks
 from serving._boundary import AccessLogFilter, RequestBoundary, current_request_id
 from serving._errors import mask_framework_exception_logs, masked_failures
 from serving._home import home_page
 from serving._metrics import service_metrics
+from serving._openapi import docs_route
 from serving._pinned import PINNED_MODEL
 from serving._reload import ModelSlot, ServedBundle
 from serving._report import REPORT_ROUTE, report_page
@@ -171,7 +178,7 @@ async def _report_route(request: Request) -> Response:
 # paths it defines.
 _mounted = mounted_app(
     model_info=_model_route, reload=_reload_route, report=_report_route,
-    home=home_page, review=review_page, review_files=review_files(),
+    home=home_page, docs=docs_route, review=review_page, review_files=review_files(),
 )  # fmt: skip
 
 
@@ -371,6 +378,18 @@ def _pinned_model() -> str | None:
         return None
     tags = [m.tag for m in _service.bento.info.all_models]
     return next((str(t) for t in tags if t.name == PINNED_MODEL), None)
+
+
+def _api_token() -> SecretStr | None:
+    try:
+        service: Rediscover = bentoml.get_current_service()
+    except BentoMLException:
+        raise LookupError("no service instance yet") from None
+    return service.settings.api_token
+
+
+# Inside the boundary, so a 401 carries the request id and is logged as one line.
+_service.add_asgi_middleware(BearerAuth, token=_api_token)
 
 
 def _quiet_access_log() -> None:

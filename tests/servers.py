@@ -17,8 +17,12 @@ from benchmarks._processes import free_port, serve_command, spawned
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 STARTUP_TIMEOUT_S = 120
-# The model source comes from the caller's env only, never from the developer's.
-_MODEL_SOURCE = ("REDISCOVER_BUNDLE", "MLFLOW_TRACKING_URI")
+# The model source and the API token come from the caller's env only, never from
+# the developer's.
+_MODEL_SOURCE = (
+    "REDISCOVER_BUNDLE", "MLFLOW_TRACKING_URI",
+    "REDISCOVER_API_TOKEN", "REDISCOVER_API_TOKEN_FILE",
+)  # fmt: skip
 
 
 class Server(NamedTuple):
@@ -33,10 +37,12 @@ def bentoml_serve(
     *,
     target: str = "serving.service:Rediscover",
     cwd: Path = REPO_ROOT,
+    host: str = "127.0.0.1",
 ) -> Iterator[Server]:
     """``bentoml serve TARGET`` (the service, or a Bento's tag) with ``env``, from
     ``cwd``, until ready.
 
+    It listens on ``host`` (``0.0.0.0``: every address); the URL is loopback's.
     Output goes to ``workdir/server.log``; the process group is stopped on exit.
     """
     environment = {k: v for k, v in os.environ.items() if k not in _MODEL_SOURCE}
@@ -48,7 +54,7 @@ def bentoml_serve(
     }
     port = free_port()
     log_path = workdir / "server.log"
-    command = serve_command(target, port)
+    command = serve_command(target, port, host=host)
     with spawned(command, env=environment, cwd=cwd, log_path=log_path) as process:
         url = f"http://127.0.0.1:{port}"
         wait_until_ready(process, url, log_path)

@@ -1,8 +1,12 @@
 """Dependency direction: features <- models <- training; features, models <-
 reporting; reporting <- serving and rediscover (the CLI), so the report is written
-by the same code in both and the CLI never imports bentoml."""
+by the same code in both and the CLI never imports bentoml; serving <- rediscover,
+whose `serve` checks the service's settings (the package, not its BentoML service,
+imports no bentoml)."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +19,7 @@ ALLOWED = {
     "training": {"features", "models"},
     "reporting": {"features", "models"},
     "serving": {"features", "models", "reporting"},
-    "rediscover": {"features", "models", "training", "reporting"},
+    "rediscover": {"features", "models", "training", "reporting", "serving"},
 }
 FORBIDDEN_THIRD_PARTY = {
     "features": {"mlflow", "bentoml", "shap", "xgboost"},
@@ -150,3 +154,18 @@ POSIX_ONLY = {"fcntl", "termios", "pwd", "grp", "resource"}
 def test_no_posix_only_imports(package: str) -> None:
     posix = imported_top_levels(package) & POSIX_ONLY
     assert not posix, f"{package} imports POSIX-only {sorted(posix)}"
+
+
+def test_the_serving_package_imports_no_bentoml() -> None:
+    # `rediscover serve` imports it to check the settings; only serving.service,
+    # which the CLI never imports, is the BentoML service.
+    code = "import sys, serving; print('bentoml' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"
+    cli_imports = {
+        m for p in (REPO / "rediscover").rglob("*.py") for m in project_imports(p)
+    }
+    assert "serving" in cli_imports
+    assert "serving.service" not in cli_imports

@@ -79,12 +79,24 @@
     }
   }
 
+  // The API token the user pasted, sent with every call; it lives in this page
+  // (the field) and in this tab's sessionStorage, nowhere else.
+  const TOKEN_KEY = "rediscover-api-token";
+
+  function authorization() {
+    const token = $("api-token").value.trim();
+    return token ? { authorization: `Bearer ${token}` } : {};
+  }
+
   async function call(path, body) {
     const options = body === undefined
-      ? { headers: { accept: "application/json" } }
+      ? { headers: { accept: "application/json", ...authorization() } }
       : {
           method: "POST",
-          headers: { "content-type": "application/json", accept: "application/json" },
+          headers: {
+            "content-type": "application/json", accept: "application/json",
+            ...authorization(),
+          },
           body: JSON.stringify(body),
         };
     let response;
@@ -103,6 +115,11 @@
     if (response.ok) return data;
     if (data && Array.isArray(data.detail)) {
       throw new ApiError("The profile was not accepted:", data.detail, response.status);
+    }
+    if (response.status === 401) {
+      throw new ApiError(
+        "This service needs an API token: paste it in the API token field above.",
+        [], 401);
     }
     const message = (data && (data.error || data.detail || data.message)) || text;
     throw new ApiError(
@@ -624,6 +641,12 @@
     for (const button of document.querySelectorAll("[data-sort]")) {
       button.addEventListener("click", () => sortBy(button.dataset.sort));
     }
+    $("api-token").value = sessionStorage.getItem(TOKEN_KEY) || "";
+    $("token-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      sessionStorage.setItem(TOKEN_KEY, $("api-token").value.trim());
+      loadModel();
+    });
     addAlteration();
     loadModel();
   }

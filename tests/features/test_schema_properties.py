@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
+import jsonschema_rs
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from features import Profile, ProfileVectorizer
+from features._schema import WHITE_SPACE
 from tests.strategies import KNOWN_GENES, TUMOUR_TYPES, profiles
 
 
@@ -100,3 +103,50 @@ def test_numbers_and_flags_are_not_coerced_from_json(field: str, value: Any) -> 
 def test_integers_are_numbers() -> None:
     profile = Profile.model_validate_json('{"tumour_type": "ovarian", "hrd_score": 42}')
     assert profile.hrd_score == 42.0
+
+
+# -- the published schema says what the validators accept ---------------------------
+
+_PUBLISHED = jsonschema_rs.Draft202012Validator(Profile.model_json_schema())
+_texts = st.one_of(
+    st.text(max_size=12),
+    st.from_regex(r"\s*[A-Za-z0-9][A-Za-z0-9.\-]{0,8}\s*", fullmatch=True),
+    st.builds("".join, st.lists(st.sampled_from(["p.", "V", "600", "E", "fs",
+        "*", "_", "del", "ins", "ext", "splice", "1", "\x1f", " ", "ß", "K"]),
+        max_size=6)),
+)  # fmt: skip
+
+
+def _accepted(raw: dict[str, Any]) -> bool:
+    try:
+        Profile.model_validate_json(json.dumps(raw))
+    except ValidationError:
+        return False
+    return True
+
+
+def test_the_published_white_space_is_what_str_strip_takes() -> None:
+    spaces = {chr(c) for c in range(0x110000) if chr(c).isspace()}
+    pattern = re.compile(f"[{WHITE_SPACE}]")
+    assert {chr(c) for c in range(0x110000) if pattern.fullmatch(chr(c))} == spaces
+
+
+@given(
+    kind=st.sampled_from(["mutation", "amplification", "deletion", "fusion"]),
+    field=st.sampled_from(["gene", "protein_change", "partner_gene"]),
+    text=_texts,
+    tumour_type=st.one_of(st.sampled_from(TUMOUR_TYPES), st.text(max_size=4)),
+)
+def test_the_published_schema_accepts_what_the_validators_accept(
+    kind: str, field: str, text: str, tumour_type: str
+) -> None:
+    alteration = {"kind": kind, "gene": "BRAF", field: text}
+    raw = {"tumour_type": tumour_type, "alterations": [alteration]}
+    assert _PUBLISHED.is_valid(raw) == _accepted(raw)
+
+
+@given(profiles(max_alterations=3))
+def test_every_generated_valid_profile_is_valid_by_the_published_schema(
+    raw: dict[str, Any],
+) -> None:
+    assert _PUBLISHED.is_valid(raw)

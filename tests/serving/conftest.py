@@ -38,6 +38,10 @@ with warnings.catch_warnings():
     )
     from starlette.testclient import TestClient
 
+# The address a TestClient's requests arrive on: loopback, where the patient-data
+# routes answer without an API token (TestClient's default host, "testserver", is
+# no address, so the service would refuse them; see serving._auth).
+LOOPBACK_URL = "http://127.0.0.1"
 TUMOUR_TYPES = ("melanoma", "colorectal", "lung adenocarcinoma", "breast", "cml")
 OTHER_GENES = ("TP53", "KRAS", "PIK3CA", "APC", "PTEN")
 BRAF_CHANGES = ("V600E", "V600E", "V600K", "G469A", "K601E")
@@ -189,9 +193,15 @@ def braf_melanoma() -> dict[str, Any]:
 
 
 def use_bundle(monkeypatch: pytest.MonkeyPatch, bundle: Path) -> None:
-    """Make the next service instance serve ``bundle`` (and no registry)."""
+    """Make the next service instance serve ``bundle`` (and no registry), with no
+    API token unless the test sets one."""
     monkeypatch.setenv("REDISCOVER_BUNDLE", str(bundle))
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    for name in (
+        "MLFLOW_TRACKING_URI",
+        "REDISCOVER_API_TOKEN",
+        "REDISCOVER_API_TOKEN_FILE",
+    ):
+        monkeypatch.delenv(name, raising=False)
 
 
 def start_client(
@@ -200,7 +210,9 @@ def start_client(
     """A TestClient on ``app`` serving ``bundle`` (:func:`use_bundle`), once the
     bundle has loaded (or failed to)."""
     use_bundle(monkeypatch, bundle)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(
+        app, raise_server_exceptions=False, base_url=LOOPBACK_URL
+    ) as client:
         deadline = time.monotonic() + 60
         # /model answers 503 "still loading" until the loader thread has finished.
         while "loading" in (model := client.get("/model")).text:

@@ -87,7 +87,7 @@ def test_one_bad_profile_fails_its_batch_with_a_400_not_a_500(
     assert _locations(response) == ["profiles.1.hrd_score"]
 
 
-@pytest.mark.parametrize("top_k", [True, "5", 5.0, -1, 51])
+@pytest.mark.parametrize("top_k", [True, "5", 5.5, -1, 51])
 @pytest.mark.parametrize("route", ROUTES)
 def test_top_k_must_be_an_integer_in_range(
     client: TestClient, route: str, top_k: Any, braf_melanoma: dict[str, Any]

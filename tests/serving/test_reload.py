@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from models import BUNDLE_DIGEST_TAG, ResponderModel, bundle_digest
 from serving import ScoreRequest, ServingSettings
 from tests.servers import Server, bentoml_serve
-from tests.serving.conftest import build_bundle, metric_value
+from tests.serving.conftest import LOOPBACK_URL, build_bundle, metric_value
 
 with warnings.catch_warnings():
     # starlette >= 1.0 wants the httpx2 package for its TestClient and warns once,
@@ -358,7 +358,9 @@ def client(
     tmp_path: Path,
 ) -> Iterator[TestClient]:
     _use_registry(monkeypatch, registry, tmp_path)
-    with TestClient(asgi_app, raise_server_exceptions=False) as client:
+    with TestClient(
+        asgi_app, raise_server_exceptions=False, base_url=LOOPBACK_URL
+    ) as client:
         _wait_until_served(client)
         yield client
 
@@ -452,7 +454,9 @@ def test_http_reload_is_not_found_when_no_token_is_configured(
 ) -> None:
     _use_registry(monkeypatch, registry, tmp_path)
     monkeypatch.delenv("REDISCOVER_RELOAD_TOKEN")
-    with TestClient(asgi_app, raise_server_exceptions=False) as client:
+    with TestClient(
+        asgi_app, raise_server_exceptions=False, base_url=LOOPBACK_URL
+    ) as client:
         response = client.post("/admin/reload", headers=AUTH)
     assert response.status_code == 404, response.text
     assert "REDISCOVER_RELOAD_TOKEN" in response.json()["error"]
@@ -463,7 +467,9 @@ def test_http_reload_of_a_local_bundle_is_a_409(
 ) -> None:
     monkeypatch.setenv("REDISCOVER_BUNDLE", str(bundle_path))
     monkeypatch.setenv("REDISCOVER_RELOAD_TOKEN", TOKEN)
-    with TestClient(asgi_app, raise_server_exceptions=False) as client:
+    with TestClient(
+        asgi_app, raise_server_exceptions=False, base_url=LOOPBACK_URL
+    ) as client:
         _wait_until_served(client)
         response = client.post("/admin/reload", headers=AUTH)
         info = client.get("/model").json()

@@ -27,6 +27,7 @@ BRAF_MEK_INHIBITORS = {
     "selumetinib",
 }
 WAIT_S = 30
+TOKEN = "review-page-token-0123456789"
 CML = {
     "tumour_type": "CML",
     "alterations": [{"kind": "fusion", "gene": "BCR", "partner_gene": "ABL1"}],
@@ -35,10 +36,12 @@ CML = {
 
 @pytest.fixture(scope="module")
 def review_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``bentoml serve`` on a free port with the seven-drug review bundle."""
+    """``bentoml serve`` on a free port with the seven-drug review bundle, asking
+    for an API token."""
     workdir = tmp_path_factory.mktemp("review-serve")
     bundle = build_review_model().model.save(workdir / "bundle")
-    with bentoml_serve(workdir, {"REDISCOVER_BUNDLE": str(bundle)}) as server:
+    env = {"REDISCOVER_BUNDLE": str(bundle), "REDISCOVER_API_TOKEN": TOKEN}
+    with bentoml_serve(workdir, env) as server:
         yield server.url
 
 
@@ -65,7 +68,13 @@ def test_review_page_ranks_and_explains_a_braf_melanoma(
 
     wait = WebDriverWait(browser, WAIT_S)
     browser.get(f"{review_server}/review")
-    wait.until(ec.text_to_be_present_in_element((By.ID, "model-status"), "7 drugs"))
+    # The service wants a token: the page says so, then sends the one pasted.
+    status = (By.ID, "model-status")
+    wait.until(ec.text_to_be_present_in_element(status, "needs an API token"))
+    assert all("401" in error for error in console_errors(browser))
+    browser.find_element(By.ID, "api-token").send_keys(TOKEN)
+    browser.find_element(By.CSS_SELECTOR, "#token-form button").click()
+    wait.until(ec.text_to_be_present_in_element(status, "7 drugs"))
     options = browser.find_elements(By.CSS_SELECTOR, "#tumour-types option")
     assert "melanoma" in {o.get_attribute("value") for o in options}
 

@@ -24,7 +24,7 @@ from serving import (
     ServingSettings,
 )
 from serving._settings import service_workers
-from tests.serving.conftest import TestClient, start_client, use_bundle
+from tests.serving.conftest import LOOPBACK_URL, TestClient, start_client, use_bundle
 
 
 @pytest.fixture
@@ -439,7 +439,9 @@ def test_http_answers_503_while_the_bundle_loads(
     monkeypatch.setattr("serving.service.load_bundle", slow_load)
     # Accept requests at once instead of waiting for the bundle at start-up.
     monkeypatch.setenv("REDISCOVER_STARTUP_WAIT", "0")
-    with TestClient(asgi_app, raise_server_exceptions=False) as client:
+    with TestClient(
+        asgi_app, raise_server_exceptions=False, base_url=LOOPBACK_URL
+    ) as client:
         assert client.get("/healthz").status_code == 200
         assert client.get("/readyz").status_code == 503
         score = client.post("/score", json={"profile": braf_melanoma})
