@@ -47,7 +47,10 @@ def imported_distributions(folders: set[str]) -> dict[str, set[str]]:
                 ):
                     modules.add(node.module.split(".")[0])
     providers = installed_providers()
-    local = PROJECT | DEVELOPMENT | {p.stem for p in (REPO / "scripts").iterdir()}
+    # Scripts import their siblings by name (run as files, their folder is first
+    # on the path).
+    siblings = {p.stem for d in ("scripts", "benchmarks") for p in (REPO / d).iterdir()}
+    local = PROJECT | DEVELOPMENT | siblings
     third_party = modules - set(sys.stdlib_module_names) - local
     return {
         module: {canonicalize_name(d) for d in providers.get(module, [])}
