@@ -388,6 +388,21 @@ def test_a_drug_turned_over_in_every_tumour_type_fails_its_calibration() -> None
     result = apply_gate(metrics(drug_calibration=after), settings=SETTINGS)
     (reason,) = result.reasons
     assert reason.startswith("8 drugs with >= 30 new episodes; departed: a ")
+    assert "; without " in reason
+
+
+def test_one_new_cohort_far_from_its_drug_is_not_a_corruption() -> None:
+    # Drug a's 40 episodes in tumour type u all respond (expected ~12): a new
+    # cohort with a large random effect. Significant for the drug as a whole, but
+    # the rest of its tumour types follow the champion, so the gate passes.
+    frame = cohorts(seed=0, tau=0.3)
+    cohort = (frame["drug"] == "a") & (frame["tumour_type"] == "u")
+    frame.loc[cohort, "responded"] = 1
+    (a, *others) = drug_calibrations(frame)
+    assert a.p_beyond(0.0) < 0.05 / 2 / 8
+    assert a.rest is not None and a.rest.drug == "without u" and a.rest.n == 200
+    result = apply_gate(metrics(drug_calibration=(a, *others)), settings=SETTINGS)
+    assert result.passed
 
 
 def test_the_challengers_median_cv_auroc_gets_an_interval() -> None:

@@ -9,6 +9,8 @@ yardstick the gate holds the new outcomes to (`training.retraining.apply_gate`).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -63,14 +65,26 @@ def drug_calibrations(frame: pd.DataFrame) -> tuple[Calibration, ...]:
             continue
         own = clusters["drug"] == drug
         tau2 = cohort_variance(clusters.loc[~own, "R"], clusters.loc[~own, "V"])
-        V = clusters.loc[own, "V"]
-        se = float(np.sqrt(V.sum() + tau2 * (V**2).sum())) / len(group)
-        y = group["responded"].to_numpy(dtype=float)
-        p = group["champion_calibrated"].to_numpy(dtype=float)
-        rows.append(
-            Calibration(str(drug), len(y), int(y.sum()), float(p.sum()), se or None)
-        )
+        drug_calibration = _calibration(str(drug), clusters[own], tau2)
+        rest = None
+        if own.sum() > 1:
+            # The tumour type that departs most in the drug's direction.
+            sign = np.sign(drug_calibration.difference) or 1.0
+            largest = (clusters.loc[own, "R"] * sign).idxmax()
+            name = f"without {clusters.loc[largest, 'tumour_type']}"
+            rest = _calibration(name, clusters[own].drop(largest), tau2)
+        rows.append(replace(drug_calibration, rest=rest))
     return tuple(rows)
+
+
+def _calibration(name: str, clusters: pd.DataFrame, tau2: float) -> Calibration:
+    """Observed against expected over ``clusters`` (one drug's tumour types),
+    with independent outcomes' and cohort effects' variance."""
+    n = int(clusters["n"].sum())
+    V = clusters["V"]
+    se = float(np.sqrt(V.sum() + tau2 * (V**2).sum())) / n
+    observed = round(float(clusters["observed"].sum()))
+    return Calibration(name, n, observed, float(clusters["E"].sum()), se or None)
 
 
 def cohort_variance(residuals: pd.Series, variances: pd.Series) -> float:
@@ -87,12 +101,14 @@ def cohort_variance(residuals: pd.Series, variances: pd.Series) -> float:
 
 def _clusters(frame: pd.DataFrame) -> pd.DataFrame:
     """Per drug x tumour type (the nearest to a DRUP cohort the profiles tell):
-    the residual sum R and the binomial variance sum V."""
+    responders observed and expected (E), the residual sum R, the binomial
+    variance sum V and the episodes n."""
     p = frame["champion_calibrated"].to_numpy(dtype=float)
+    y = frame["responded"].to_numpy(dtype=float)
     parts = pd.DataFrame({
         "drug": frame["drug"].to_numpy(),
         "tumour_type": frame["tumour_type"].to_numpy(),
-        "R": frame["responded"].to_numpy(dtype=float) - p,
-        "V": p * (1 - p),
+        "observed": y, "E": p, "R": y - p, "V": p * (1 - p), "n": 1,
     })  # fmt: skip
-    return parts.groupby(["drug", "tumour_type"], as_index=False)[["R", "V"]].sum()
+    columns = ["observed", "E", "R", "V", "n"]
+    return parts.groupby(["drug", "tumour_type"], as_index=False)[columns].sum()

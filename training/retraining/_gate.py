@@ -83,9 +83,12 @@ class Calibration:
     observed: int
     expected: float
     # Standard error of (observed - expected) / n: a bootstrap over drug x tumour
-    # type clusters for all drugs; for a drug, the larger of the Poisson-binomial
-    # one (independent outcomes) and the cluster-robust one over tumour types.
+    # type clusters for all drugs; for a drug, independent outcomes plus cohort
+    # effects (`training.retraining._calibration.drug_calibrations`).
     se: float | None
+    # For a drug: the same without the tumour type that departs most in the drug's
+    # direction (one new cohort), None when the drug has a single tumour type.
+    rest: Calibration | None = None
 
     @property
     def difference(self) -> float:
@@ -458,6 +461,11 @@ def _share(c: Calibration) -> str:
 
 
 def _drug_calibration(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
+    """A drug whose new outcomes depart from the champion's expectation beyond
+    what cohort effects allow (Bonferroni over the drugs), and still depart at
+    level alpha without its most departing tumour type: one new DRUP cohort far
+    from the drug's rate is what its random effect predicts, a corruption of the
+    drug's outcomes moves all its tumour types."""
     rule = f"drugs with >= {s.drug_min_episodes} new episodes"
     eligible = [c for c in m.drug_calibration if c.n >= s.drug_min_episodes]
     threshold = s.drug_calibration_margin
@@ -467,22 +475,42 @@ def _drug_calibration(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
         )
     level = s.alpha / 2 / len(eligible)
     p_values = {c.drug: c.p_beyond(threshold) for c in eligible}
-    departed = [c for c in eligible if (p_values[c.drug] or 1.0) < level]
+    departed = [
+        c
+        for c in eligible
+        if (p_values[c.drug] or 1.0) < level and _beyond_one_cohort(c, s)
+    ]
     worst = max(eligible, key=lambda c: abs(c.difference))
     detail = ", ".join(
         f"{c.drug} {c.observed}/{c.n} observed vs {c.expected:.1f} expected "
-        f"({_share(c)}, p={_p(p_values[c.drug])})"
+        f"({_share(c)}, p={_p(p_values[c.drug])}{_rest(c, threshold)})"
         for c in departed or [worst]
     )
     message = (
         f"{len(eligible)} {rule}; {'departed' if departed else 'furthest'}: "
         f"{detail}; a drug fails when its observed rate departs from the "
         f"champion's expectation by more than {threshold} with p < "
-        f"{s.alpha}/2/{len(eligible)}"
+        f"{s.alpha}/2/{len(eligible)}, and without its most departing tumour type "
+        f"with p < {s.alpha}/2"
     )
     return GateCheck(
         "drug_calibration", worst.difference, threshold, not departed, message
     )
+
+
+def _beyond_one_cohort(c: Calibration, s: GateConfig) -> bool:
+    rest = c.rest
+    if rest is None:
+        return True
+    p = rest.p_beyond(s.drug_calibration_margin)
+    same_way = rest.difference * c.difference > 0
+    return same_way and p is not None and p < s.alpha / 2
+
+
+def _rest(c: Calibration, margin: float) -> str:
+    if c.rest is None:
+        return ""
+    return f"; {c.rest.drug}: {c.rest.difference:+.3f}, p={_p(c.rest.p_beyond(margin))}"
 
 
 def _response_rate(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
