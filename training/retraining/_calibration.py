@@ -69,10 +69,11 @@ def drug_calibrations(frame: pd.DataFrame) -> tuple[Calibration, ...]:
         rest = None
         if own.sum() > 1:
             # The tumour type that departs most in the drug's direction.
+            types = clusters[own]
             sign = np.sign(drug_calibration.difference) or 1.0
-            largest = (clusters.loc[own, "R"] * sign).idxmax()
-            name = f"without {clusters.loc[largest, 'tumour_type']}"
-            rest = _calibration(name, clusters[own].drop(largest), tau2)
+            largest = int(np.argmax(types["R"].to_numpy() * sign))
+            name = f"without {types['tumour_type'].iloc[largest]}"
+            rest = _calibration(name, types.drop(types.index[largest]), tau2)
         rows.append(replace(drug_calibration, rest=rest))
     return tuple(rows)
 
