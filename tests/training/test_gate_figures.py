@@ -44,6 +44,7 @@ def test_the_readme_quotes_the_gate_benchmark_rows() -> None:
         ("shuffled", "shuffled"),
         ("flipped_drug", "one drug turned over"),
     ):
-        row = next(line for line in section.splitlines() if line.startswith(f"| {label} |"))
+        lines = section.splitlines()
+        row = next(line for line in lines if line.startswith(f"| {label} |"))
         per = rates["per_scenario"][scenario]
         assert f"| {per['promoted']} / {per['runs']} |" in row, row
