@@ -186,11 +186,32 @@ def run_seed(
                 "messages": {c.name: c.message for c in verdict.gate.checks},
                 "batch_episodes": int(batch.sum()),
                 "batch_response_rate": float(outcomes[batch].mean()),
+                "most_relabelled": _most_relabelled(treatments, batch, outcomes),
                 "seconds": round(time.perf_counter() - started, 1),
             }
         )
         print(_row(rows[-1]), flush=True)
     return rows
+
+
+def _most_relabelled(
+    t: pd.DataFrame, batch: np.ndarray, outcomes: np.ndarray
+) -> dict[str, Any] | None:
+    """The drug with the most relabelled batch episodes: its batch response rate
+    as simulated and as relabelled (how far the corruption moved it)."""
+    original = t["responded"].to_numpy()
+    changed = batch & (outcomes != original)
+    if not changed.any():
+        return None
+    drug = t.loc[changed, "drug"].value_counts().index[0]
+    rows = batch & (t["drug"] == drug).to_numpy()
+    return {
+        "drug": str(drug),
+        "episodes": int(rows.sum()),
+        "relabelled": int((changed & rows).sum()),
+        "rate_simulated": float(original[rows].mean()),
+        "rate_relabelled": float(outcomes[rows].mean()),
+    }
 
 
 def _row(row: dict[str, Any]) -> str:

@@ -119,7 +119,8 @@ class GateConfig(_Section):
     drug_auroc_margin: float = Field(default=0.10, ge=0, le=1)
     cv_auroc_margin: float = Field(default=0.03, ge=0, le=1)
     # The challenger's median per-drug CV AUROC (drugs with drug_min_episodes and
-    # drug_min_events of each outcome) must be above 0.5 with its interval.
+    # drug_min_events of each outcome) must be above 0.5 with its interval, or above
+    # the champion's own median over those drugs where that is not above 0.5.
     require_above_chance: bool = True
     # The champion's AUROC on the new episodes (overall, and per drug) against the
     # AUROC its calibrated probabilities predict there. On the simulated DRUP
@@ -129,13 +130,13 @@ class GateConfig(_Section):
     # Calibration-in-the-large of the champion on the new episodes: observed minus
     # expected responders as a share of the episodes, overall (interval from a
     # bootstrap over drug x tumour type clusters, as DRUP cohorts are) and per drug
-    # (Poisson-binomial normal approximation, Bonferroni over the drugs checked).
-    # The margins absorb genuine change: on the simulated DRUP cohort (seeds 0-4,
-    # used to set them) genuine batches' new cohorts (own random effect, SD 1 on
-    # the log-odds) moved a drug's rate by up to 0.33 from the champion's
-    # expectation (SE 0.08), a drug with its outcomes turned over by 0.38-0.55.
+    # (an error that adds cohort effects, their variance estimated from the other
+    # drugs' tumour types; Bonferroni over the drugs checked). The per-drug margin is
+    # 0 since its error already allows for new cohorts: on the simulated DRUP cohort
+    # (seeds 10-15, used to set it) a margin of 0.15 let every drug with its
+    # outcomes turned over pass; 0 refused 3 of 6 (and 1 of 6 genuine batches).
     calibration_margin: float = Field(default=0.05, ge=0, le=1)
-    drug_calibration_margin: float = Field(default=0.15, ge=0, le=1)
+    drug_calibration_margin: float = Field(default=0.0, ge=0, le=1)
     # The drift report's change of the response rate (new episodes minus the
     # champion's training episodes, two-proportion test).
     response_rate_margin: float = Field(default=0.10, ge=0, le=1)

@@ -19,6 +19,7 @@ from training.retraining._gate import GateResult, HoldOutMetrics, apply_gate
 from training.retraining._holdout import (
     chance_median,
     compare_holdout,
+    cv_median,
     holdout_frame,
     rate_change,
 )
@@ -55,13 +56,14 @@ def assess(
         frame, champion=champion.metadata, challenger=challenger.metadata,
         n_bootstrap=training.n_bootstrap, seed=training.seed, alpha=settings.alpha,
     )  # fmt: skip
-    median, n_drugs = chance_median(
+    median, drugs = chance_median(
         cv, min_episodes=settings.drug_min_episodes,
         min_events=settings.drug_min_events, n_bootstrap=training.n_bootstrap,
         seed=training.seed, alpha=settings.alpha,
     )  # fmt: skip
     metrics = replace(
-        metrics, cv_auroc_median=median, cv_auroc_median_drugs=n_drugs,
+        metrics, cv_auroc_median=median, cv_auroc_median_drugs=len(drugs),
+        cv_auroc_median_champion=cv_median(champion.metadata, drugs),
         response_rate=rate_change(drift),
     )  # fmt: skip
     return Assessment(apply_gate(metrics, settings=settings), metrics, drift)

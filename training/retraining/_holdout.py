@@ -31,19 +31,22 @@ from models import BundleMetadata, ResponderModel
 from training.data import Cohort
 from training.evaluation import auroc, bootstrap_weights, brier
 from training.fitting import COLUMNS, CrossValidation, lowest_brier
+from training.retraining._calibration import (
+    MIN_REPORTED,
+    drug_calibrations,
+    overall_calibration,
+)
 from training.retraining._drift import DriftReport
 
 # The evaluation package's grouped resampler, so the gate's intervals mean what
 # `rediscover evaluate`'s do (at the gate's level, alpha, rather than 95%).
 from training.retraining._gate import (
-    Calibration,
     DrugComparison,
     Estimate,
     HoldOutMetrics,
     RateChange,
 )
 
-MIN_REPORTED = 5  # per-drug rows from fewer episodes are not reported
 Statistic = Callable[[np.ndarray], np.ndarray]  # bootstrap weights -> one per row
 
 
@@ -197,52 +200,6 @@ def stratified_auroc(
         return numerator / pairs
 
 
-def overall_calibration(
-    frame: pd.DataFrame, *, n_bootstrap: int, seed: int
-) -> Calibration:
-    """Observed against expected responders (the champion's calibrated
-    probabilities) over all new episodes.
-
-    The standard error comes from a bootstrap over drug x tumour type clusters:
-    a DRUP cohort (tumour type x biomarker x drug) shares a random effect, so its
-    outcomes move together and the Poisson-binomial error (independent
-    outcomes) would be too small.
-    """
-    y = frame["responded"].to_numpy(dtype=float)
-    p = frame["champion_calibrated"].to_numpy(dtype=float)
-    clusters = (frame["drug"] + " | " + frame["tumour_type"]).to_numpy()
-    se = None
-    if len(frame) and n_bootstrap:
-        samples = np.concatenate([
-            (W * (y - p)).sum(1) / W.sum(1)
-            for W in bootstrap_weights(clusters, n_bootstrap=n_bootstrap, seed=seed)
-        ])  # fmt: skip
-        se = float(np.std(samples, ddof=1))
-    return Calibration("all drugs", len(y), int(y.sum()), float(p.sum()), se)
-
-
-def drug_calibrations(frame: pd.DataFrame) -> tuple[Calibration, ...]:
-    """Per drug with >= `MIN_REPORTED` new episodes: observed against expected
-    responders. The standard error is the larger of the Poisson-binomial one
-    (outcomes drawn independently from the champion's probabilities) and the
-    cluster-robust one over the drug's tumour types (a DRUP cohort's outcomes
-    share a random effect, so a new cohort may sit far from the drug's rate
-    without anything being wrong with its labels)."""
-    rows = []
-    for drug, group in frame.groupby("drug"):
-        if len(group) < MIN_REPORTED:
-            continue
-        y = group["responded"].to_numpy(dtype=float)
-        p = group["champion_calibrated"].to_numpy(dtype=float)
-        independent = np.sum(p * (1 - p))
-        by_type = pd.Series(y - p).groupby(group["tumour_type"].to_numpy()).sum()
-        se = float(np.sqrt(max(independent, (by_type**2).sum()))) / len(y)
-        rows.append(
-            Calibration(str(drug), len(y), int(y.sum()), float(p.sum()), se or None)
-        )
-    return tuple(rows)
-
-
 def chance_median(
     cv: CrossValidation,
     *,
@@ -251,10 +208,10 @@ def chance_median(
     n_bootstrap: int,
     seed: int,
     alpha: float = 0.05,
-) -> tuple[Estimate, int]:
+) -> tuple[Estimate, tuple[str, ...]]:
     """The median per-drug CV AUROC of the served models over the drugs with
     ``min_episodes`` episodes and ``min_events`` of each outcome, with a
-    grouped (by sample) bootstrap ``1 - alpha`` interval; and how many drugs.
+    grouped (by sample) bootstrap ``1 - alpha`` interval; and those drugs.
 
     Drugs with fewer episodes are left out: their AUROC is too noisy to move the
     median anywhere but towards chance.
@@ -269,7 +226,7 @@ def chance_median(
     ].index
     oof = oof[oof["drug"].isin(enough)]
     if oof.empty:
-        return Estimate(None), 0
+        return Estimate(None), ()
     y = oof["responded"].to_numpy(dtype=float)
     p = oof["served"].to_numpy()
     rows = [np.flatnonzero(oof["drug"].to_numpy() == d) for d in enough]
@@ -282,7 +239,15 @@ def chance_median(
         {"median": median}, oof["sample_id"].to_numpy(),
         n_bootstrap=n_bootstrap, seed=seed,
     )  # fmt: skip
-    return _estimate(*resampled["median"], alpha=alpha), len(rows)
+    drugs = tuple(str(d) for d in enough)
+    return _estimate(*resampled["median"], alpha=alpha), drugs
+
+
+def cv_median(metadata: BundleMetadata, drugs: tuple[str, ...]) -> float | None:
+    """A bundle's median per-drug CV AUROC over ``drugs`` (those it has)."""
+    aurocs = [metadata.drugs[d].cv.auroc for d in drugs if d in metadata.drugs]
+    defined = [a for a in aurocs if a is not None]
+    return float(np.median(defined)) if defined else None
 
 
 def rate_change(report: DriftReport) -> RateChange | None:
