@@ -261,7 +261,7 @@ def test_retrain_killed_at_every_step(template: Project, tmp_path: Path) -> None
     import training.retraining._retrain as retraining
 
     def remember(patch: pytest.MonkeyPatch) -> None:
-        for name in ("cross_validate_cohort", "fit_bundle", "assess"):
+        for name in ("cross_validate_cohort", "train_bundle", "assess"):
             _remember(patch, retraining, name)
 
     writes = _kill_at_every_step(

@@ -126,10 +126,9 @@ def test_every_loader_refuses_a_bundle_edited_after_registration(
     # by version) load: the registered artifacts, edited with their checksums.
     config = small_config(tmp_path, min_samples=50)
     with tracked_run(config, kind="train", tags={}) as run_id:
-        model = train_bundle(
-            planted_cohort(), config=config, drugs=["braf inhibitor"],
-            data_source="planted", knowledge=load_drug_knowledge(),
-        )  # fmt: skip
+        knowledge = load_drug_knowledge()
+        plan = FitPlan(config, drugs=["braf inhibitor"], knowledge=knowledge)
+        model = train_bundle(planted_cohort(), plan=plan, data_source="planted")
         register_bundle(config, run_id, model)
     client = client_for(config.tracking)
     source = client.get_model_version("rediscover", "1").source

@@ -135,19 +135,26 @@ def _store_lock(
     return _file_lock(path, timeout=timeout)
 
 
-def lock_file(tracking_uri: str) -> Path | None:
-    """The lock file for a SQLite or local file store, else None."""
+def local_store(tracking_uri: str) -> Path | None:
+    """The SQLite database file or the folder of a store on this machine, else
+    None (a server, or SQLite in memory)."""
     parsed = urlparse(tracking_uri)
     if parsed.scheme == "sqlite":
         # sqlite:////abs/path.db -> /abs/path.db; sqlite:///rel.db -> rel.db
         database = unquote(parsed.path).removeprefix("/")
-        if not database or database == ":memory:":
-            return None
-        path = Path(database)
-        return path.with_name(path.name + LOCK_SUFFIX)
+        return None if database in ("", ":memory:") else Path(database)
     if parsed.scheme in {"", "file"}:
-        return Path(unquote(parsed.path)) / LOCK_SUFFIX
+        return Path(unquote(parsed.path))
     return None
+
+
+def lock_file(tracking_uri: str) -> Path | None:
+    """The lock file for a SQLite or local file store, else None."""
+    if (store := local_store(tracking_uri)) is None:
+        return None
+    if urlparse(tracking_uri).scheme == "sqlite":
+        return store.with_name(store.name + LOCK_SUFFIX)
+    return store / LOCK_SUFFIX
 
 
 def _lock_key(key: str) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from training.config import Config
-from training.registry._lock import promotion_lock
+from training.registry._lock import local_store, promotion_lock
 from training.registry._runs import client_for, fail_orphaned_runs
 from training.registry._transaction import AliasTransaction, replay_pending
 
@@ -26,7 +26,13 @@ class Recovery:
 
 
 def recover(config: Config) -> Recovery:
-    """Replay an interrupted alias transaction, then mark orphaned runs FAILED."""
+    """Replay an interrupted alias transaction, then mark orphaned runs FAILED.
+
+    A store on this machine that does not exist yet has nothing to finish, and
+    is not created here."""
+    store = local_store(config.tracking.uri)
+    if store is not None and not store.exists():
+        return Recovery(replayed=None, failed_runs=())
     client = client_for(config.tracking)
     name = config.tracking.registered_model
     with promotion_lock(config.tracking.uri, name=name):
