@@ -36,6 +36,12 @@ from models._patient import (
     WaterfallStep,
     explain_patient,
 )
+from models._pyfunc import (
+    BUNDLE_ARTIFACT,
+    log_pyfunc_model,
+    profiles_from_frame,
+    ranked_table,
+)
 from models._ranking import (
     CELL_LINE_REASON,
     EXPLAIN_TOP,
@@ -46,19 +52,25 @@ from models._ranking import (
     rank_drugs,
 )
 from models._registry import (
+    BUNDLE_PATH_TAG,
     alias_version,
+    download_bundle,
     load_registered_bundle,
     redact_credentials,
 )
+from models._score_table import SCORE_COLUMNS, score_columns
 from models._uncertainty import Assessment, DrugUncertainty, UncertaintyModel
 
 __all__ = [
+    "BUNDLE_ARTIFACT",
+    "BUNDLE_PATH_TAG",
     "CELL_LINE_REASON",
     "EXPLAIN_TOP",
     "FORMAT_VERSION",
     "INTERVAL_LEVEL",
     "MIN_CELL",
     "RANK_BY",
+    "SCORE_COLUMNS",
     "Assessment",
     "BiomarkerFit",
     "BundleIntegrityError",
@@ -93,15 +105,20 @@ __all__ = [
     "UnknownDrugError",
     "WaterfallStep",
     "alias_version",
+    "download_bundle",
     "explain_patient",
     "gene_token",
     "load_registered_bundle",
+    "log_pyfunc_model",
     "logit",
     "partition_rows",
     "prediction_sets",
+    "profiles_from_frame",
     "rank_drugs",
     "rank_drugs_on_dask",
+    "ranked_table",
     "redact_credentials",
+    "score_columns",
     "verify_bundle",
     "wilson_interval",
 ]

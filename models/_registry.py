@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import mlflow
+from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
 from models._bundle import ResponderModel, verify_bundle
@@ -17,6 +18,9 @@ from models._bundle import ResponderModel, verify_bundle
 logger = logging.getLogger(__name__)
 
 _URL_CREDENTIALS = re.compile(r"(\w+://)[^/@\s]+@")
+# Version tag: where the bundle lies inside the version's source (a pyfunc model
+# keeps it as an artifact). Versions registered before it are the bundle itself.
+BUNDLE_PATH_TAG = "bundle_path"
 
 
 def redact_credentials(text: str) -> str:
@@ -55,14 +59,10 @@ def load_registered_bundle(
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".download-", dir=target.parent))
         try:
-            bundle = mlflow.artifacts.download_artifacts(
-                artifact_uri=version.source,
-                dst_path=str(staging),
-                tracking_uri=tracking_uri,
-            )
-            verify_bundle(Path(bundle))
+            bundle = download_bundle(version, staging, tracking_uri=tracking_uri)
+            verify_bundle(bundle)
             try:
-                Path(bundle).rename(target)
+                bundle.rename(target)
             except OSError:
                 # Another worker downloaded the same version first: use theirs
                 # (loading verifies every checksum again).
@@ -72,3 +72,18 @@ def load_registered_bundle(
             shutil.rmtree(staging, ignore_errors=True)
     logger.info("loading %s version %s (alias %s)", model_name, version.version, alias)
     return ResponderModel.load(target), str(version.version)
+
+
+def download_bundle(version: ModelVersion, folder: Path, *, tracking_uri: str) -> Path:
+    """Download the bundle of registered ``version`` into ``folder``; returns it.
+
+    A version registered as an MLflow pyfunc model holds the bundle where its
+    ``bundle_path`` tag says; one registered before that tag is the bundle.
+    """
+    inside = version.tags.get(BUNDLE_PATH_TAG)
+    uri = f"{version.source}/{inside}" if inside else version.source
+    return Path(
+        mlflow.artifacts.download_artifacts(
+            artifact_uri=uri, dst_path=str(folder), tracking_uri=tracking_uri
+        )
+    )

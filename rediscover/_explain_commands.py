@@ -90,7 +90,10 @@ def run_explain(args: argparse.Namespace, config: Config) -> int:
     }  # fmt: skip
     out = write_explanations(reports, args.out, context=context, force=args.force)
     seconds = time.perf_counter() - started
-    run_id = log_explanations(config, out, metrics=_metrics(reports, seconds))
+    run_id = log_explanations(
+        config, out, metrics=_metrics(reports, seconds), cohort=cohort,
+        cohort_name=source,
+    )  # fmt: skip
     _print_reports(reports)
     print(f"wrote {out}/index.html in {seconds:.0f} s; MLflow run {run_id}")
     return 0

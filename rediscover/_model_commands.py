@@ -42,6 +42,7 @@ def train(args: argparse.Namespace, config: Config) -> int:
     from training.registry import (
         champion_is_current,
         champion_version,
+        log_cohort,
         log_training,
         register_bundle,
         summarise_cohort,
@@ -65,6 +66,7 @@ def train(args: argparse.Namespace, config: Config) -> int:
         _trainer(args.dask_scheduler) as trainer,
         tracked_run(config, kind="train", tags={"data_source": source}) as run_id,
     ):
+        log_cohort(cohort, name=source, use="training")
         model = train_bundle(
             cohort,
             config=config,
@@ -134,7 +136,10 @@ def evaluate(args: argparse.Namespace, config: Config) -> int:
         document, evaluation.predictions, json_path=json_path, html_path=html_path,
         drugs=plotted_drugs(document, args.drugs),
     )  # fmt: skip
-    run_id = log_evaluation(config, document, files=[json_path, html_path])
+    run_id = log_evaluation(
+        config, document, files=[json_path, html_path], cohort=cohort,
+        cohort_name=source,
+    )  # fmt: skip
     _print_evaluation(document, evaluation)
     print(f"wrote {json_path} and {html_path}; MLflow run {run_id}")
     return 0
@@ -456,7 +461,8 @@ def _write_scores(
     """Stream the chunks' rows to ``--out``, with a progress bar on stderr."""
     from tqdm import tqdm
 
-    from rediscover._score_output import ScoreWriter, score_columns
+    from models import score_columns
+    from rediscover._score_output import ScoreWriter
 
     meta = model.metadata
     about = {"model_version": version, "population": meta.population,

@@ -175,10 +175,9 @@ def test_a_crash_leaves_the_champion_untouched(
 
         monkeypatch.setattr(mlflow.MlflowClient, "set_registered_model_alias", broken)
     else:  # the champion's registered artifacts are damaged
-        source = Path(
-            client.get_model_version(name, "1").source.removeprefix("file://")
-        )
-        next(source.glob("boosters/*.ubj")).write_bytes(b"not a booster")
+        entry = client.get_model_version(name, "1")
+        bundle = Path(entry.source.removeprefix("file://")) / entry.tags["bundle_path"]
+        next(bundle.glob("boosters/*.ubj")).write_bytes(b"not a booster")
 
     with pytest.raises(Exception, match=error):
         retrain_store(store, config)

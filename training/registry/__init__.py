@@ -27,7 +27,10 @@ from training.registry._model_card import (
     summarise_cohort,
 )
 from training.registry._runs import (
+    CohortUse,
     client_for,
+    fluent_store,
+    log_cohort,
     log_evaluation,
     log_explanations,
     log_training,
@@ -42,6 +45,7 @@ __all__ = [
     "MODEL_CARD",
     "SHORT_HASH",
     "AliasMove",
+    "CohortUse",
     "LockTimeoutError",
     "VersionRecord",
     "audit_log",
@@ -49,6 +53,8 @@ __all__ = [
     "champion_version",
     "client_for",
     "default_user",
+    "fluent_store",
+    "log_cohort",
     "log_evaluation",
     "log_explanations",
     "log_training",

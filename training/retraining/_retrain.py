@@ -30,7 +30,7 @@ import mlflow
 from mlflow.entities import Metric
 
 from features import DrugKnowledge
-from models import ResponderModel, alias_version
+from models import ResponderModel, alias_version, download_bundle
 from training.config import Config
 from training.data import Cohort
 from training.fitting import (
@@ -44,6 +44,7 @@ from training.registry import (
     CHAMPION,
     SHORT_HASH,
     client_for,
+    log_cohort,
     log_training,
     move_alias,
     promotion_lock,
@@ -111,6 +112,7 @@ def retrain(
         "compared_with": str(compared_with),
     }
     with tracked_run(config, kind="retrain", tags=tags) as run_id:
+        log_cohort(cohort, name=source, use="training")
         drugs = select_drugs(cohort, config=config)
         cv = cross_validate_cohort(
             cohort, config=config, drugs=drugs, knowledge=knowledge
@@ -166,6 +168,8 @@ def judge(
             f"{data_hash[:SHORT_HASH] or 'unrecorded'}) cannot be found, so there "
             f"is no hold-out to compare on: {error}",
         ), None
+    log_cohort(reference, name=f"champion v{champion_version}'s cohort",
+               use="champion training")  # fmt: skip
     champion = load_version(config, champion_version)
     verdict = assess(
         cohort, cv, model, champion=champion, reference=reference, config=config
@@ -179,10 +183,8 @@ def load_version(config: Config, version: str) -> ResponderModel:
     client = client_for(config.tracking)
     entry = client.get_model_version(config.tracking.registered_model, version)
     with tempfile.TemporaryDirectory() as tmp:
-        path = mlflow.artifacts.download_artifacts(
-            artifact_uri=entry.source, dst_path=tmp, tracking_uri=config.tracking.uri
-        )
-        return ResponderModel.load(Path(path))
+        path = download_bundle(entry, Path(tmp), tracking_uri=config.tracking.uri)
+        return ResponderModel.load(path)
 
 
 def decide(
