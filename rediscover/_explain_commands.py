@@ -77,11 +77,11 @@ def run_explain(args: argparse.Namespace, config: Config) -> int:
     drugs = choose_drugs(
         cohort.treatments, config=config, names=args.drug, top=args.top
     )
-    cohort = cohort.subset(drugs=drugs)
     print(f"explaining {len(drugs)} drugs ({source}): {', '.join(drugs)}")
     reports = explain_drugs(
-        cohort, config=config, drugs=drugs, knowledge=load_drug_knowledge()
-    )
+        cohort.subset(drugs=drugs), config=config, drugs=drugs,
+        knowledge=load_drug_knowledge(),
+    )  # fmt: skip
     settings = config.training
     context = {
         "data": source, "drugs": len(drugs), "cv_folds": settings.cv_folds,

@@ -108,9 +108,9 @@ def evaluate(args: argparse.Namespace, config: Config) -> int:
 
     config = _with_min_samples(config, args.min_samples)
     started = time.perf_counter()
-    cohort, source = load_cohort(args.data, config)
+    loaded, source = load_cohort(args.data, config)
     knowledge = load_drug_knowledge()
-    cohort, folds, rule = _split(args, cohort, config)
+    cohort, folds, rule = _split(args, loaded, config)
     drugs = list(cohort.drugs)
     print(f"evaluating {len(drugs)} drugs, {args.split} split: {rule}")
     truth_file = resolve_cohort_folder(Path(args.data)) / "truth.csv"
@@ -137,7 +137,7 @@ def evaluate(args: argparse.Namespace, config: Config) -> int:
         drugs=plotted_drugs(document, args.drugs),
     )  # fmt: skip
     run_id = log_evaluation(
-        config, document, files=[json_path, html_path], cohort=cohort,
+        config, document, files=[json_path, html_path], cohort=loaded,
         cohort_name=source,
     )  # fmt: skip
     _print_evaluation(document, evaluation)
