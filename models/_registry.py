@@ -59,7 +59,7 @@ def load_registered_bundle(
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".download-", dir=target.parent))
         try:
-            bundle = download_bundle(version, staging, tracking_uri=tracking_uri)
+            bundle = download_bundle(client, version, staging)
             verify_bundle(bundle)
             try:
                 bundle.rename(target)
@@ -74,16 +74,20 @@ def load_registered_bundle(
     return ResponderModel.load(target), str(version.version)
 
 
-def download_bundle(version: ModelVersion, folder: Path, *, tracking_uri: str) -> Path:
+def download_bundle(
+    client: mlflow.MlflowClient, version: ModelVersion, folder: Path
+) -> Path:
     """Download the bundle of registered ``version`` into ``folder``; returns it.
 
     A version registered as an MLflow pyfunc model holds the bundle where its
     ``bundle_path`` tag says; one registered before that tag is the bundle.
     """
+    files = client.get_model_version_download_uri(version.name, version.version)
     inside = version.tags.get(BUNDLE_PATH_TAG)
-    uri = f"{version.source}/{inside}" if inside else version.source
     return Path(
         mlflow.artifacts.download_artifacts(
-            artifact_uri=uri, dst_path=str(folder), tracking_uri=tracking_uri
+            artifact_uri=f"{files}/{inside}" if inside else files,
+            dst_path=str(folder),
+            tracking_uri=client.tracking_uri,
         )
     )

@@ -181,8 +181,11 @@ def test_a_crash_leaves_the_champion_untouched(
 
         monkeypatch.setattr(mlflow.MlflowClient, "set_registered_model_alias", broken)
     else:  # the champion's registered artifacts are damaged
-        entry = client.get_model_version(name, "1")
-        bundle = Path(entry.source.removeprefix("file://")) / entry.tags["bundle_path"]
+        files = client.get_model_version_download_uri(name, "1")
+        bundle = (
+            Path(files.removeprefix("file://"))
+            / version_tags(config, "1")["bundle_path"]
+        )
         next(bundle.glob("boosters/*.ubj")).write_bytes(b"not a booster")
 
     with pytest.raises(Exception, match=error):

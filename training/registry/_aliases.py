@@ -121,7 +121,7 @@ def register_version(
     _ensure_registered_model(client, name)
     version = client.create_model_version(
         name,
-        source=client.get_logged_model(logged.model_id).artifact_location,
+        source=logged.model_uri,  # models:/<model id>: MLflow links the two
         run_id=run_id,
         model_id=logged.model_id,
         description=registry_description(card(per_subgroup=False)),

@@ -183,7 +183,7 @@ def load_version(config: Config, version: str) -> ResponderModel:
     client = client_for(config.tracking)
     entry = client.get_model_version(config.tracking.registered_model, version)
     with tempfile.TemporaryDirectory() as tmp:
-        path = download_bundle(entry, Path(tmp), tracking_uri=config.tracking.uri)
+        path = download_bundle(client, entry, Path(tmp))
         return ResponderModel.load(path)
 
 
