@@ -96,7 +96,7 @@ def test_registered_version_carries_the_model_card(
     # the checksums cover the bundle alone.
     entry = client.get_model_version(config.tracking.registered_model, version)
     outputs = client.get_run(run_id).outputs.model_outputs
-    assert [output.model_id for output in outputs] == [entry.model_id]
+    assert [f"models:/{output.model_id}" for output in outputs] == [entry.source]
     bundle = download_bundle(client, entry, tmp_path / "v")
     assert (bundle / "checksums.json").is_file()
     assert not (bundle / MODEL_CARD).exists()
