@@ -83,6 +83,7 @@ def fluent_store(uri: str) -> Iterator[None]:
     ``MLFLOW_TRACKING_URI``, which must not outlive the run."""
     environment = os.environ.get(MLFLOW_TRACKING_URI.name)
     try:
+        # MLflow's own (private) helper for this; it restores its global URI.
         with _use_tracking_uri(uri):
             yield
     finally:
@@ -96,6 +97,8 @@ def log_cohort(cohort: Cohort, *, name: str, use: CohortUse) -> None:
     """Log ``cohort`` as a dataset input of the active run: its ``name``, its
     content hash (first 12 hex, as the versions' ``cohort_version``) as digest
     and aggregate counts as input tags; never a sample id or a profile."""
+    if mlflow.active_run() is None:  # log_input would start a run of its own
+        raise RuntimeError("log a cohort inside tracked_run")
     treatments = cohort.treatments
     counts = {
         "n_samples": len(cohort.profiles),
