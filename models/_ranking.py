@@ -42,8 +42,9 @@ class DrugScore:
 
     ``probability`` is calibrated; ``raw_probability`` is the booster's own, whose
     log-odds the SHAP values in ``top_features`` add up to.  ``interval`` is the 95%
-    Wilson interval of ``probability`` read as a rate among the held-out training
-    episodes with similar calibrated scores; ``prediction_set`` the conformal set
+    Wilson interval of the response rate observed among the held-out training
+    episodes in the same score bin (measured: it holds the bin's true rate about
+    90% of the time); ``prediction_set`` the conformal set
     (0 = non-responder, 1 = responder) at nominal ``coverage``; ``in_domain`` is
     false, with a ``reason``, when the drug, tumour type or profile lies outside the
     training data. ``base_rate`` is the drug's response rate in the profile's

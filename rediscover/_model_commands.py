@@ -102,7 +102,7 @@ def evaluate(args: argparse.Namespace, config: Config) -> int:
     from features import load_drug_knowledge
     from rediscover._data_commands import load_cohort
     from training.data import resolve_cohort_folder
-    from training.evaluation import evaluate_folds, plotted_drugs, write_report
+    from training.evaluation import evaluate_origins, plotted_drugs, write_report
     from training.fitting import top_shap_features
     from training.registry import log_evaluation
 
@@ -110,18 +110,23 @@ def evaluate(args: argparse.Namespace, config: Config) -> int:
     started = time.perf_counter()
     loaded, source = load_cohort(args.data, config)
     knowledge = load_drug_knowledge()
-    cohort, folds, rule = _split(args, loaded, config)
+    cohort, origins, rule = _split(args, loaded, config)
     drugs = list(cohort.drugs)
     print(f"evaluating {len(drugs)} drugs, {args.split} split: {rule}")
     truth_file = resolve_cohort_folder(Path(args.data)) / "truth.csv"
     with _trainer(args.dask_scheduler) as trainer:
-        evaluation = evaluate_folds(
-            cohort, folds=folds, split=args.split, config=config, drugs=drugs,
+        evaluation = evaluate_origins(
+            cohort, origins, split=args.split, config=config, drugs=drugs,
             knowledge=knowledge, trainer=trainer,
             truth=pd.read_csv(truth_file) if truth_file.is_file() else None,
         )  # fmt: skip
         model = _shap_model(
-            cohort, evaluation, folds, config=config, source=source, trainer=trainer
+            cohort,
+            evaluation,
+            origins[-1][1],
+            config=config,
+            source=source,
+            trainer=trainer,
         )
     document = {
         "split": args.split, "split_rule": rule, "data_source": source,
@@ -170,13 +175,16 @@ def _panel(args: argparse.Namespace, config: Config) -> int:
 
 def _split(
     args: argparse.Namespace, cohort: Cohort, config: Config
-) -> tuple[Cohort, pd.Series, str]:
-    """The cohort restricted to the evaluated drugs, its folds and their rule."""
+) -> tuple[Cohort, list[tuple[Cohort, pd.Series]], str]:
+    """The cohort restricted to the evaluated drugs, its (cohort, folds) origins
+    (one, except for the prospective split) and their rule."""
     from training.data import load_ccle
     from training.evaluation import (
         cohort_folds,
         cross_study_folds,
         grouped_folds,
+        leave_cohort_out_folds,
+        prospective_origins,
         temporal_folds,
         tumour_type_folds,
     )
@@ -190,9 +198,22 @@ def _split(
     drugs = select_drugs(cohort, config=config, only=args.drugs)
     cohort = cohort.subset(drugs=drugs)
     settings = config.training
+    if args.split == "prospective":
+        origins = prospective_origins(cohort)
+        rule = (
+            f"rolling origin in enrolment order: the first 40% train only, then "
+            f"{len(origins)} blocks, each scored by models trained on the outcomes "
+            "known when it began (enrolled 16 weeks before)"
+        )
+        return cohort, origins, rule
     if args.split == "grouped":
         folds = grouped_folds(cohort, n_splits=settings.cv_folds, seed=settings.seed)
         rule = f"{settings.cv_folds}-fold stratified, by sample"
+    elif args.split == "leave-cohort-out":
+        folds = leave_cohort_out_folds(
+            cohort, n_splits=settings.cv_folds, seed=settings.seed
+        )
+        rule = f"{int(folds.max()) + 1} folds of whole cohorts (cohort_id)"
     elif args.split in ("tumour-type", "cohort"):
         leave_out = tumour_type_folds if args.split == "tumour-type" else cohort_folds
         folds = leave_out(cohort, min_samples=args.min_type_samples)
@@ -205,7 +226,7 @@ def _split(
         rule = "train before the 80th-percentile date, test after"
     else:
         rule = "train on GDSC lines CCLE did not screen, test on CCLE (ActArea z > 1)"
-    return cohort, folds, rule
+    return cohort, [(cohort, folds)], rule
 
 
 def _ccle_folder(config: Config) -> Path:
@@ -273,6 +294,22 @@ def _print_evaluation(document: dict[str, Any], evaluation: Evaluation) -> None:
     _print_spread(document)
     _print_paired(document)
     _print_ranking(document)
+    _print_uncertainty(document)
+
+
+def _print_uncertainty(document: dict[str, Any]) -> None:
+    if (measured := document.get("uncertainty")) is None:
+        return
+    truth = measured["interval_coverage_truth"]
+    print(
+        f"\nmeasured on held-out folds: conformal sets (nominal "
+        f"{measured['nominal_coverage']:.2f}) cover {measured['coverage']:.3f} of "
+        f"episodes, {measured['coverage_responders']:.3f} of responders and "
+        f"{measured['coverage_non_responders']:.3f} of non-responders; the score "
+        f"bin's 95% interval holds the bin's held-out response rate for "
+        f"{measured['interval_coverage_observed']:.3f} of episodes"
+        + ("" if truth is None else f" and its true rate for {truth:.3f}")
+    )
 
 
 def _print_paired(document: dict[str, Any]) -> None:
@@ -317,10 +354,15 @@ def _print_spread(document: dict[str, Any]) -> None:
             f"IQR {_cell(s.get('auroc_q1'))}-{_cell(s.get('auroc_q3'))} "
             f"range {_cell(s.get('auroc_min'))}-{_cell(s.get('auroc_max'))} "
             f"(n={s.get('auroc_n', 0)}); all episodes: AUROC "
-            f"{_cell(m['auroc']['value'])}, calibration slope "
+            f"{_cell(m['auroc']['value'])} {_ci(m['auroc'])}, calibration slope "
             f"{_cell(slope and slope['value'])}, intercept "
             f"{_cell(intercept and intercept['value'])}"
         )
+
+
+def _ci(estimate: dict[str, Any]) -> str:
+    interval = estimate.get("ci")
+    return "" if interval is None else f"[{interval[0]:.3f}, {interval[1]:.3f}]"
 
 
 def _cell(value: float | None) -> str:

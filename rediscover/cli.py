@@ -237,8 +237,12 @@ def _parser() -> argparse.ArgumentParser:
         type=_split_name,
         default="grouped",
         help="grouped (k-fold), tumour-type (leave one out), cohort (leave one "
-        "cohort_id out: a study or DRUP cohort), temporal (hold-out; needs "
-        "start_date) or cross-study (train GDSC, test CCLE) (default: %(default)s)",
+        "cohort_id out: a study or DRUP cohort; small ones train only), "
+        "leave-cohort-out (k folds of whole cohorts: every cohort scored by models "
+        "that never saw it), temporal (hold-out; needs start_date), prospective "
+        "(rolling origin in enrolment order: each later block scored by models "
+        "trained on the outcomes known when it began) or cross-study (train GDSC, "
+        "test CCLE) (default: %(default)s)",
     )
     evaluate.add_argument(
         "--drugs",

@@ -121,7 +121,7 @@ def waterfall_svg(explanation: PatientExplanation) -> str:
         _label(last, "model's probability (raw)", strong=True),
         _dot(last, explanation.raw_probability),
         _value(last, percent(explanation.raw_probability)),
-        _label(last + 1, "calibrated; line: bin's rate, 95%", strong=True),
+        _label(last + 1, "calibrated; line: bin's rate, ≈90% interval", strong=True),
         f'<line x1="{_x(low)}" x2="{_x(high)}" y1="{interval_y}" '
         f'y2="{interval_y}" class="interval"/>',
         _dot(last + 1, score.probability, "dot calibrated"),

@@ -183,7 +183,9 @@ class DrugScoreOut(BaseModel):
         "fell in the same score bin (quantile bins of >= 30 episodes; a drug with "
         "few episodes has one bin): what happened to patients scored like this "
         "one. It is an interval of that bin's rate, not a bound on this "
-        "patient's probability.",
+        "patient's probability. Wilson's 95% is its construction; measured on "
+        "held-out simulated patients it held the bin's true rate about 90% of "
+        "the time.",
         examples=[[0.68, 0.9]],
     )
     prediction_set: list[Literal[0, 1]] = Field(

@@ -76,7 +76,7 @@ class UncertaintyConfig(_Section):
     sigmoid_min_episodes: int = Field(default=100, ge=1)
     sigmoid_min_events: int = Field(default=10, ge=1)
     conformal_min_episodes: int = Field(default=30, ge=1)
-    conformal_by_outcome: bool = False
+    conformal_by_outcome: bool = True
     bin_min_episodes: int = Field(default=30, ge=1)
     max_bins: int = Field(default=10, ge=1)
     domain_quantile: float = Field(default=0.99, gt=0, lt=1)

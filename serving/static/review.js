@@ -425,7 +425,7 @@
       el("dt", { text: "Calibrated probability" }),
       el("dd", {}, el("strong", { text: percent(score.probability, 1) }),
         ` (training patients scored like this responded at ` +
-        `${interval(score.interval)}, 95%); rank ${score.rank} of ` +
+        `${interval(score.interval)}, Wilson 95%, ≈90% measured); rank ${score.rank} of ` +
         `${state.results.length}`),
       el("dt", { text: "Tumour type's rate for this drug" }),
       el("dd", { text: `${percent(score.base_rate, 1)}; this profile's lift over ` +
@@ -514,7 +514,7 @@
     root.append(svg("text", { x: plotRight + 8, y: rowY(last) + 16, class: "value" },
       percent(body.raw_probability, 1)));
     const [low, high] = body.score.interval;
-    label(last + 1, "calibrated; bar: the score bin's observed rate, 95%", "strong");
+    label(last + 1, "calibrated; bar: the score bin's observed rate, ≈90% interval", "strong");
     root.append(svg("line", { x1: x(low), x2: x(high), y1: rowY(last + 1) + 12,
       y2: rowY(last + 1) + 12, class: "interval" }));
     marker(last + 1, body.score.probability, "dot calibrated");

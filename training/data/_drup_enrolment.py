@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -69,6 +68,9 @@ class _Patient:
     evaluable: bool
     responded: bool
     probability: float
+    # The probability without the cohort's random effect: what a model can know
+    # of a patient in a cohort it has never seen (the new-cohort ceiling).
+    new_cohort_probability: float
     subgroup: str
     eta: float | None  # baseline log-odds without the intercept; None if planted
 
@@ -180,10 +182,12 @@ def _treat(
     subgroup = _planted_subgroup(candidate, drug, params)
     eta: float | None = None
     if subgroup is not None:
-        probability = params.subgroup_benefit[subgroup]
+        probability = new_cohort = params.subgroup_benefit[subgroup]
     else:
-        eta = _baseline_eta(candidate, biomarker, drug, params) + cohort.log_odds
-        probability = 1.0 / (1.0 + math.exp(-(intercept + eta)))
+        baseline = _baseline_eta(candidate, biomarker, drug, params)
+        eta = baseline + cohort.log_odds
+        probability = float(expit(intercept + eta))
+        new_cohort = float(expit(intercept + baseline))
     stage = 1 if cohort.n_evaluable < params.stage1_size else 2
     evaluable = bool(rng.random() < params.evaluable_fraction)
     responded = evaluable and bool(rng.random() < probability)
@@ -205,6 +209,7 @@ def _treat(
         evaluable=evaluable,
         responded=responded,
         probability=probability,
+        new_cohort_probability=new_cohort,
         subgroup=subgroup or BASELINE,
         eta=eta,
     )

@@ -74,8 +74,9 @@ class SimulatedCohort:
     truth
         One row per enrolled patient (evaluable or not): ``sample_id, drug,
         cohort_id, tumour_type, rare_cancer, biomarker, stage, evaluable,
-        true_probability, subgroup`` (the planted rule that applied, or
-        ``"baseline"``).
+        true_probability, new_cohort_probability, subgroup``: the probability
+        with and without the cohort's random effect, and the planted rule that
+        applied (or ``"baseline"``).
     params
         The parameters used.
     n_screened
@@ -209,6 +210,7 @@ def _truth_table(
             "stage": [p.stage for p in patients],
             "evaluable": [p.evaluable for p in patients],
             "true_probability": [p.probability for p in patients],
+            "new_cohort_probability": [p.new_cohort_probability for p in patients],
             "subgroup": [p.subgroup for p in patients],
         }
     )

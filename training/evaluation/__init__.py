@@ -36,7 +36,12 @@ from training.evaluation._metrics import (
 )
 from training.evaluation._panel import PanelRow, load_panel, run_panel
 from training.evaluation._plots import curves_png
-from training.evaluation._protocol import Evaluation, auroc_table, evaluate_folds
+from training.evaluation._protocol import (
+    Evaluation,
+    auroc_table,
+    evaluate_folds,
+    evaluate_origins,
+)
 from training.evaluation._ranking import paired_auroc, ranking_metrics
 from training.evaluation._report import (
     REPORT_CSS,
@@ -52,6 +57,8 @@ from training.evaluation._splits import (
     cohort_folds,
     cross_study_folds,
     grouped_folds,
+    leave_cohort_out_folds,
+    prospective_origins,
     temporal_folds,
     tumour_type_folds,
 )
@@ -83,6 +90,7 @@ __all__ = [
     "curves_png",
     "decision_curve",
     "evaluate_folds",
+    "evaluate_origins",
     "feature_groups",
     "fit_baselines",
     "fold_design",
@@ -92,12 +100,14 @@ __all__ = [
     "held_out_shap",
     "held_out_uncertainty",
     "html_table",
+    "leave_cohort_out_folds",
     "load_panel",
     "net_benefit",
     "paired_auroc",
     "percentile_interval",
     "plain",
     "plotted_drugs",
+    "prospective_origins",
     "ranking_metrics",
     "ranking_stability",
     "reliability_curve",

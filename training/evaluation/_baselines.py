@@ -37,11 +37,17 @@ from threadpoolctl import threadpool_limits
 
 from features import DrugKnowledge, Profile, canonical_tumour_type
 from training.config import TrainingConfig
-from training.fitting import fit_rates, fold_matrices, trainable_drugs
+from training.fitting import (
+    fit_rates,
+    fold_matrices,
+    shrunk_rates,
+    trainable_drugs,
+)
 
 BASELINES: tuple[str, ...] = (
     "rule", "biomarker", "rate", "rate_shrunk", "logistic"
 )  # fmt: skip
+COHORT_BASELINES: tuple[str, ...] = ("cohort_rate", "evidence", "combined")
 # Fixed, not tuned per fold: of 0.003-0.1, 0.01 gave 25 random GDSC drugs the best
 # held-out AUROC and a calibration slope near 1 (a choice made on that data).
 LOGISTIC_C = 0.01
@@ -76,6 +82,7 @@ def fit_baselines(
     knowledge: DrugKnowledge,
     settings: TrainingConfig,
     min_count: int,
+    cohorts: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Out-of-fold predictions of every baseline, aligned to the rows of ``oof``.
 
@@ -88,12 +95,16 @@ def fit_baselines(
         Sample id -> held-out fold, -1 = train only (as for the model).
     min_count
         The vectorizer's ``min_count`` (the model's feature config).
+    cohorts
+        Each row's ``cohort_id``, aligned to ``oof``; given, the
+        `COHORT_BASELINES` are fitted too.
 
     Returns
     -------
     pd.DataFrame
-        One column per name in `BASELINES` (NaN on rows never held out) and
-        ``logistic_fitted`` (whether the row's logistic model was fitted).
+        One column per name in `BASELINES` (and `COHORT_BASELINES`; NaN on rows
+        never held out) and ``logistic_fitted`` (whether the row's logistic model
+        was fitted).
     """
     types = {p.sample_id: canonical_tumour_type(p.tumour_type) for p in profiles}
     frame = oof[["sample_id", "drug", "responded"]].assign(
@@ -125,7 +136,57 @@ def fit_baselines(
         out.loc[test, "logistic"] = logistic[test]
     out["logistic_fitted"] = out["logistic"].notna()
     out["logistic"] = out["logistic"].fillna(out["rate_shrunk"])
+    if cohorts is not None:
+        classes = _evidence_classes(oof, profiles, knowledge)
+        frame = frame.assign(cohort=cohorts.to_numpy(), evidence=classes)
+        for k in np.unique(fold[fold >= 0]):
+            test = fold == k
+            out.loc[test, list(COHORT_BASELINES)] = _cohort_rates(
+                frame[~test], frame[test]
+            )
     return out
+
+
+def _evidence_classes(
+    oof: pd.DataFrame, profiles: Sequence[Profile], knowledge: DrugKnowledge
+) -> np.ndarray:
+    # The best matching class (1-4) of each episode, 0 when unmatched.
+    by_id = {p.sample_id: p for p in profiles}
+    pairs = zip(oof["sample_id"], oof["drug"], strict=True)
+    matches = (knowledge.match(by_id[s], d) for s, d in pairs)
+    return np.array([0 if m is None else m.matching_class for m in matches])
+
+
+def _cohort_rates(train: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
+    """``cohort_rate``, ``evidence`` and ``combined`` for the test rows."""
+    overall = float(train["responded"].mean())
+    evidence = test["evidence"].map(train.groupby("evidence")["responded"].mean())
+    out = np.c_[
+        _shrunk_within(train, test, within="drug"),
+        evidence.fillna(overall).to_numpy(),
+        _shrunk_within(train, test, within="evidence"),
+    ]
+    return out
+
+
+def _shrunk_within(
+    train: pd.DataFrame, test: pd.DataFrame, *, within: str
+) -> np.ndarray:
+    # Per level of ``within``: each cohort's rate shrunk towards the level's rate
+    # (a cohort without training episodes gets the level's rate; a level without
+    # any, the training fold's overall rate).
+    out = pd.Series(float(train["responded"].mean()), index=test.index)
+    trained = train.groupby(within)
+    for level, group in test.groupby(within):
+        if level not in trained.groups:
+            continue
+        counts = (
+            trained.get_group(level).groupby("cohort")["responded"].agg(["sum", "size"])
+        )
+        table = shrunk_rates(counts["sum"].to_numpy(), counts["size"].to_numpy())
+        posterior = pd.Series(table.posterior, index=counts.index)
+        out[group.index] = group["cohort"].map(posterior).fillna(table.mean)
+    return out.to_numpy()
 
 
 def _rates(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:

@@ -29,7 +29,11 @@ LABELS = {
     "rate": "response rate",
     "rule": "matching rule",
     "biomarker": "known biomarker alone",
+    "cohort_rate": "cohort's response rate, shrunk",
+    "evidence": "evidence class's response rate",
+    "combined": "cohort's rate, shrunk to its class",
     "truth": "true probability",
+    "truth_new_cohort": "true probability, new cohort",
     "treat_all": "treat all",
 }
 

@@ -15,9 +15,17 @@ from sklearn.metrics import roc_auc_score
 from features import DrugKnowledge, canonical_tumour_type
 from training.config import Config
 from training.data import Cohort
-from training.evaluation._baselines import BASELINES, fit_baselines
+from training.evaluation._baselines import (
+    BASELINES,
+    COHORT_BASELINES,
+    fit_baselines,
+)
 from training.evaluation._metrics import score_subsets, summarise_groups
 from training.evaluation._ranking import paired_auroc, ranking_metrics
+from training.evaluation._uncertainty import (
+    held_out_uncertainty,
+    summarise_uncertainty,
+)
 from training.fitting import (
     CrossValidation,
     Trainer,
@@ -28,7 +36,10 @@ from training.fitting import (
 logger = logging.getLogger(__name__)
 
 DECISIONS = frozenset({"rule"})  # 0/1 decisions: no calibration metrics
+MODEL_COLUMNS = ("model", "logistic", "rate_shrunk", "rate", "rule")
 TRUTH = "truth"  # simulated cohorts: the true probability, the ceiling
+# ... and without the cohort's random effect: the ceiling for a new cohort
+NEW_COHORT = "truth_new_cohort"
 MIN_EVENTS = 5  # per-group summaries use groups with >= 5 events and non-events
 
 
@@ -61,24 +72,51 @@ def evaluate_folds(
 ) -> Evaluation:
     """Cross-validate the model and fit every baseline on the same ``folds``,
     then score the held-out episodes (see `training.evaluation` for the parts)."""
+    return evaluate_origins(
+        cohort, [(cohort, folds)], split=split, config=config, drugs=drugs,
+        knowledge=knowledge, truth=truth, trainer=trainer,
+    )  # fmt: skip
+
+
+def evaluate_origins(
+    cohort: Cohort,
+    origins: Sequence[tuple[Cohort, pd.Series]],
+    *,
+    split: str,
+    config: Config,
+    drugs: Sequence[str],
+    knowledge: DrugKnowledge,
+    truth: pd.DataFrame | None = None,
+    trainer: Trainer = fit_booster,
+) -> Evaluation:
+    """:func:`evaluate_folds` over several (cohort, folds) origins, e.g. the
+    blocks of `prospective_origins`, each fitted on its own cohort; the held-out
+    episodes of all origins are scored together (an origin's folds are numbered
+    after the previous origin's). ``cohort`` holds every origin's samples."""
     started = time.perf_counter()
-    cv = cross_validate_cohort(
-        cohort, config=config, drugs=drugs, knowledge=knowledge, folds=folds,
-        trainer=trainer,
-    )  # fmt: skip
-    baselines = fit_baselines(
-        cv.oof, cohort.profiles, folds=folds, knowledge=knowledge,
-        settings=config.training, min_count=config.features.min_count,
-    )  # fmt: skip
+    frames, first_fold = [], 0
+    for fitted, folds in origins:
+        cv = cross_validate_cohort(
+            fitted, config=config, drugs=drugs, knowledge=knowledge, folds=folds,
+            trainer=trainer,
+        )  # fmt: skip
+        baselines = fit_baselines(
+            cv.oof, fitted.profiles, folds=folds, knowledge=knowledge,
+            settings=config.training, min_count=config.features.min_count,
+            cohorts=_cohorts_of(fitted, cv.oof),
+        )  # fmt: skip
+        frame = prediction_frame(cv, baselines, fitted, folds=folds, truth=truth)
+        frames.append(frame.assign(fold=frame["fold"] + first_fold))
+        first_fold += int(folds.max()) + 1
     fit_seconds = time.perf_counter() - started
-    frame = prediction_frame(cv, baselines, cohort, folds=folds, truth=truth)
-    columns: tuple[str, ...] = ("model", "logistic", "rate_shrunk", "rate", "rule")
-    columns += (TRUTH,) if truth is not None else ()
+    frame = pd.concat(frames, ignore_index=True)
+    columns = _columns(frame)
     metrics = score_predictions(
         frame, columns, n_bootstrap=config.training.n_bootstrap,
         seed=config.training.seed, n_jobs=config.training.n_jobs,
     )  # fmt: skip
     metrics["ranking"] = ranking_metrics(frame, cohort, knowledge=knowledge)
+    compared = ("rate_shrunk", "biomarker", *columns[len(MODEL_COLUMNS) :])
     metrics["paired"] = {
         baseline: paired_auroc(
             frame,
@@ -87,8 +125,11 @@ def evaluate_folds(
             n_bootstrap=config.training.n_bootstrap,
             seed=config.training.seed,
         )
-        for baseline in ("rate_shrunk", "biomarker")
+        for baseline in compared
+        if baseline not in (TRUTH, NEW_COHORT)
     }
+    if len(origins) == 1 and frame["fold"].nunique() > 1:
+        metrics["uncertainty"] = _measured_uncertainty(cv, cohort, frame, config=config)
     fitted = frame.groupby("drug")["logistic_fitted"].mean()
     for drug, share in fitted.items():
         metrics["drugs"][str(drug)]["logistic_fitted"] = float(share)
@@ -98,6 +139,33 @@ def evaluate_folds(
     }
     logger.info("%s split evaluated: %s", split, metrics["seconds"])
     return Evaluation(split, frame, metrics, cv, columns)
+
+
+def _measured_uncertainty(
+    cv: CrossValidation, cohort: Cohort, frame: pd.DataFrame, *, config: Config
+) -> dict[str, Any]:
+    """Coverage of the conformal sets and the score-bin intervals on held-out
+    folds (`held_out_uncertainty`), against the true probability where known."""
+    held_out = held_out_uncertainty(cv, cohort, settings=config.uncertainty)
+    truth = frame[["sample_id", "drug", TRUTH]].dropna()
+    if len(truth):
+        held_out = held_out.merge(truth, on=["sample_id", "drug"], how="left")
+    return summarise_uncertainty(held_out, coverage=config.uncertainty.coverage)
+
+
+def _cohorts_of(cohort: Cohort, oof: pd.DataFrame) -> pd.Series | None:
+    # Each out-of-fold episode's cohort_id, where the cohort records one.
+    if "cohort_id" not in cohort.treatments:
+        return None
+    key = cohort.treatments.set_index(["sample_id", "drug"])["cohort_id"]
+    return key.reindex(pd.MultiIndex.from_frame(oof[["sample_id", "drug"]]))
+
+
+def _columns(frame: pd.DataFrame) -> tuple[str, ...]:
+    """The scored columns: the model and baselines, then the cohort baselines and
+    the simulated truth (with and without the cohort's effect) where present."""
+    extra = (*COHORT_BASELINES, TRUTH, NEW_COHORT)
+    return MODEL_COLUMNS + tuple(c for c in extra if frame[c].notna().any())
 
 
 def prediction_frame(
@@ -117,14 +185,20 @@ def prediction_frame(
         fold=folds.reindex(oof["sample_id"]).fillna(-1).astype(int).to_numpy(),
         model=cv.predictions().to_numpy(),
         **{name: baselines[name].to_numpy() for name in BASELINES},
+        **{
+            name: baselines[name].to_numpy() if name in baselines else np.nan
+            for name in COHORT_BASELINES
+        },
         logistic_fitted=baselines["logistic_fitted"].to_numpy(),
     )
+    names = {"true_probability": TRUTH, "new_cohort_probability": NEW_COHORT}
+    known = pd.DataFrame(columns=["sample_id", "drug", *names])
     if truth is not None:
-        known = truth[["sample_id", "drug", "true_probability"]]
-        frame = frame.merge(
-            known.rename(columns={"true_probability": TRUTH}),
-            on=["sample_id", "drug"], how="left", validate="one_to_one",
-        )  # fmt: skip
+        known = truth[["sample_id", "drug", *(c for c in names if c in truth)]]
+    frame = frame.merge(
+        known.rename(columns=names), on=["sample_id", "drug"], how="left",
+        validate="one_to_one",
+    ).reindex(columns=[*frame.columns, TRUTH, NEW_COHORT])  # fmt: skip
     scored = frame["model"].notna() & (frame["fold"] >= 0)
     return frame[scored].reset_index(drop=True)
 

@@ -13,6 +13,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import StratifiedGroupKFold
 
 from features import canonical_tumour_type
 from training.data import Cohort
@@ -20,9 +21,13 @@ from training.fitting import assign_folds
 
 logger = logging.getLogger(__name__)
 
-Split = Literal["grouped", "tumour-type", "cohort", "temporal", "cross-study"]
+Split = Literal[
+    "grouped", "tumour-type", "cohort", "leave-cohort-out", "temporal", "prospective",
+    "cross-study",
+]  # fmt: skip
 SPLITS: tuple[Split, ...] = (
-    "grouped", "tumour-type", "cohort", "temporal", "cross-study",
+    "grouped", "tumour-type", "cohort", "leave-cohort-out", "temporal", "prospective",
+    "cross-study",
 )  # fmt: skip
 TRAIN_ONLY = -1
 
@@ -53,14 +58,42 @@ def cohort_folds(cohort: Cohort, *, min_samples: int = 20) -> pd.Series:
     """Leave one cohort out (``cohort_id``: a study, or a DRUP cohort): a new
     patient in a cohort the models never saw. Small cohorts are train-only, as
     in `tumour_type_folds`; a sample treated in two cohorts is refused."""
+    return _leave_one_out(
+        cohort, _cohort_of(cohort, "cohort"), "cohort", min_samples=min_samples
+    )
+
+
+def leave_cohort_out_folds(cohort: Cohort, *, n_splits: int, seed: int) -> pd.Series:
+    """k folds of whole cohorts (``cohort_id``), stratified on response: every
+    patient is scored by models that saw no one of their cohort, so cohort-mates'
+    outcomes (dependent through the cohort's own effect) cannot vouch for them.
+    Unlike `cohort_folds`, every cohort is held out once, small ones included."""
+    groups = _cohort_of(cohort, "leave-cohort-out")
+    treatments = cohort.treatments
+    n_groups = groups.nunique()
+    if n_groups < 2:
+        raise ValueError("--split leave-cohort-out needs two or more cohorts")
+    splitter = StratifiedGroupKFold(
+        n_splits=min(n_splits, n_groups), shuffle=True, random_state=seed
+    )
+    split = splitter.split(
+        treatments, treatments["responded"], groups=groups[treatments["sample_id"]]
+    )
+    folds = pd.Series(TRAIN_ONLY, index=groups.index, dtype=int)
+    for fold, (_, test) in enumerate(split):
+        folds[treatments["sample_id"].iloc[test].unique()] = fold
+    logger.info("leave cohorts out: %d cohorts in %d folds", n_groups, folds.max() + 1)
+    return _every_profile(cohort, folds)
+
+
+def _cohort_of(cohort: Cohort, split: str) -> pd.Series:
+    # sample id -> its cohort; a sample treated in two cohorts is refused.
     if "cohort_id" not in cohort.treatments:
-        raise ValueError("--split cohort needs a cohort_id column, which is missing")
+        raise ValueError(f"--split {split} needs a cohort_id column, which is missing")
     by_sample = cohort.treatments.groupby("sample_id")["cohort_id"]
     if (shared := by_sample.nunique() > 1).any():
         raise ValueError(f"{int(shared.sum())} samples are treated in two cohorts")
-    return _leave_one_out(
-        cohort, by_sample.first().astype(str), "cohort", min_samples=min_samples
-    )
+    return by_sample.first().astype(str)
 
 
 def _leave_one_out(
@@ -115,6 +148,43 @@ def temporal_folds(cohort: Cohort, *, quantile: float = 0.8) -> pd.Series:
         int((folds == 0).sum()),
     )
     return _every_profile(cohort, folds)
+
+
+def prospective_origins(
+    cohort: Cohort, *, blocks: int = 3, first_share: float = 0.4, lag_days: int = 112
+) -> list[tuple[Cohort, pd.Series]]:
+    """Rolling origin in enrolment order, as the models would have been used.
+
+    Samples are ordered by their first ``start_date``. The first ``first_share``
+    only ever train; the rest, in ``blocks`` equal blocks, are each scored (fold
+    0) by models trained on the samples whose outcome was known when the block
+    began: enrolled at least ``lag_days`` before it (DRUP reads benefit at 16
+    weeks). Later samples are left out of that origin's cohort, so no outcome
+    from the future is trained on. Returns one (cohort, folds) per block.
+    """
+    treatments = cohort.treatments
+    if "start_date" not in treatments or treatments["start_date"].isna().any():
+        raise ValueError(
+            "the prospective split needs a 'start_date' on every treatment row; "
+            "this cohort has none or some are missing (use --split grouped)"
+        )
+    enrolled = pd.to_datetime(treatments["start_date"]).groupby(treatments["sample_id"])
+    dates = enrolled.min().sort_values(kind="stable")
+    edges = np.linspace(int(first_share * len(dates)), len(dates), blocks + 1)
+    origins = []
+    for start, stop in zip(edges[:-1].astype(int), edges[1:].astype(int), strict=True):
+        block = dates.index[start:stop]
+        known = dates.index[dates < dates.iloc[start] - pd.Timedelta(days=lag_days)]
+        folds = pd.Series(TRAIN_ONLY, index=known.append(block), dtype=int)
+        folds[block] = 0
+        origins.append((cohort.subset(samples=folds.index), folds))
+        logger.info(
+            "prospective block from %s: %d samples train, %d scored",
+            dates.iloc[start].date(),
+            len(known),
+            len(block),
+        )
+    return origins
 
 
 def cross_study_folds(train: Cohort, test: Cohort) -> tuple[Cohort, pd.Series]:

@@ -113,6 +113,10 @@ def summarise_uncertainty(frame: pd.DataFrame, *, coverage: float) -> dict[str, 
         ),
         "share_both_labels": float((sizes == 2).mean()),
         "mean_interval_width": float((frame["high"] - frame["low"]).mean()),
+        "interval_coverage_observed": _interval_coverage(frame, "responded"),
+        "interval_coverage_truth": _interval_coverage(frame, "truth")
+        if "truth" in frame
+        else None,
         "brier_raw": float(brier_score_loss(y, frame["raw"])),
         "brier_calibrated": float(brier_score_loss(y, frame["probability"])),
         "share_out_of_domain": float((~frame["in_domain"]).mean()),
@@ -128,6 +132,19 @@ def summarise_uncertainty(frame: pd.DataFrame, *, coverage: float) -> dict[str, 
         "in_domain": _performance(frame[frame["in_domain"]]),
         "out_of_domain": _performance(frame[~frame["in_domain"]]),
     }
+
+
+def _interval_coverage(frame: pd.DataFrame, column: str) -> float:
+    """Share of held-out episodes whose score bin's interval holds the bin's mean
+    ``column`` among them: the observed response rate (which also varies by
+    sampling, so it is covered less often than the bin's true rate) or, on a
+    simulated cohort, the true probability. A bin is a (fold, drug, interval)
+    group: one training fold's bin applied to its held-out episodes."""
+    bins = frame.groupby(["fold", "drug", "low", "high"])[column].agg(["mean", "size"])
+    low = bins.index.get_level_values("low")
+    high = bins.index.get_level_values("high")
+    inside = (bins["mean"] >= low) & (bins["mean"] <= high)
+    return float(np.average(inside, weights=bins["size"]))
 
 
 def _spread(values: pd.Series) -> dict[str, float | int | None]:

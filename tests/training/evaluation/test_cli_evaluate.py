@@ -24,7 +24,7 @@ def drup_folder(gdsc: Cohort, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def test_evaluate_temporal_split_writes_metrics_report_and_run(
+def test_evaluate_prospective_split_writes_metrics_report_and_run(
     drup_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "mlflow.yml"
@@ -33,24 +33,24 @@ def test_evaluate_temporal_split_writes_metrics_report_and_run(
     metrics = tmp_path / "out" / "metrics.json"
     code = main([
         "--config", str(config), "evaluate", "--data", str(drup_folder),
-        "--split", "temporal", "--min-samples", "40", "--json", str(metrics),
+        "--split", "prospective", "--min-samples", "40", "--json", str(metrics),
     ])  # fmt: skip
     assert code == 0
     result = json.loads(metrics.read_text())
-    assert result["split"] == "temporal"
+    assert result["split"] == "prospective"
     assert result["columns"] == [
-        "model",
-        "logistic",
-        "rate_shrunk",
-        "rate",
-        "rule",
-        "truth",
-    ]
+        "model", "logistic", "rate_shrunk", "rate", "rule",
+        "cohort_rate", "evidence", "combined", "truth", "truth_new_cohort",
+    ]  # fmt: skip
     overall = result["overall"]
-    # About a fifth of the patients, those enrolled last, are scored.
-    assert 0.15 < overall["n"] / 1400 < 0.25
+    # The patients enrolled after the first 40% are scored.
+    assert 0.55 < overall["n"] / 1400 < 0.65
     truth, rule = overall["metrics"]["truth"], overall["metrics"]["rule"]
     assert truth["auroc"]["value"] > 0.65  # the ceiling any model could reach
+    # Without the cohort's own effect, which no model can know of a new cohort,
+    # the ceiling is lower.
+    new_cohort = overall["metrics"]["truth_new_cohort"]["auroc"]["value"]
+    assert new_cohort < truth["auroc"]["value"] - 0.03
     assert rule["auroc"]["value"] == pytest.approx(0.5, abs=0.05)  # all matched
     assert "<img" in metrics.with_suffix(".html").read_text()
     out = capsys.readouterr().out
