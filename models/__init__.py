@@ -41,6 +41,12 @@ from models._patient import (
     WaterfallStep,
     explain_patient,
 )
+from models._pyfunc import (
+    BUNDLE_ARTIFACT,
+    log_pyfunc_model,
+    profiles_from_frame,
+    ranked_table,
+)
 from models._ranking import (
     CELL_LINE_REASON,
     EXPLAIN_TOP,
@@ -52,21 +58,27 @@ from models._ranking import (
 )
 from models._registry import (
     BUNDLE_DIGEST_TAG,
+    BUNDLE_PATH_TAG,
     alias_version,
+    download_bundle,
     load_registered_bundle,
     load_registered_version,
     redact_credentials,
 )
+from models._score_table import SCORE_COLUMNS, score_columns
 from models._uncertainty import Assessment, DrugUncertainty, UncertaintyModel
 
 __all__ = [
+    "BUNDLE_ARTIFACT",
     "BUNDLE_DIGEST_TAG",
+    "BUNDLE_PATH_TAG",
     "CELL_LINE_REASON",
     "EXPLAIN_TOP",
     "FORMAT_VERSION",
     "INTERVAL_LEVEL",
     "MIN_CELL",
     "RANK_BY",
+    "SCORE_COLUMNS",
     "Assessment",
     "BiomarkerFit",
     "BundleIntegrityError",
@@ -102,16 +114,21 @@ __all__ = [
     "WaterfallStep",
     "alias_version",
     "bundle_digest",
+    "download_bundle",
     "explain_patient",
     "gene_token",
     "load_registered_bundle",
     "load_registered_version",
+    "log_pyfunc_model",
     "logit",
     "partition_rows",
     "prediction_sets",
+    "profiles_from_frame",
     "rank_drugs",
     "rank_drugs_on_dask",
+    "ranked_table",
     "redact_credentials",
+    "score_columns",
     "verify_bundle",
     "wilson_interval",
 ]

@@ -27,6 +27,9 @@ from models._bundle import BundleIntegrityError, ResponderModel, verify_bundle
 logger = logging.getLogger(__name__)
 
 BUNDLE_DIGEST_TAG = "bundle_digest"
+# Version tag: where the bundle lies inside the version's source (a pyfunc model
+# keeps it as an artifact). Versions registered before it are the bundle itself.
+BUNDLE_PATH_TAG = "bundle_path"
 
 _URL_CREDENTIALS = re.compile(r"(\w+://)[^/@\s]+@")
 
@@ -119,12 +122,11 @@ def _download(
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".download-", dir=target.parent))
     try:
-        bundle = mlflow.artifacts.download_artifacts(
-            artifact_uri=version.source,
-            dst_path=str(staging),
-            tracking_uri=tracking_uri,
+        client = mlflow.MlflowClient(
+            tracking_uri=tracking_uri, registry_uri=tracking_uri
         )
-        verify_bundle(Path(bundle), digest=digest)  # the store's copy is refused
+        bundle = download_bundle(client, version, staging)
+        verify_bundle(bundle, digest=digest)  # the store's copy is refused
         try:
             Path(bundle).rename(target)
         except OSError:
@@ -145,3 +147,22 @@ def _discard(folder: Path) -> None:
     except OSError:
         return
     shutil.rmtree(doomed, ignore_errors=True)
+
+
+def download_bundle(
+    client: mlflow.MlflowClient, version: ModelVersion, folder: Path
+) -> Path:
+    """Download the bundle of registered ``version`` into ``folder``; returns it.
+
+    A version registered as an MLflow pyfunc model holds the bundle where its
+    ``bundle_path`` tag says; one registered before that tag is the bundle.
+    """
+    files = client.get_model_version_download_uri(version.name, version.version)
+    inside = version.tags.get(BUNDLE_PATH_TAG)
+    return Path(
+        mlflow.artifacts.download_artifacts(
+            artifact_uri=f"{files}/{inside}" if inside else files,
+            dst_path=str(folder),
+            tracking_uri=client.tracking_uri,
+        )
+    )

@@ -77,11 +77,11 @@ def run_explain(args: argparse.Namespace, config: Config) -> int:
     drugs = choose_drugs(
         cohort.treatments, config=config, names=args.drug, top=args.top
     )
-    cohort = cohort.subset(drugs=drugs)
     print(f"explaining {len(drugs)} drugs ({source}): {', '.join(drugs)}")
     reports = explain_drugs(
-        cohort, config=config, drugs=drugs, knowledge=load_drug_knowledge()
-    )
+        cohort.subset(drugs=drugs), config=config, drugs=drugs,
+        knowledge=load_drug_knowledge(),
+    )  # fmt: skip
     settings = config.training
     context = {
         "data": source, "drugs": len(drugs), "cv_folds": settings.cv_folds,
@@ -90,7 +90,10 @@ def run_explain(args: argparse.Namespace, config: Config) -> int:
     }  # fmt: skip
     out = write_explanations(reports, args.out, context=context, force=args.force)
     seconds = time.perf_counter() - started
-    run_id = log_explanations(config, out, metrics=_metrics(reports, seconds))
+    run_id = log_explanations(
+        config, out, metrics=_metrics(reports, seconds), cohort=cohort,
+        cohort_name=source,
+    )  # fmt: skip
     _print_reports(reports)
     print(f"wrote {out}/index.html in {seconds:.0f} s; MLflow run {run_id}")
     return 0

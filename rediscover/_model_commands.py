@@ -43,6 +43,7 @@ def train(args: argparse.Namespace, config: Config) -> int:
     from training.registry import (
         champion_is_current,
         champion_version,
+        log_cohort,
         log_training,
         register_bundle,
         summarise_cohort,
@@ -66,6 +67,7 @@ def train(args: argparse.Namespace, config: Config) -> int:
         _trainer(args.dask_scheduler) as trainer,
         tracked_run(config, kind="train", tags={"data_source": source}) as run_id,
     ):
+        log_cohort(cohort, name=source, use="training")
         plan = FitPlan(
             config, drugs=drugs, knowledge=load_drug_knowledge(), trainer=trainer
         )
@@ -103,8 +105,8 @@ def evaluate(args: argparse.Namespace, config: Config) -> int:
 
     config = _with_min_samples(config, args.min_samples)
     started = time.perf_counter()
-    cohort, source = load_cohort(args.data, config)
-    cohort, origins, rule = _split(args, cohort, config)
+    loaded, source = load_cohort(args.data, config)
+    cohort, origins, rule = _split(args, loaded, config)
     drugs = list(cohort.drugs)
     print(f"evaluating {len(drugs)} drugs, {args.split} split: {rule}")
     truth_file = resolve_cohort_folder(Path(args.data)) / "truth.csv"
@@ -132,7 +134,10 @@ def evaluate(args: argparse.Namespace, config: Config) -> int:
         document, evaluation.predictions, json_path=json_path, html_path=html_path,
         drugs=plotted_drugs(document, args.drugs),
     )  # fmt: skip
-    run_id = log_evaluation(config, document, files=[json_path, html_path])
+    run_id = log_evaluation(
+        config, document, files=[json_path, html_path], cohort=loaded,
+        cohort_name=source,
+    )  # fmt: skip
     _print_evaluation(document, evaluation)
     print(f"wrote {json_path} and {html_path}; MLflow run {run_id}")
     return 0
@@ -486,7 +491,8 @@ def _write_scores(
     """Stream the chunks' rows to ``--out``, with a progress bar on stderr."""
     from tqdm import tqdm
 
-    from rediscover._score_output import ScoreWriter, score_columns
+    from models import score_columns
+    from rediscover._score_output import ScoreWriter
 
     meta = model.metadata
     about = {"model_version": version, "population": meta.population,

@@ -9,26 +9,13 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
-if TYPE_CHECKING:
-    from features import Profile
-    from models import DrugScore, FeatureContribution
+from models import SCORE_COLUMNS
 
 OUTPUT_SUFFIXES = (".csv", ".jsonl", ".parquet")
-# Every field of a /score result, flat: interval and matched_biomarker split into
-# their parts; the model's version, population and endpoint on every row.
-SCORE_COLUMNS: tuple[str, ...] = (
-    "profile", "sample_id", "model_version", "population", "endpoint", "drug",
-    "rank", "probability", "raw_probability", "base_rate", "lift", "interval_low",
-    "interval_high", "prediction_set", "coverage", "in_domain", "reason",
-    "n_training_samples", "tumour_type_seen", "served_by", "matched_class",
-    "matched_alteration", "matched_evidence", "matched_on_label", "top_features",
-)  # fmt: skip
-
 # Parquet columns with min/max statistics per row group (one row group a chunk).
 # Not the long texts (reason, evidence): the writer holds every row group's
 # statistics until it closes, and theirs would grow it by ~30 KB a chunk.
@@ -47,61 +34,6 @@ def check_output(path: Path, *, force: bool) -> None:
         )
     if path.exists() and not force:
         raise FileExistsError(f"--out {path} already exists; --force replaces it")
-
-
-def score_columns(
-    profiles: Sequence[Profile],
-    ranked: Sequence[Sequence[DrugScore]],
-    *,
-    first: int,
-    model: dict[str, str],
-) -> dict[str, list[Any]]:
-    """The rows of one chunk, column by column. ``first`` is the 1-based number
-    of the chunk's first profile in the input; ``model`` its version,
-    population and endpoint."""
-    flat = [score for scores in ranked for score in scores]
-    counts = [len(scores) for scores in ranked]
-    matches = [score.matched_biomarker for score in flat]
-
-    def repeat(values: Sequence[Any]) -> list[Any]:
-        return [v for v, n in zip(values, counts, strict=True) for _ in range(n)]
-
-    return {
-        "profile": repeat(range(first, first + len(profiles))),
-        "sample_id": repeat([p.sample_id for p in profiles]),
-        **{key: [model[key]] * len(flat) for key in
-           ("model_version", "population", "endpoint")},
-        "drug": [s.drug for s in flat],
-        "rank": [s.rank for s in flat],
-        "probability": [s.probability for s in flat],
-        "raw_probability": [s.raw_probability for s in flat],
-        "base_rate": [s.base_rate for s in flat],
-        "lift": [s.lift for s in flat],
-        "interval_low": [s.interval[0] for s in flat],
-        "interval_high": [s.interval[1] for s in flat],
-        "prediction_set": [s.prediction_set for s in flat],
-        "coverage": [s.coverage for s in flat],
-        "in_domain": [s.in_domain for s in flat],
-        "reason": [s.reason for s in flat],
-        "n_training_samples": [s.n_training_samples for s in flat],
-        "tumour_type_seen": [s.tumour_type_seen for s in flat],
-        "served_by": [s.served_by for s in flat],
-        "matched_class": [m and m.matching_class for m in matches],
-        "matched_alteration": [m and m.alteration for m in matches],
-        "matched_evidence": [m and m.evidence for m in matches],
-        "matched_on_label": [m and m.on_label for m in matches],
-        "top_features": [_features(s.top_features) for s in flat],
-    }  # fmt: skip
-
-
-def _features(
-    contributions: Sequence[FeatureContribution],
-) -> Sequence[dict[str, Any]]:
-    # Most drugs are not explained: their empty tuple is shared, not copied.
-    if not contributions:
-        return ()
-    return [{"feature": f.feature, "value": f.value, "shap": f.shap}
-            for f in contributions]  # fmt: skip
 
 
 class ScoreWriter:

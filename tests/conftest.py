@@ -1,11 +1,13 @@
 """Fixtures shared by every test package."""
 
 import os
+import pickle
 import secrets
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import cloudpickle
 import numpy as np
 import pandas as pd
 import pytest
@@ -34,6 +36,19 @@ if os.environ.get("CI"):
 
 SHARED_DATA_VARIABLE = "REDISCOVER_TEST_SHARED_DATA"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"  # the tests' own data files
+
+
+@pytest.fixture
+def refuse_pickle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every pickle and cloudpickle read or write fail the test: the bundle
+    and the MLflow model built on it are plain files, never pickles."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a model must not be pickled or unpickled")
+
+    for module in (pickle, cloudpickle):
+        for name in ("load", "loads", "dump", "dumps"):
+            monkeypatch.setattr(module, name, refuse)
 
 
 def unshipped_data(name: str) -> Path:

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from rediscover.cli import main
+from tests.runs import assert_run_records
 from tests.training.conftest import small_config
 from tests.training.explanation.planted import (
     ID_PREFIX,
@@ -85,6 +86,13 @@ def test_explain_logs_an_mlflow_run_with_the_files(
     logged = {f.path for f in client.list_artifacts(run.info.run_id)}
     assert {"index.html", "summary.json", "subgroups.csv", "braf_inhibitor"} <= logged
     assert not any(ID_PREFIX in v for v in run.data.params.values())
+    config = small_config(setup[1].parent)
+    resolved = config.model_copy(
+        update={"training": config.training.model_copy(update={"min_samples": 50})}
+    )
+    assert_run_records(
+        run.info.run_id, config=resolved, cohorts={"explanation": braf_not_colorectal()}
+    )
 
 
 def test_bad_requests_name_what_is_wrong(

@@ -1,4 +1,3 @@
-import pickle
 from pathlib import Path
 
 import numpy as np
@@ -13,14 +12,10 @@ BRAF_MELANOMA = Profile(
 )
 
 
+@pytest.mark.usefixtures("refuse_pickle")
 def test_reloaded_bundle_predicts_identically(
-    model: ResponderModel, bundle: Path, planted, monkeypatch: pytest.MonkeyPatch
+    model: ResponderModel, bundle: Path, planted
 ) -> None:
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("loading a bundle must not unpickle")
-
-    monkeypatch.setattr(pickle, "loads", refuse)
-    monkeypatch.setattr(pickle, "load", refuse)
     reloaded = ResponderModel.load(bundle)
     profiles = planted[0]
     for drug, expected in model.score(profiles).items():

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from features import load_drug_knowledge
-from models import ResponderModel
+from models import ResponderModel, download_bundle
 from tests.training.cohorts import planted_cohort
 from tests.training.conftest import small_config
 from training.fitting import FitPlan, train_bundle
@@ -88,9 +88,14 @@ def test_registered_version_carries_the_model_card(
     assert BOARD in description
     assert planted_model.metadata.data_hash in description
     assert "Cut to fit" not in description and len(description) <= 5000
-    artifacts = {a.path for a in client.list_artifacts(run_id)}
-    assert {MODEL_CARD, "bundle"} <= artifacts
+    assert MODEL_CARD in {a.path for a in client.list_artifacts(run_id)}
     card = Path(client.download_artifacts(run_id, MODEL_CARD, str(tmp_path)))
     assert "| placebo | rate |" in card.read_text()  # no signal to learn
-    bundle_files = {a.path for a in client.list_artifacts(run_id, "bundle")}
-    assert f"bundle/{MODEL_CARD}" not in bundle_files  # checksums cover the bundle
+    # The version is the run's logged (pyfunc) model; its bundle has no card, so
+    # the checksums cover the bundle alone.
+    entry = client.get_model_version(config.tracking.registered_model, version)
+    outputs = client.get_run(run_id).outputs.model_outputs
+    assert [f"models:/{output.model_id}" for output in outputs] == [entry.source]
+    bundle = download_bundle(client, entry, tmp_path / "v")
+    assert (bundle / "checksums.json").is_file()
+    assert not (bundle / MODEL_CARD).exists()

@@ -142,3 +142,5 @@ def test_every_loader_refuses_a_bundle_edited_after_registration(
         with pytest.raises(BundleIntegrityError, match="recorded at registration") as e:
             load()
         assert str(tmp_path) not in str(e.value) and "/" not in str(e.value)
+
+

@@ -14,6 +14,7 @@ import pytest
 from features import load_drug_knowledge
 from models import alias_version
 from tests.conftest import make_planted_profiles
+from tests.runs import assert_run_records
 from tests.training.conftest import small_config
 from training.config import Config
 from training.data import Cohort, append_cohort, read_cohort, read_cohort_version
@@ -116,6 +117,11 @@ def test_gate_promotes_more_data_and_refuses_a_shuffled_batch(tmp_path: Path) ->
     assert tags["previous_champion"] == "1"
     run = client.get_run(second.run_id)
     assert run.data.tags["kind"] == "retrain"
+    first = read_cohort_version(store, version_tags(config, "1")["data_hash"])
+    assert_run_records(
+        second.run_id, config=config,
+        cohorts={"training": read_cohort(store), "champion training": first},
+    )  # fmt: skip
     assert run.data.metrics["gate_passed"] == 1.0
     assert "drift_n_new_episodes" in run.data.metrics  # the drift report's summary
 
@@ -175,10 +181,12 @@ def test_a_crash_leaves_the_champion_untouched(
 
         monkeypatch.setattr(mlflow.MlflowClient, "set_registered_model_alias", broken)
     else:  # the champion's registered artifacts are damaged
-        source = Path(
-            client.get_model_version(name, "1").source.removeprefix("file://")
+        files = client.get_model_version_download_uri(name, "1")
+        bundle = (
+            Path(files.removeprefix("file://"))
+            / version_tags(config, "1")["bundle_path"]
         )
-        next(source.glob("boosters/*.ubj")).write_bytes(b"not a booster")
+        next(bundle.glob("boosters/*.ubj")).write_bytes(b"not a booster")
 
     with pytest.raises(Exception, match=error):
         retrain_store(store, config)

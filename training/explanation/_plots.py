@@ -1,17 +1,21 @@
-"""Figures of a drug's explanation, as PNG bytes (a bare Figure: no pyplot).
+"""Figures of a drug's explanation, as PNG bytes.
 
-SHAP values are in log-odds. Dots are episodes, drawn without any identifier;
-the interaction figure leaves out cells of fewer than `MIN_CELL` episodes.
+The SHAP figures are shap's own (``shap.plots.beeswarm``, ``bar`` and
+``scatter``) drawn from the drug's held-out ``shap.Explanation``; the interaction
+figure, which sets the model's interaction values beside the observed response
+rates, is drawn here on a bare Figure. SHAP values are in log-odds. Dots are
+episodes, drawn without any identifier; the interaction figure leaves out cells
+of fewer than `MIN_CELL` episodes.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
+import shap
+from matplotlib import pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -20,7 +24,7 @@ from training.fitting._subgroups import MIN_CELL
 
 MAX_DISPLAY = 15
 MAX_LABEL = 48
-CMAP = "coolwarm"  # blue: low feature value (absent), red: high (present)
+SHAP_AXIS = "held-out SHAP value (log-odds)"
 
 
 def label(name: str) -> str:
@@ -30,74 +34,70 @@ def label(name: str) -> str:
     return short if len(short) <= MAX_LABEL else short[: MAX_LABEL - 1] + "…"
 
 
-def beeswarm_png(
-    shap: np.ndarray, values: np.ndarray, names: Sequence[str], *, title: str
-) -> bytes:
-    """One row per feature (the given order, first on top): each episode's SHAP
-    value, coloured by the feature's value."""
-    shown = min(len(names), MAX_DISPLAY)
-    figure = Figure(figsize=(8, 0.4 * shown + 1.6))
-    axis = figure.subplots()
-    for row in range(shown):
-        x = shap[:, row]
-        y = shown - 1 - row + _swarm(x)
-        points = axis.scatter(
-            x, y, c=_scaled(values[:, row]), cmap=CMAP, vmin=0, vmax=1, s=9,
-            alpha=0.8, linewidths=0, rasterized=True,
+def labelled(explanation: shap.Explanation) -> shap.Explanation:
+    """``explanation`` with its feature names shortened for an axis (`label`)."""
+    return shap.Explanation(
+        values=explanation.values, base_values=explanation.base_values,
+        data=explanation.data,
+        feature_names=[label(str(n)) for n in explanation.feature_names],
+    )  # fmt: skip
+
+
+def beeswarm_png(explanation: shap.Explanation, *, title: str) -> bytes:
+    """``shap.plots.beeswarm``: one row per feature, most important on top, each
+    episode's SHAP value coloured by the feature's value."""
+    shown = min(explanation.shape[1], MAX_DISPLAY)
+
+    def draw(axis: Axes) -> None:
+        shap.plots.beeswarm(
+            labelled(explanation), max_display=MAX_DISPLAY, ax=axis, show=False,
+            plot_size=None, s=9,
         )  # fmt: skip
-    axis.axvline(0, color="grey", linewidth=0.8)
-    axis.set_yticks(range(shown), [label(n) for n in reversed(names[:shown])])
-    axis.set(xlabel="held-out SHAP value (log-odds)", title=title)
-    if shown:
-        bar = figure.colorbar(points, ax=axis, ticks=[0, 1], aspect=40)
-        bar.ax.set_yticklabels(["low / absent", "high / present"])
-    figure.tight_layout()
-    return png(figure)
+        axis.set(xlabel=SHAP_AXIS, title=title)
+
+    return _shap_png(draw, size=(8, 0.4 * shown + 1.6))
 
 
-def bar_png(importance: pd.Series, *, title: str) -> bytes:
-    """Mean |SHAP| of the most important features, largest on top."""
-    top = importance.iloc[:MAX_DISPLAY]
-    figure = Figure(figsize=(8, 0.35 * len(top) + 1.4))
-    axis = figure.subplots()
-    axis.barh(range(len(top)), top.to_numpy()[::-1], color="#cc3311")
-    axis.set_yticks(range(len(top)), [label(str(n)) for n in top.index[::-1]])
-    axis.set(xlabel="mean |held-out SHAP value| (log-odds)", title=title)
-    figure.tight_layout()
-    return png(figure)
+def bar_png(explanation: shap.Explanation, *, title: str) -> bytes:
+    """``shap.plots.bar``: mean |SHAP| of the most important features."""
+    shown = min(explanation.shape[1], MAX_DISPLAY)
+
+    def draw(axis: Axes) -> None:
+        shap.plots.bar(
+            labelled(explanation), max_display=MAX_DISPLAY, ax=axis, show=False
+        )
+        axis.set(xlabel=f"mean |{SHAP_AXIS}|", title=title)
+
+    return _shap_png(draw, size=(8, 0.35 * shown + 1.4))
 
 
 def dependence_png(
-    value: np.ndarray,
-    shap: np.ndarray,
-    *,
-    feature: str,
-    colour: np.ndarray | None = None,
-    colour_name: str = "",
-    seed: int = 0,
+    explanation: shap.Explanation, *, feature: int, colour: int | None = None
 ) -> bytes:
-    """SHAP value of one feature against its value (0/1 jittered), coloured by
-    another feature's value when given."""
-    figure = Figure(figsize=(6.5, 4.2))
-    axis = figure.subplots()
-    x = np.asarray(value, dtype=float)
-    binary = np.isin(x[~np.isnan(x)], (0, 1)).all()
-    if binary:
-        x = x + np.random.default_rng(seed).uniform(-0.15, 0.15, len(x))
-        axis.set_xticks([0, 1], ["absent", "present"])
-    style: dict[str, Any] = {"s": 10, "alpha": 0.7, "linewidths": 0}
-    if colour is not None:  # a colour map without colours would warn
-        style |= {"c": _scaled(colour), "cmap": CMAP, "vmin": 0, "vmax": 1}
-    points = axis.scatter(x, shap, rasterized=True, **style)
-    if colour is not None:
-        bar = figure.colorbar(points, ax=axis, ticks=[0, 1])
-        bar.ax.set_yticklabels(["low / absent", "high / present"])
-        bar.set_label(label(colour_name))
-    axis.axhline(0, color="grey", linewidth=0.8)
-    axis.set(xlabel=label(feature), ylabel="held-out SHAP value (log-odds)")
-    axis.set_title(f"Dependence: {label(feature)}", fontsize="medium")
-    figure.tight_layout()
-    return png(figure)
+    """``shap.plots.scatter``: one feature's SHAP value against its value
+    (0/1 jittered), coloured by another feature's value when given."""
+    named = labelled(explanation)
+
+    def draw(axis: Axes) -> None:
+        shap.plots.scatter(
+            named[:, feature], color=None if colour is None else named[:, colour],
+            ax=axis, show=False, hist=False,
+        )  # fmt: skip
+        axis.set_ylabel(SHAP_AXIS)
+        axis.set_title(f"Dependence: {named.feature_names[feature]}", fontsize="medium")
+
+    return _shap_png(draw, size=(6.5, 4.2))
+
+
+def _shap_png(draw: Callable[[Axes], None], *, size: tuple[float, float]) -> bytes:
+    # shap.plots draw through pyplot: a figure of our own, closed however it ends.
+    figure = plt.figure(figsize=size)
+    try:
+        draw(figure.subplots())
+        figure.tight_layout()
+        return png(figure)
+    finally:
+        plt.close(figure)
 
 
 def interaction_png(
@@ -160,28 +160,6 @@ def _rates(axis: Axes, cells: dict[str, np.ndarray], responded: np.ndarray) -> N
     axis.set_xticks(range(len(cells)), list(cells), fontsize="small")
     axis.set(ylim=(0, 1), ylabel="observed response rate (95% CI)",
              title="What the data show")  # fmt: skip
-
-
-def _swarm(x: np.ndarray, *, width: float = 0.38, bins: int = 80) -> np.ndarray:
-    # Vertical offsets that spread dots sharing an x bin, alternately up and down,
-    # so a row's thickness shows how many episodes have that SHAP value.
-    span = float(np.ptp(x)) if len(x) else 0.0
-    binned = np.round((x - x.min()) / span * bins) if span > 0 else np.zeros(len(x))
-    rank = pd.Series(binned).groupby(binned).cumcount().to_numpy()
-    step = (rank + 1) // 2 * np.where(rank % 2 == 0, 1, -1)
-    largest = max(int(np.abs(step).max()), 1) if len(x) else 1
-    return step / largest * width
-
-
-def _scaled(values: np.ndarray) -> np.ndarray:
-    # Binary features as they are; numeric ones by rank between their 5th and 95th
-    # percentiles (one outlier would otherwise wash out the colours); NaN blank.
-    values = np.asarray(values, dtype=float)
-    known = values[~np.isnan(values)]
-    if not len(known) or np.isin(known, (0, 1)).all():
-        return values
-    low, high = np.percentile(known, [5, 95])
-    return np.clip((values - low) / (high - low or 1.0), 0, 1)
 
 
 def png(figure: Figure) -> bytes:

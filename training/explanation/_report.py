@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 from scipy.special import expit
+from shap import Explanation
 from tqdm.auto import tqdm
 
 from features import DrugKnowledge
@@ -90,8 +91,10 @@ class DrugReport:
     ``episodes`` has one row per episode (``sample_id``, ``responded``, ``fold``,
     ``probability``: held out, NaN when never scored); ``shap`` and ``values``
     (episodes x groups) hold each group's held-out SHAP value (NaN: unscored)
-    and its first member's feature value; ``importance`` is mean |SHAP| per group
-    over scored episodes, largest first, groups no model used left out.
+    and its first member's feature value, ``base`` each episode's base value
+    (the margin before any feature: the tumour-type offset plus the booster's
+    bias); ``importance`` is mean |SHAP| per group over scored episodes, largest
+    first, groups no model used left out.
     """
 
     drug: str
@@ -99,6 +102,7 @@ class DrugReport:
     members: dict[str, tuple[str, ...]]
     shap: np.ndarray
     values: np.ndarray
+    base: np.ndarray
     importance: pd.Series
     subgroups: tuple[SubgroupRule, ...]
     interaction: Interaction | None
@@ -112,6 +116,16 @@ class DrugReport:
     def column(self, group: str) -> int:
         """The column of ``shap`` and ``values`` holding a group."""
         return list(self.members).index(group)
+
+    def explanation(self) -> Explanation:
+        """The scored episodes' held-out SHAP values as a ``shap.Explanation``
+        (log-odds; one feature per group, its first member's value as data), for
+        ``shap.plots``: values plus base values add up to each held-out margin."""
+        scored = self.scored
+        return Explanation(
+            values=self.shap[scored], base_values=self.base[scored],
+            data=self.values[scored], feature_names=list(self.members),
+        )  # fmt: skip
 
 
 def explain_drugs(
@@ -147,7 +161,7 @@ def explain_drug(folds: DrugFolds, *, drug: str, config: Config) -> DrugReport:
     episodes, X, names = folds.episodes, folds.X, folds.names
     y = episodes["responded"].to_numpy()
     members = feature_groups(X, names)
-    shap, probability = _held_out(folds, members=members, config=config)
+    shap, base, probability = _held_out(folds, members=members, config=config)
     episodes = episodes.assign(probability=probability)
     scored = ~np.isnan(probability)
     importance = pd.Series(
@@ -164,7 +178,7 @@ def explain_drug(folds: DrugFolds, *, drug: str, config: Config) -> DrugReport:
     )  # fmt: skip
     return DrugReport(
         drug=drug, episodes=episodes, members=members, shap=shap, values=values,
-        importance=importance, subgroups=subgroups,
+        base=base, importance=importance, subgroups=subgroups,
         interaction=_interactions(X, y, importance, members, names, config=config),
         evaluation=_evaluation(episodes[scored], config=config),
     )  # fmt: skip
@@ -172,10 +186,10 @@ def explain_drug(folds: DrugFolds, *, drug: str, config: Config) -> DrugReport:
 
 def _held_out(
     folds: DrugFolds, *, members: dict[str, tuple[str, ...]], config: Config
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = len(folds.episodes)
     shap = np.full((n, len(members)), np.nan)
-    probability = np.full(n, np.nan)
+    base, probability = np.full(n, np.nan), np.full(n, np.nan)
     for fold, (_, columns) in enumerate(folds.folded):
         fitted = folds.fit_fold(fold, config=config)
         if fitted is None:  # as in cross-validation
@@ -183,8 +197,9 @@ def _held_out(
         held, booster, matrix = fitted
         contributions = booster.predict(matrix, pred_contribs=True)
         shap[held] = contributions[:, :-1] @ group_membership(columns, members)
+        base[held] = contributions[:, -1]
         probability[held] = expit(contributions.sum(axis=1))
-    return shap, probability
+    return shap, base, probability
 
 
 def _interactions(

@@ -129,25 +129,28 @@ def subgroup_table(reports: Sequence[DrugReport]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=None if rows else columns)
 
 
-def drug_figures(report: DrugReport, *, seed: int = 0) -> dict[str, bytes]:
-    """The drug's figures by file name."""
-    scored = report.scored
-    order = [report.column(g) for g in report.importance.index]
+def drug_figures(report: DrugReport) -> dict[str, bytes]:
+    """The drug's figures by file name: shap's beeswarm, bar and scatter
+    (dependence) plots of its held-out explanation, the interaction and the
+    evaluation curves."""
     names = list(report.importance.index)
-    shap, values = report.shap[scored], report.values[scored]
+    every = report.explanation()
+    # The features some model used, most important first (as `importance`).
+    explanation = every[:, [report.column(g) for g in names]]
     figures = {
         "shap_beeswarm.png": beeswarm_png(
-            shap[:, order], values[:, order], names,
-            title=f"{report.drug}: held-out SHAP values",
+            explanation, title=f"{report.drug}: held-out SHAP values"
         ),
         "shap_bar.png": bar_png(
-            report.importance, title=f"{report.drug}: mean |held-out SHAP value|"
+            explanation, title=f"{report.drug}: mean |held-out SHAP value|"
         ),
-    }  # fmt: skip
+    }
     for group in names[:N_DEPENDENCE]:
-        figures[f"dependence_{slug(report.members[group][0])}.png"] = _dependence(
-            report, group, scored=scored, seed=seed
-        )
+        partner = report.interaction.partner(group) if report.interaction else None
+        figures[f"dependence_{slug(report.members[group][0])}.png"] = dependence_png(
+            every, feature=report.column(group),
+            colour=None if partner is None else report.column(partner),
+        )  # fmt: skip
     interaction = report.interaction
     if interaction is not None and interaction.pair is not None:
         marker, context = interaction.pair
@@ -162,22 +165,11 @@ def drug_figures(report: DrugReport, *, seed: int = 0) -> dict[str, bytes]:
             names=(marker, context),
         )
     if report.evaluation is not None:
-        frame = report.episodes[scored].rename(columns={"probability": "model"})
+        frame = report.episodes[report.scored].rename(columns={"probability": "model"})
         figures["evaluation.png"] = curves_png(
             frame, report.evaluation, ["model"], f"{report.drug} (held out)"
         )
     return figures
-
-
-def _dependence(report: DrugReport, group: str, *, scored: Any, seed: int) -> bytes:
-    partner = report.interaction.partner(group) if report.interaction else None
-    column = report.column(group)
-    return dependence_png(
-        report.values[scored, column], report.shap[scored, column], feature=group,
-        colour=None if partner is None
-        else report.values[scored, report.column(partner)],
-        colour_name=partner or "", seed=seed,
-    )  # fmt: skip
 
 
 def write_explanations(
@@ -271,7 +263,7 @@ def _write(
     for report in reports:
         drug_folder = folder / slug(report.drug)
         drug_folder.mkdir()
-        figures = drug_figures(report, seed=int(context.get("seed", 0)))
+        figures = drug_figures(report)
         for name, png in figures.items():
             (drug_folder / name).write_bytes(png)
         subgroup_table([report]).to_csv(drug_folder / "subgroups.csv", index=False)

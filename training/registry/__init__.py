@@ -24,8 +24,11 @@ from training.registry._model_card import (
 )
 from training.registry._recovery import Recovery, recover
 from training.registry._runs import (
+    CohortUse,
     client_for,
     fail_orphaned_runs,
+    fluent_store,
+    log_cohort,
     log_evaluation,
     log_explanations,
     log_training,
@@ -54,6 +57,7 @@ __all__ = [
     "SHORT_HASH",
     "AliasMove",
     "AliasTransaction",
+    "CohortUse",
     "LockTimeoutError",
     "Recovery",
     "VersionRecord",
@@ -65,6 +69,8 @@ __all__ = [
     "current_aliases",
     "default_user",
     "fail_orphaned_runs",
+    "fluent_store",
+    "log_cohort",
     "log_evaluation",
     "log_explanations",
     "log_training",

@@ -16,11 +16,14 @@ import mlflow
 from mlflow.exceptions import MlflowException
 
 from models import (
+    BUNDLE_ARTIFACT,
     BUNDLE_DIGEST_TAG,
+    BUNDLE_PATH_TAG,
     FORMAT_VERSION,
     ResponderModel,
     alias_version,
     bundle_digest,
+    log_pyfunc_model,
 )
 from training.config import Config, TrackingConfig
 from training.registry._lineage import lineage_tags
@@ -92,14 +95,21 @@ def register_version(
     cohort_summary: Mapping[str, Any] | None = None,
     evaluation: Mapping[str, Any] | None = None,
 ) -> str:
-    """Log the bundle to the run and register it as a new version; move no alias.
+    """Log the bundle to the run as an MLflow pyfunc model and register it as a
+    new version; move no alias. Call inside `tracked_run` (run ``run_id``).
 
-    The model card is logged next to the bundle (``model_card.md``; outside it, so
-    the bundle's checksums stay its own) and its summary becomes the version's
-    description. The version carries the bundle's digest (`models.bundle_digest`,
-    which every loader checks), the data hash and source, the lineage tags
+    The pyfunc model (`models.log_pyfunc_model`) carries the bundle's files, so
+    ``mlflow.pyfunc.load_model("models:/<name>@champion")`` works and the service
+    downloads only the bundle (the version's ``bundle_path`` tag). The model card
+    is logged to the run (``model_card.md``; outside the bundle, so the bundle's
+    checksums stay its own) and its summary becomes the version's description.
+    The version carries the bundle's digest (`models.bundle_digest`, which every
+    loader checks), the data hash and source, the lineage tags
     (`training.registry.lineage_tags`) and ``tags``.
     """
+    active = mlflow.active_run()
+    if active is None or active.info.run_id != run_id:
+        raise RuntimeError(f"register the bundle inside tracked_run (run {run_id})")
     client = client_for(config.tracking)
     name = config.tracking.registered_model
     summary = cohort_summary or {}
@@ -108,17 +118,18 @@ def register_version(
         cohort_summary=summary, evaluation=evaluation,
     )  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        bundle = model.save(Path(tmp) / "bundle")
+        bundle = model.save(Path(tmp) / BUNDLE_ARTIFACT)
         digest = bundle_digest(bundle)
-        client.log_artifacts(run_id, str(bundle), artifact_path="bundle")
+        logged = log_pyfunc_model(model, bundle, version_label=f"run {run_id}")
         (Path(tmp) / MODEL_CARD).write_text(card())
         client.log_artifact(run_id, str(Path(tmp) / MODEL_CARD))
+    artifacts = logged.flavors["python_function"]["artifacts"]
     _ensure_registered_model(client, name)
-    artifact_uri = client.get_run(run_id).info.artifact_uri
     version = client.create_model_version(
         name,
-        source=f"{artifact_uri}/bundle",
+        source=logged.model_uri,  # models:/<model id>: MLflow links the two
         run_id=run_id,
+        model_id=logged.model_id,
         description=registry_description(card(per_subgroup=False)),
         tags={
             BUNDLE_DIGEST_TAG: digest,
@@ -126,6 +137,7 @@ def register_version(
             "data_source": model.metadata.data_source,
             "package_version": model.metadata.package_version,
             BUNDLE_FORMAT_TAG: str(model.metadata.format_version),
+            BUNDLE_PATH_TAG: artifacts[BUNDLE_ARTIFACT]["path"],
             **lineage_tags(model, cohort_summary=summary),
             **(tags or {}),
         },

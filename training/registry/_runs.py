@@ -1,11 +1,14 @@
 """MLflow runs: one helper opens every run kind (train, evaluation, explanation,
-retrain) with the resolved config logged, and marks it FAILED if its body raises;
-a run whose command was killed is marked FAILED by the next command that looks
-(`fail_orphaned_runs`)."""
+retrain) through MLflow's fluent API, so the run gets MLflow's own tags (user,
+source, git commit), with the resolved config logged, and marks it FAILED if its
+body raises; a run whose command was killed is marked FAILED by the next command
+that looks (`fail_orphaned_runs`); the cohorts a run reads are logged as its
+dataset inputs."""
 
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -17,16 +20,24 @@ import mlflow
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from mlflow.data.code_dataset_source import CodeDatasetSource
+from mlflow.data.meta_dataset import MetaDataset
 from mlflow.entities import Metric, Param
+from mlflow.environment_variables import MLFLOW_TRACKING_URI
+from mlflow.tracking._tracking_service.utils import _use_tracking_uri
 
 from models import ResponderModel, redact_credentials
 from training.config import Config, TrackingConfig
+from training.data import Cohort
 from training.evaluation import run_metrics
+from training.registry._lineage import SHORT_HASH
 from training.registry._lock import lease_is_free, run_lease
 
 logger = logging.getLogger(__name__)
 
 RunKind = Literal["train", "evaluation", "explanation", "retrain"]
+# How a run used a cohort (the dataset input's context).
+CohortUse = Literal["training", "evaluation", "explanation", "champion training"]
 LEASE_TAG = "lease"  # the run's lease (`run_lease`): held while its command runs
 KILLED = (
     "its command ended without finishing the run (killed, or the machine stopped); "
@@ -61,26 +72,24 @@ def tracked_run(
     tags: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
     """Open an MLflow run tagged ``kind`` with the resolved config logged; yield
-    its id. The run is marked FAILED if the body raises, so a crash is visible;
-    if the process dies instead, its lease, held from before the run exists, lets
-    `fail_orphaned_runs` mark it later."""
+    its id. The run is the fluent API's active run in the block (MLflow's
+    ``log_model`` and ``log_input`` log to it), in the configured store; it is
+    marked FAILED if the body raises, so a crash is visible; if the process dies
+    instead, its lease, held from before the run exists, lets `fail_orphaned_runs`
+    mark it later."""
     client = client_for(config.tracking)
     experiment_id = ensure_experiment(client, config.tracking)
     token = uuid.uuid4().hex
-    with run_lease(config.tracking.uri, token=token):
-        run = client.create_run(
-            experiment_id,
+    with (
+        run_lease(config.tracking.uri, token=token),
+        fluent_store(config.tracking.uri),
+        mlflow.start_run(
+            experiment_id=experiment_id, run_name=name or kind,
             tags={"kind": kind, LEASE_TAG: token, **(tags or {})},
-            run_name=name or kind,
-        )
-        run_id = run.info.run_id
-        client.log_batch(run_id, params=run_params(config))
-        try:
-            yield run_id
-        except BaseException:
-            client.set_terminated(run_id, "FAILED")
-            raise
-        client.set_terminated(run_id, "FINISHED")
+        ) as run,
+    ):  # fmt: skip
+        client.log_batch(run.info.run_id, params=run_params(config))
+        yield run.info.run_id
 
 
 def fail_orphaned_runs(config: Config) -> list[str]:
@@ -127,6 +136,45 @@ def _mark_interrupted(client: mlflow.MlflowClient, name: str, run_id: str) -> No
             )  # fmt: skip
 
 
+@contextmanager
+def fluent_store(uri: str) -> Iterator[None]:
+    """Point MLflow's fluent API at ``uri`` for the block, then put back what was
+    there: it has no per-call store, and setting one also sets the process'
+    ``MLFLOW_TRACKING_URI``, which must not outlive the run."""
+    environment = os.environ.get(MLFLOW_TRACKING_URI.name)
+    try:
+        # MLflow's own (private) helper for this; it restores its global URI.
+        with _use_tracking_uri(uri):
+            yield
+    finally:
+        if environment is None:
+            os.environ.pop(MLFLOW_TRACKING_URI.name, None)
+        else:
+            os.environ[MLFLOW_TRACKING_URI.name] = environment
+
+
+def log_cohort(cohort: Cohort, *, name: str, use: CohortUse) -> None:
+    """Log ``cohort`` as a dataset input of the active run: its ``name``, its
+    content hash (first 12 hex, as the versions' ``cohort_version``) as digest
+    and aggregate counts as input tags; never a sample id or a profile."""
+    if mlflow.active_run() is None:  # log_input would start a run of its own
+        raise RuntimeError("log a cohort inside tracked_run")
+    treatments = cohort.treatments
+    counts = {
+        "n_samples": len(cohort.profiles),
+        "n_episodes": len(treatments),
+        "n_drugs": int(treatments["drug"].nunique()),
+        "n_responders": int(treatments["responded"].sum()),
+    }
+    # MetaDataset holds no data: its `profile` is None, not abstract (mypy's view).
+    dataset = MetaDataset(  # type: ignore[abstract]
+        CodeDatasetSource({"data_source": name}),
+        name=name,
+        digest=cohort.data_hash()[:SHORT_HASH],
+    )
+    mlflow.log_input(dataset, context=use, tags={k: str(v) for k, v in counts.items()})
+
+
 def log_results(
     config: Config,
     run_id: str,
@@ -150,24 +198,37 @@ def log_results(
 
 
 def log_evaluation(
-    config: Config, document: Mapping[str, Any], *, files: Sequence[Path]
+    config: Config,
+    document: Mapping[str, Any],
+    *,
+    files: Sequence[Path],
+    cohort: Cohort,
+    cohort_name: str,
 ) -> str:
-    """Log an evaluation's aggregate metrics and its JSON and HTML ``files`` (which
-    hold no sample id) to a new run of kind ``evaluation``; returns the run id."""
+    """Log an evaluation's aggregate metrics, its JSON and HTML ``files`` (which
+    hold no sample id) and its cohort (`log_cohort`) to a new run of kind
+    ``evaluation``; returns the run id."""
     split = str(document["split"])
     with tracked_run(
         config, kind="evaluation", name=f"evaluate-{split}", tags={"split": split}
     ) as run_id:
+        log_cohort(cohort, name=cohort_name, use="evaluation")
         log_results(config, run_id, metrics=run_metrics(document), files=files)
     return run_id
 
 
 def log_explanations(
-    config: Config, folder: Path, *, metrics: Mapping[str, float]
+    config: Config,
+    folder: Path,
+    *,
+    metrics: Mapping[str, float],
+    cohort: Cohort,
+    cohort_name: str,
 ) -> str:
-    """Log ``folder``'s files and aggregate ``metrics`` to a new run of kind
-    ``explanation``; returns the run id."""
+    """Log ``folder``'s files, aggregate ``metrics`` and the cohort explained
+    (`log_cohort`) to a new run of kind ``explanation``; returns the run id."""
     with tracked_run(config, kind="explanation", name="explain") as run_id:
+        log_cohort(cohort, name=cohort_name, use="explanation")
         log_results(config, run_id, metrics=metrics, folder=folder)
     return run_id
 

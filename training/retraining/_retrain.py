@@ -48,6 +48,7 @@ from training.registry import (
     SHORT_HASH,
     alias_section,
     client_for,
+    log_cohort,
     log_training,
     move_alias,
     register_version,
@@ -114,6 +115,7 @@ def retrain(
         "compared_with": str(compared_with),
     }
     with tracked_run(config, kind="retrain", tags=tags) as run_id:
+        log_cohort(cohort, name=source, use="training")
         drugs = select_drugs(cohort, config=config)
         plan = FitPlan(config, drugs=drugs, knowledge=knowledge)
         cv = cross_validate_cohort(cohort, plan=plan)
@@ -165,6 +167,8 @@ def judge(
             f"{data_hash[:SHORT_HASH] or 'unrecorded'}) cannot be found, so there "
             f"is no hold-out to compare on: {error}",
         ), None
+    log_cohort(reference, name=f"champion v{champion_version}'s cohort",
+               use="champion training")  # fmt: skip
     champion = load_version(config, champion_version)
     verdict = assess(
         cohort, cv, model, champion=champion, reference=reference, config=config

@@ -8,8 +8,10 @@ import pytest
 import yaml
 
 from rediscover.cli import main
+from tests.runs import assert_run_records
 from tests.training.conftest import small_config
-from training.data import Cohort, simulate_drup, write_cohort
+from training.data import Cohort, read_cohort, simulate_drup, write_cohort
+from training.registry import client_for
 
 pytestmark = pytest.mark.real_data
 
@@ -53,6 +55,14 @@ def test_evaluate_prospective_split_writes_metrics_report_and_run(
     assert "<img" in metrics.with_suffix(".html").read_text()
     out = capsys.readouterr().out
     assert "truth" in out and "rate_shr" in out and "top SHAP" in out
+    client = client_for(small_config(tmp_path).tracking)
+    (run,) = client.search_runs(
+        [e.experiment_id for e in client.search_experiments()],
+        filter_string="tags.kind = 'evaluation'",
+    )
+    resolved = small_config(tmp_path, min_samples=40)
+    cohort = read_cohort(drup_folder)
+    assert_run_records(run.info.run_id, config=resolved, cohorts={"evaluation": cohort})
 
 
 def test_cross_study_needs_gdsc(

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from features import load_drug_knowledge
+from tests.runs import assert_run_records
 from tests.training.conftest import small_config
 from tests.training.evaluation.synthetic import SIGNAL, planted_cohort
 from training.evaluation import (
@@ -90,7 +91,9 @@ def test_evaluation_is_logged_to_mlflow_as_aggregates(
     files = [tmp_path / "m.json", tmp_path / "r.html"]
     for path in files:
         path.write_text("{}")
-    run_id = log_evaluation(config, content, files=files)
+    run_id = log_evaluation(
+        config, content, files=files, cohort=COHORT, cohort_name="planted"
+    )
     client = client_for(config.tracking)
     run = client.get_run(run_id)
     assert run.data.tags["kind"] == "evaluation"
@@ -100,3 +103,4 @@ def test_evaluation_is_logged_to_mlflow_as_aggregates(
     assert "model.per_drug.auroc_median" in run.data.metrics
     logged = {a.path for a in client.list_artifacts(run_id)}
     assert logged == {"m.json", "r.html"}
+    assert_run_records(run_id, config=config, cohorts={"evaluation": COHORT})
