@@ -243,6 +243,8 @@ def _mlflow_type(annotation: Any) -> Any:
     """The MLflow type of a profile field's annotation (optional parts dropped)."""
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:  # constraints (e.g. a measurement's bounds)
+        return _mlflow_type(args[0])
     if origin in (typing.Union, types.UnionType):
         return _mlflow_type(args[0])
     if origin is typing.Literal:

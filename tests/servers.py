@@ -57,23 +57,29 @@ def bentoml_serve(
     command = serve_command(target, port, host=host)
     with spawned(command, env=environment, cwd=cwd, log_path=log_path) as process:
         url = f"http://127.0.0.1:{port}"
-        wait_until_ready(process, url, log_path)
+        wait_until_ready(process, f"{url}/readyz", log_path)
         yield Server(url, log_path)
 
 
 def wait_until_ready(
-    process: subprocess.Popen[bytes], base_url: str, log_path: Path
+    process: subprocess.Popen[bytes],
+    probe: str,
+    log_path: Path,
+    *,
+    what: str = "bentoml serve",
 ) -> None:
+    """Return once ``probe`` (a URL) answers 200; fail with the server's log when
+    the process exits first or the start-up timeout passes."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"bentoml serve exited early:\n{log_path.read_text()}")
+            pytest.fail(f"{what} exited early:\n{log_path.read_text()}")
         try:
-            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
+            if httpx.get(probe, timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass  # not listening yet
         time.sleep(0.5)
     pytest.fail(
-        f"bentoml serve not ready after {STARTUP_TIMEOUT_S} s:\n{log_path.read_text()}"
+        f"{what} not ready after {STARTUP_TIMEOUT_S} s:\n{log_path.read_text()}"
     )

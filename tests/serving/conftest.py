@@ -205,11 +205,15 @@ def use_bundle(monkeypatch: pytest.MonkeyPatch, bundle: Path) -> None:
 
 
 def start_client(
-    app: Any, bundle: Path, monkeypatch: pytest.MonkeyPatch
+    app: Any,
+    bundle: Path | None = None,
+    monkeypatch: pytest.MonkeyPatch | None = None,
 ) -> Iterator[TestClient]:
-    """A TestClient on ``app`` serving ``bundle`` (:func:`use_bundle`), once the
-    bundle has loaded (or failed to)."""
-    use_bundle(monkeypatch, bundle)
+    """A TestClient on ``app`` serving ``bundle`` (:func:`use_bundle`; without
+    one, the model source the environment names), once the bundle has loaded (or
+    failed to)."""
+    if bundle is not None and monkeypatch is not None:
+        use_bundle(monkeypatch, bundle)
     with TestClient(
         app, raise_server_exceptions=False, base_url=LOOPBACK_URL
     ) as client:

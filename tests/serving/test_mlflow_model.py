@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,8 +15,9 @@ import mlflow
 import pandas as pd
 import pytest
 
+from benchmarks._processes import free_port, spawned
 from models import ResponderModel
-from tests.servers import free_port, stop
+from tests.servers import wait_until_ready
 from tests.serving.conftest import start_client
 from tests.training.conftest import small_config
 from training.config import Config
@@ -150,14 +149,9 @@ def test_mlflow_models_serve_answers_as_score(
         *(sys.executable, "-m", "mlflow", "models", "serve", "-m", CHAMPION),
         *("--env-manager", "local", "--host", "127.0.0.1", "--port", str(port)),
     ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, env=environment, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    try:
+    with spawned(command, env=environment, cwd=tmp_path, log_path=log_path) as process:
         url = f"http://127.0.0.1:{port}"
-        _wait_for(process, f"{url}/ping", log_path)
+        wait_until_ready(process, f"{url}/ping", log_path, what="mlflow models serve")
         response = httpx.post(
             f"{url}/invocations",
             json={"dataframe_records": PROFILES, "params": OPTIONS},
@@ -165,20 +159,4 @@ def test_mlflow_models_serve_answers_as_score(
         )
         assert response.status_code == 200, response.text
         served = response.json()["predictions"]
-    finally:
-        stop(process)
     assert table_rows(served) == scored_rows(score_client)
-
-
-def _wait_for(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"mlflow models serve exited:\n{log_path.read_text()}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass  # not listening yet
-        time.sleep(0.5)
-    pytest.fail(f"mlflow models serve not ready:\n{log_path.read_text()}")

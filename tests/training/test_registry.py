@@ -7,6 +7,7 @@ import pytest
 
 from features import load_drug_knowledge
 from models import (
+    BUNDLE_PATH_TAG,
     BundleIntegrityError,
     load_registered_bundle,
     load_registered_version,
@@ -131,8 +132,9 @@ def test_every_loader_refuses_a_bundle_edited_after_registration(
         model = train_bundle(planted_cohort(), plan=plan, data_source="planted")
         register_bundle(config, run_id, model)
     client = client_for(config.tracking)
-    source = client.get_model_version("rediscover", "1").source
-    forge_knowledge(Path(source.removeprefix("file://")))
+    files = client.get_model_version_download_uri("rediscover", "1")
+    inside = client.get_model_version("rediscover", "1").tags[BUNDLE_PATH_TAG]
+    forge_knowledge(Path(files.removeprefix("file://")) / inside)
     where = {"tracking_uri": config.tracking.uri, "model_name": "rediscover"}
     loads = [
         lambda: load_registered_bundle(**where, alias="champion", cache_dir=tmp_path),
@@ -142,5 +144,3 @@ def test_every_loader_refuses_a_bundle_edited_after_registration(
         with pytest.raises(BundleIntegrityError, match="recorded at registration") as e:
             load()
         assert str(tmp_path) not in str(e.value) and "/" not in str(e.value)
-
-
