@@ -43,9 +43,11 @@ lock: | $(BIN)/python
 audit: $(VENV)/.installed-test
 	$(BIN)/python scripts/audit_lock.py requirements-test.txt $(AUDIT_ARGS)
 
+# The champion is also pinned into BentoML's model store, so `bentoml build` works next.
 serve: $(VENV)/.installed
 	$(BIN)/rediscover data fetch gdsc
 	$(BIN)/rediscover train --if-missing
+	$(BIN)/rediscover bento --pin-only
 	$(BIN)/rediscover serve --host $(HOST) --port $(PORT)
 
 bento: $(VENV)/.installed

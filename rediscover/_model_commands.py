@@ -651,6 +651,8 @@ def bento(args: argparse.Namespace, config: Config) -> int:
         return pinned.returncode
     tag = pinned.stdout.strip()
     print(f"pinned {config.tracking.registered_model}@{args.alias} as {tag}")
+    if args.pin_only:
+        return 0
     # bentoml build reads files from the folder it runs in only.
     build = [_bentoml(), "build"]
     return subprocess.run(build, cwd=_PROJECT, env=env).returncode

@@ -393,6 +393,12 @@ def _parser() -> argparse.ArgumentParser:
         default="champion",
         help="registry alias to pin (default: %(default)s)",
     )
+    bento.add_argument(
+        "--pin-only",
+        action="store_true",
+        help="pin the bundle into BentoML's model store and stop, so that a plain "
+        "`bentoml build` can follow (make serve does this)",
+    )
     bento.set_defaults(run=model_commands.bento)
 
     registry_commands.add_commands(commands)

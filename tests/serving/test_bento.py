@@ -9,7 +9,6 @@ import os
 import re
 import subprocess
 import sys
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
@@ -18,12 +17,12 @@ from typing import Any
 import httpx
 import mlflow
 import pytest
-from bentoml.exceptions import NotFound
 from packaging.requirements import Requirement
 
 from features import Profile
+from models import BUNDLE_DIGEST_TAG, bundle_digest
 from serving import ExplainRequest, ScoreBatchRequest, ScoreRequest
-from serving.client import RediscoverClient
+from serving.client import RediscoverClient, ServiceError
 from tests.servers import REPO_ROOT, bentoml_serve
 
 pytestmark = pytest.mark.slow
@@ -50,14 +49,17 @@ def register_champion(folder: Path, bundle: Path) -> str:
     client.set_terminated(run.info.run_id)
     client.create_registered_model("rediscover")
     version = client.create_model_version(
-        "rediscover", source=f"{run.info.artifact_uri}/bundle", run_id=run.info.run_id
-    )
+        "rediscover", source=f"{run.info.artifact_uri}/bundle", run_id=run.info.run_id,
+        tags={BUNDLE_DIGEST_TAG: bundle_digest(bundle)},
+    )  # fmt: skip
     client.set_registered_model_alias("rediscover", "champion", version.version)
     return uri
 
 
 def build_bento(folder: Path, tracking_uri: str, bentoml_home: Path) -> str:
-    """``rediscover bento`` with a config naming the registry; the Bento's tag."""
+    """What ``make serve`` pins (``rediscover bento --pin-only``, with a config
+    naming the registry), then a plain ``bentoml build`` in the checkout; the
+    Bento's tag."""
     config = folder / "mlflow.yml"
     config.write_text(
         f"tracking:\n  uri: {tracking_uri}\n  registered_model: rediscover\n"
@@ -66,13 +68,19 @@ def build_bento(folder: Path, tracking_uri: str, bentoml_home: Path) -> str:
     environment = {
         k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"
     } | {"BENTOML_HOME": str(bentoml_home), "BENTOML_DO_NOT_TRACK": "True"}
-    command = [sys.executable, "-m", "rediscover", "--config", str(config), "bento"]
-    done = subprocess.run(
-        command, cwd=folder, env=environment, capture_output=True, text=True,
-        timeout=600, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "pinned rediscover@champion as rediscover-bundle:" in done.stdout
+
+    def run(command: list[str], cwd: Path) -> str:
+        done = subprocess.run(
+            command, cwd=cwd, env=environment, capture_output=True, text=True,
+            timeout=600, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    pin = [sys.executable, "-m", "rediscover", "--config", str(config), "bento"]
+    pinned = run([*pin, "--pin-only"], folder)
+    assert "pinned rediscover@champion as rediscover-bundle:" in pinned
+    run([sys.executable, "-m", "bentoml", "build"], REPO_ROOT)
     listed = subprocess.run(
         [sys.executable, "-m", "bentoml", "list", "-o", "json"],
         env=environment, capture_output=True, text=True, check=True,
@@ -157,30 +165,14 @@ def test_the_bento_serves_the_pinned_champion_like_make_serve(
 def check_client(url: str) -> None:
     """The typed client gets the service's own response models back."""
     request = ScoreRequest.model_validate(BRAF_V600E | {"top_k": 2})
-    with warnings.catch_warnings():
-        # bentoml 1.4.40's client, from code we cannot change: it builds pathspec
-        # patterns with the deprecated 'gitwildmatch' name, and its IO models call
-        # BaseModel.__get_pydantic_core_schema__ (deprecated since pydantic 2.11).
-        warnings.filterwarnings(
-            "ignore", message="GitWildMatchPattern", category=DeprecationWarning
+    with RediscoverClient(url) as client:
+        ranked = client.score(request)
+        batch = client.score_batch(
+            ScoreBatchRequest(profiles=[request.profile, Profile(tumour_type="cml")])
         )
-        warnings.filterwarnings(
-            "ignore",
-            message="The `__get_pydantic_core_schema__` method",
-            module="_bentoml_sdk",
-        )
-        with RediscoverClient(url) as client:
-            ranked = client.score(request)
-            batch = client.score_batch(
-                ScoreBatchRequest(
-                    profiles=[request.profile, Profile(tumour_type="cml")]
-                )
-            )
-            why = client.explain(
-                ExplainRequest(profile=request.profile, drug="imatinib")
-            )
-            with pytest.raises(NotFound, match="is not scored by this model"):
-                client.explain(ExplainRequest(profile=request.profile, drug="aspirin"))
+        why = client.explain(ExplainRequest(profile=request.profile, drug="imatinib"))
+        with pytest.raises(ServiceError, match=r"404: .*is not scored by this model"):
+            client.explain(ExplainRequest(profile=request.profile, drug="aspirin"))
     assert ranked.results[0].drug == "dabrafenib"
     assert len(ranked.results[0].top_features) == 2
     assert [len(r) for r in batch.results] == [3, 3]
