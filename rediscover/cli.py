@@ -419,6 +419,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     for noisy in ("alembic", "mlflow", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # psycopg warns again when it closes a pipeline whose statement failed (two
+    # commands inserting the same row at once on PostgreSQL); the failure itself
+    # reaches MLflow's store, which handles or raises it.
+    logging.getLogger("psycopg").setLevel(logging.ERROR)
     try:
         path = find_config(
             args.config,
