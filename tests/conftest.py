@@ -51,6 +51,20 @@ def refuse_pickle(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.setattr(module, name, refuse)
 
 
+def write_cli_config(folder: Path, *, n_estimators: int = 40) -> Path:
+    """A small ``mlflow.yml`` for CLI tests: SQLite store, artifacts and caches in
+    ``folder``."""
+    path = folder / "mlflow.yml"
+    path.write_text(
+        f"tracking:\n  uri: sqlite:///{folder}/mlflow.db\n  artifact_root: artifacts\n"
+        "data:\n  cache_dir: data-cache\n"
+        "training:\n  cv_folds: 3\n  min_samples: 50\n  n_bootstrap: 50\n"
+        f"xgboost:\n  n_estimators: {n_estimators}\n"
+        "serving:\n  cache_dir: serving-cache\n"
+    )
+    return path
+
+
 def unshipped_data(name: str) -> Path:
     """Folder `name` of a data set the repository may not ship (see data/README.md),
     from the team's copies: ``$REDISCOVER_TEST_SHARED_DATA``, else ``../shared/data``

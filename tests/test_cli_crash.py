@@ -32,6 +32,7 @@ import mlflow
 import pytest
 
 from rediscover.cli import main
+from tests.conftest import write_cli_config
 from tests.training.test_retrain import planted_batch
 from training.config import Config, load_config
 from training.data import append_cohort
@@ -73,21 +74,8 @@ class Project(NamedTuple):
         return main(["--config", str(self.config_file), *command])
 
 
-def write_config(folder: Path) -> Path:
-    """A small ``mlflow.yml``: SQLite store and caches in ``folder``."""
-    path = folder / "mlflow.yml"
-    path.write_text(
-        f"tracking:\n  uri: sqlite:///{folder}/mlflow.db\n  artifact_root: artifacts\n"
-        "data:\n  cache_dir: data-cache\n"
-        "training:\n  cv_folds: 3\n  min_samples: 50\n  n_bootstrap: 50\n"
-        "xgboost:\n  n_estimators: 20\n"
-        "serving:\n  cache_dir: serving-cache\n"
-    )
-    return path
-
-
 def _project(folder: Path) -> Project:
-    config_file = write_config(folder)
+    config_file = write_cli_config(folder, n_estimators=20)
     return Project(config_file, load_config(config_file), folder / "store")
 
 

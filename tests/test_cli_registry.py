@@ -12,6 +12,7 @@ import pytest
 
 from models import alias_version
 from rediscover.cli import main
+from tests.conftest import write_cli_config
 from tests.training.test_retrain import (
     champion,
     retrain_store,
@@ -22,19 +23,6 @@ from training.config import Config, load_config
 from training.registry import audit_log, client_for
 
 REDISCOVER = Path(sys.executable).parent / "rediscover"
-
-
-def write_config(folder: Path) -> Path:
-    """A small ``mlflow.yml``: SQLite store, artifacts and caches in ``folder``."""
-    path = folder / "mlflow.yml"
-    path.write_text(
-        f"tracking:\n  uri: sqlite:///{folder}/mlflow.db\n  artifact_root: artifacts\n"
-        "data:\n  cache_dir: data-cache\n"
-        "training:\n  cv_folds: 3\n  min_samples: 50\n  n_bootstrap: 50\n"
-        "xgboost:\n  n_estimators: 40\n"
-        "serving:\n  cache_dir: serving-cache\n"
-    )
-    return path
 
 
 @pytest.mark.parametrize("command", ["retrain", "promote", "rollback", "history"])
@@ -50,7 +38,7 @@ def test_every_registry_command_explains_its_options(
 def test_promote_and_rollback_record_who_and_why(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config_file = write_config(tmp_path)
+    config_file = write_cli_config(tmp_path)
     config = load_config(config_file)
     store = store_with_champion(tmp_path, config)
     assert retrain_store(store, config).promoted  # v2 champion, v1 previous
@@ -104,7 +92,7 @@ def test_promote_and_rollback_record_who_and_why(
 def test_retrain_on_a_plain_folder_refuses_for_want_of_the_champion_data(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config_file = write_config(tmp_path)
+    config_file = write_cli_config(tmp_path)
     store = store_with_champion(tmp_path, load_config(config_file))
     current = store / "versions" / (store / "CURRENT").read_text().strip()
     code = main(["--config", str(config_file), "retrain", "--data", str(current)])
@@ -124,7 +112,7 @@ def tracking_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def test_two_retrains_at_once_make_two_versions_and_one_promotion(
     tracking_uri: str, tmp_path: Path
 ) -> None:
-    config_file = write_config(tmp_path)
+    config_file = write_cli_config(tmp_path)
     config: Config = load_config(config_file, tracking_uri=tracking_uri)
     store = store_with_champion(tmp_path, config)
     env = os.environ | {"MLFLOW_TRACKING_URI": tracking_uri}

@@ -1,4 +1,6 @@
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -9,6 +11,16 @@ from training.data import Cohort, fetch_dataset, load_gdsc
 from training.fitting import FitPlan, select_drugs, train_bundle
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def bench_gate() -> ModuleType:
+    """``benchmarks/bench_gate.py`` as a module (a script, not a package)."""
+    path = REPO / "benchmarks" / "bench_gate.py"
+    spec = importlib.util.spec_from_file_location("bench_gate", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def small_config(tmp_path: Path, **training: object) -> Config:

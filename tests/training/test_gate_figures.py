@@ -1,22 +1,13 @@
 """The gate's figures in the README are the benchmark's own: re-derived from the rows
 ``benchmarks/bench_gate.py`` wrote to ``benchmarks/results/gate.json``."""
 
-import importlib.util
 import json
 import re
 from pathlib import Path
-from types import ModuleType
+
+from tests.training.conftest import bench_gate
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def bench_gate() -> ModuleType:
-    path = REPO / "benchmarks" / "bench_gate.py"
-    spec = importlib.util.spec_from_file_location("bench_gate", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_the_readme_quotes_the_gate_benchmark_rows() -> None:

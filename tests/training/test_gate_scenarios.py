@@ -3,13 +3,12 @@
 for what the outcomes say (a data check), not only because the challenger is weak.
 The five-seed table quoted in the README is the benchmark's own output."""
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from features import load_drug_knowledge
+from tests.training.conftest import bench_gate
 from training.data import Cohort
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_data]
@@ -19,15 +18,6 @@ DATA_CHECKS = {
     "data_consistency", "drug_consistency", "calibration", "drug_calibration",
     "response_rate",
 }  # fmt: skip
-
-
-def bench_gate() -> ModuleType:
-    path = REPO / "benchmarks" / "bench_gate.py"
-    spec = importlib.util.spec_from_file_location("bench_gate", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_every_corrupted_batch_is_refused_for_its_outcomes(

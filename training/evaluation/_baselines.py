@@ -161,12 +161,11 @@ def _cohort_rates(train: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
     """``cohort_rate``, ``evidence`` and ``combined`` for the test rows."""
     overall = float(train["responded"].mean())
     evidence = test["evidence"].map(train.groupby("evidence")["responded"].mean())
-    out = np.c_[
+    return np.c_[
         _shrunk_within(train, test, within="drug"),
         evidence.fillna(overall).to_numpy(),
         _shrunk_within(train, test, within="evidence"),
     ]
-    return out
 
 
 def _shrunk_within(
