@@ -24,6 +24,7 @@ from mlflow.data.code_dataset_source import CodeDatasetSource
 from mlflow.data.meta_dataset import MetaDataset
 from mlflow.entities import Metric, Param
 from mlflow.environment_variables import MLFLOW_TRACKING_URI
+from mlflow.exceptions import MlflowException
 from mlflow.tracking._tracking_service.utils import _use_tracking_uri
 
 from models import ResponderModel, redact_credentials
@@ -172,7 +173,15 @@ def log_cohort(cohort: Cohort, *, name: str, use: CohortUse) -> None:
         name=name,
         digest=cohort.data_hash()[:SHORT_HASH],
     )
-    mlflow.log_input(dataset, context=use, tags={k: str(v) for k, v in counts.items()})
+    tags = {k: str(v) for k, v in counts.items()}
+    try:
+        mlflow.log_input(dataset, context=use, tags=tags)
+    except MlflowException:
+        # Two runs logging the same new cohort at once race on MLflow's
+        # check-then-insert of the dataset row (unique per experiment, name and
+        # digest). The loser's transaction rolls back whole; a second attempt
+        # finds the winner's row and links to it. A second failure is real.
+        mlflow.log_input(dataset, context=use, tags=tags)
 
 
 def log_results(
