@@ -47,6 +47,26 @@ def test_served_prefers_the_lower_brier_score() -> None:
     assert cv.predictions().tolist() == [0.7, 0.2, 0.3, 0.6, 0.3]
 
 
+def test_held_out_predictions_choose_the_kind_without_the_fold_they_score() -> None:
+    # The booster is right on folds 1-3 and wrong on fold 0: over all folds it
+    # ties the rate (Brier 0.25), so the rate serves; chosen without fold 0 the
+    # booster wins there, and without fold 1 (which sees fold 0) the rate.
+    y = np.tile([0, 1], 8)
+    fold = np.repeat([0, 1, 2, 3], 4)
+    oof = pd.DataFrame(
+        {
+            "drug": "a", "responded": y, "fold": fold, "rate": 0.5,
+            "per_drug": np.where(fold == 0, 1 - y, y).astype(float),
+        }
+    )  # fmt: skip
+    rate, own = {"a": cv_metrics(0.25)}, {"a": cv_metrics(0.25)}
+    cv = CrossValidation(oof=oof, cv_rate=rate, cv_per_drug=own, cv_pooled={})
+    assert cv.served == {"a": "rate"}
+    held_out = cv.held_out_predictions()
+    assert held_out[fold == 0].tolist() == (1 - y[fold == 0]).tolist()
+    assert (held_out[fold > 0] == 0.5).all()
+
+
 @pytest.fixture(scope="module")
 def pooled_model(tmp_path_factory: pytest.TempPathFactory) -> ResponderModel:
     config = small_config(tmp_path_factory.mktemp("pooled"), min_samples=100)

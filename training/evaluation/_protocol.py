@@ -168,7 +168,7 @@ def prediction_frame(
     frame = oof.assign(
         tumour_type=oof["sample_id"].map(types),
         fold=folds.reindex(oof["sample_id"]).fillna(-1).astype(int).to_numpy(),
-        model=cv.predictions().to_numpy(),
+        model=cv.held_out_predictions().to_numpy(),
         **{name: baselines[name].to_numpy() for name in BASELINES},
         **{
             name: baselines[name].to_numpy() if name in baselines else np.nan

@@ -91,6 +91,26 @@ class CrossValidation:
             for drug in sorted(set().union(*self.by_kind.values()))
         }
 
+    def held_out_predictions(self) -> pd.Series:
+        """Each held-out episode's out-of-fold probability from the model kind
+        chosen for its drug without its fold: the lowest Brier score (as
+        :attr:`served`) on the other folds' held-out episodes, so the choice never
+        sees the outcomes it is judged on. (Those episodes' predictions come from
+        models that trained on this fold: the choice is cross-fitted, not fully
+        nested.) With one held-out fold only (a temporal hold-out) there is no
+        other fold, and the choice is :attr:`served`, made on that fold itself.
+        NaN where never scored."""
+        held_out = self.oof[self.oof["fold"] >= 0]
+        folds = held_out["fold"].unique()
+        if len(folds) < 2:
+            return self.predictions()
+        out = pd.Series(np.nan, index=self.oof.index)
+        for fold in folds:
+            mine = self.oof["fold"].eq(fold)
+            chosen = _lowest_brier_per_drug(held_out[held_out["fold"] != fold])
+            out[mine] = self.predictions(chosen)[mine]
+        return out
+
     def predictions(self, served: Mapping[str, str] | None = None) -> pd.Series:
         """Each episode's out-of-fold probability from the model kind serving its
         drug (``served``, by default :attr:`served`); NaN where never scored."""
@@ -100,6 +120,22 @@ class CrossValidation:
             if column in self.oof:
                 out = out.where(kind.ne(name), self.oof[column])
         return out
+
+
+def _lowest_brier_per_drug(oof: pd.DataFrame) -> dict[str, ServedBy]:
+    # Per drug, :func:`lowest_brier` among the kinds that scored its episodes.
+    chosen = {}
+    for drug, group in oof.groupby("drug"):
+        y = group["responded"].to_numpy()
+        briers = {
+            kind: float(np.mean((y[scored] - p[scored]) ** 2))
+            for kind, column in COLUMNS.items()
+            if column in group
+            and (scored := ~np.isnan(p := group[column].to_numpy(float))).any()
+        }
+        if briers:
+            chosen[str(drug)] = lowest_brier(briers)
+    return chosen
 
 
 def cross_validate_cohort(
