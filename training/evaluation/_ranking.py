@@ -115,6 +115,11 @@ def paired_auroc(
     held-out episodes, with a 95% bootstrap interval (samples resampled, both
     columns on each resample); drugs need `MIN_EVENTS` of each outcome.
 
+    Both AUROCs count only pairs of episodes held out in the same fold
+    (:func:`within_fold_auroc`): each fold's scores come from one fitted model,
+    and a pair across folds compares two models' scales, not two patients. A
+    model that is a monotone refit of a baseline per fold thus ties it.
+
     Returns the median difference, how many drugs' intervals lie above and below
     0, and the per-drug rows.
     """
@@ -123,16 +128,20 @@ def paired_auroc(
         y = group["responded"].to_numpy()
         if min(y.sum(), len(y) - y.sum()) < MIN_EVENTS:
             continue
-        ids = group["sample_id"].to_numpy()
+        ids, folds = group["sample_id"].to_numpy(), group["fold"].to_numpy()
         a, b = group[model].to_numpy(), group[baseline].to_numpy()
-        ones = np.ones((1, len(y)))
-        delta = float(auroc(y, a, ones)[0] - auroc(y, b, ones)[0])
-        samples = np.concatenate(
-            [
-                auroc(y, a, W) - auroc(y, b, W)
-                for W in bootstrap_weights(ids, n_bootstrap=n_bootstrap, seed=seed)
-            ]
-        )
+        weights = [
+            np.ones((1, len(y))),
+            *bootstrap_weights(ids, n_bootstrap=n_bootstrap, seed=seed),
+        ]
+        delta, *resampled = [
+            within_fold_auroc(y, a, W, folds) - within_fold_auroc(y, b, W, folds)
+            for W in weights
+        ]
+        samples = np.concatenate(resampled)
+        delta = float(delta[0])
+        if np.isnan(delta):  # no fold holds both outcomes
+            continue
         rows.append(
             {"drug": str(drug), "delta": delta, "ci": percentile_interval(samples)}
         )
@@ -147,3 +156,21 @@ def paired_auroc(
         "ci_below_0": int(below),
         "per_drug": rows,
     }
+
+
+def within_fold_auroc(
+    y: np.ndarray, p: np.ndarray, W: np.ndarray, folds: np.ndarray
+) -> np.ndarray:
+    """Weighted AUROC (one per row of ``W``) over the responder / non-responder
+    pairs held out in the same fold: each fold's AUROC weighted by its pairs;
+    NaN where no fold holds both outcomes."""
+    y = np.asarray(y, dtype=float)
+    area, pairs = np.zeros(len(W)), np.zeros(len(W))
+    for fold in np.unique(folds):
+        mine = folds == fold
+        n_pairs = (W[:, mine] @ y[mine]) * (W[:, mine] @ (1 - y[mine]))
+        fold_area = auroc(y[mine], p[mine], W[:, mine])
+        area += np.where(n_pairs > 0, fold_area, 0.0) * n_pairs
+        pairs += n_pairs
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return area / pairs
