@@ -57,10 +57,18 @@ def test_explain_writes_plots_subgroups_summary_and_index(explained: Path) -> No
     assert "colorectal" in braf["interaction"]["context"]
     assert braf["held_out_auroc"]["value"] > 0.7
     best = braf["subgroups"][0]
-    assert best["n_selected"] == in_subgroup(braf_not_colorectal()).sum()
-    assert best["rate_ci"][0] > braf["rate"]
+    assert best["in_sample"]["n_selected"] == in_subgroup(braf_not_colorectal()).sum()
+    # Held out and against the placebo, the planted rule stands; nothing does
+    # for the drug without signal.
+    assert best["finding"] and best["placebo_rate"] == 0
+    assert best["rate_held_out_ci"][0] > braf["rate"]
+    assert len(braf["placebo"]["best_held_out_lift"]) == 5
+    placebo = summary["drugs"]["placebo"]
+    assert not any(r["finding"] for r in placebo["subgroups"])
     table = pd.read_csv(explained / "subgroups.csv")
     assert table.loc[0, "drug"] == "braf inhibitor" and table.loc[0, "rank"] == 1
+    assert table.loc[0, "finding"] and table.loc[0, "rate_held_out"] > braf["rate"]
+    assert not table.loc[table["drug"] == "placebo", "finding"].any()
     page = (explained / "index.html").read_text()
     assert "src='braf_inhibitor/shap_beeswarm.png'" in page
     assert "http" not in page  # nothing from another host

@@ -1,6 +1,11 @@
 """The `rediscover explain` report: held-out SHAP per drug, subgroup rules,
 interactions, figures and an HTML index."""
 
+from training.explanation._findings import (
+    MAX_PLACEBO_RATE,
+    PLACEBO_PERMUTATIONS,
+    CheckedRule,
+)
 from training.explanation._report import DrugReport, explain_drugs
 from training.explanation._writing import (
     check_replaceable,
@@ -9,6 +14,9 @@ from training.explanation._writing import (
 )
 
 __all__ = [
+    "MAX_PLACEBO_RATE",
+    "PLACEBO_PERMUTATIONS",
+    "CheckedRule",
     "DrugReport",
     "check_replaceable",
     "explain_drugs",
