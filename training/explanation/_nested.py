@@ -46,13 +46,15 @@ class FoldRules:
     """The rules the search found on one outer fold's training episodes.
 
     ``held`` marks the fold's episodes; ``selected`` (rules x episodes) which
-    episodes each rule selects, read from the fold's own carrier columns.
+    episodes each rule selects, read from the fold's own carrier columns;
+    ``ranked`` the features by mean |SHAP| on the training folds.
     """
 
     fold: int
     held: np.ndarray
     rules: tuple[SubgroupRule, ...]
     selected: np.ndarray
+    ranked: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,10 @@ def _search_fold(
     )  # fmt: skip
     every = _carried(X, names, carriers.columns)
     selected = np.array([select(every, r.conditions) for r in rules])
-    return FoldRules(fold=fold, held=held, rules=tuple(rules), selected=selected)
+    return FoldRules(
+        fold=fold, held=held, rules=tuple(rules), selected=selected,
+        ranked=tuple(ranked),
+    )  # fmt: skip
 
 
 def _fit(
