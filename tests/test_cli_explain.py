@@ -115,6 +115,9 @@ def test_bad_requests_name_what_is_wrong(
     too_few = ["--drug", "placebo", "--min-samples", "1000", "--out", "y"]
     assert main([*base, *too_few]) == 2
     assert "placebo (400 episodes" in capsys.readouterr().err
+    no_placebo = ["--drug", "placebo", "--placebo", "0", "--out", "y"]
+    assert main([*base, *no_placebo]) == 2
+    assert "--placebo must be a positive number" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main([*base, "--out", "z"])  # neither --drug nor --top
     assert "--drug" in capsys.readouterr().err
@@ -126,6 +129,7 @@ def test_explain_explains_its_options(capsys: pytest.CaptureFixture[str]) -> Non
     assert exit_.value.code == 0
     out = capsys.readouterr().out
     assert "--top" in out and "--drug" in out and "kind=explanation" in out
+    assert "--placebo" in out
 
 
 def test_force_replaces_only_a_previous_explain_output(
@@ -138,8 +142,10 @@ def test_force_replaces_only_a_previous_explain_output(
     # Its own MLflow store: the module's run count stays as it was.
     config = tmp_path / "mlflow.yml"
     config.write_text(yaml.safe_dump(small_config(tmp_path).model_dump(mode="json")))
+    # One placebo permutation: this test is about --force, not the placebo.
     base = ["--config", str(config), "explain", "--data", str(folder),
-            "--drug", "braf inhibitor", "--min-samples", "50", "--force"]  # fmt: skip
+            "--drug", "braf inhibitor", "--min-samples", "50", "--force",
+            "--placebo", "1"]  # fmt: skip
     reports = tmp_path / "reports"
     (reports / "old").mkdir(parents=True)
     (reports / "notes.txt").write_text("keep me")

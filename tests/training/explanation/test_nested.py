@@ -1,6 +1,5 @@
 """The nested subgroup search and its placebo, on a cohort with a planted rule."""
 
-
 import numpy as np
 import pytest
 
