@@ -91,6 +91,9 @@ def test_explain_logs_an_mlflow_run_with_the_files(
     assert len(runs) == 1
     run = runs[0]
     assert run.data.metrics["n_drugs"] == 2
+    summary = json.loads((explained / "summary.json").read_text())
+    findings = [r["finding"] for d in summary["drugs"].values() for r in d["subgroups"]]
+    assert run.data.metrics["n_subgroup_findings"] == sum(findings) >= 1
     logged = {f.path for f in client.list_artifacts(run.info.run_id)}
     assert {"index.html", "summary.json", "subgroups.csv", "braf_inhibitor"} <= logged
     assert not any(ID_PREFIX in v for v in run.data.params.values())

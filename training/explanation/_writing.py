@@ -72,7 +72,8 @@ METHODS = (
     "a permutation scores the largest held-out lift (rate inside minus outside, "
     "at least 10 episodes each side) of any rule it found. A rule's placebo rate "
     "is the share of permutations reaching its own held-out lift; it is a "
-    "finding only when that share is at most 5% (with 5 permutations: none).",
+    "finding only when that share is at most 5% (with 5 permutations: none). "
+    "Tables list findings first, then by the held-out interval's lower bound.",
     "Cells (carriers, rule counts, interaction cells) of fewer than 5 episodes "
     "are not shown.",
 )
