@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from training.config import Config
-    from training.explanation import CheckedRule, DrugReport
+    from training.explanation import CheckedRule, DrugReport, TopRuleCheck
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -186,14 +186,30 @@ def _print_reports(reports: list[DrugReport]) -> None:
     for report in reports:
         y = report.episodes["responded"]
         chance = ", ".join(
-            "-" if math.isnan(v) else f"{v:+.1%}" for v in report.placebo
+            "-" if math.isnan(v) else f"{v:+.1%}" for v in report.placebo.best_lift
         )
         print(
             f"{report.drug}: {len(y)} episodes, rate {y.mean():.1%}; placebo "
             f"best held-out lift per permutation: {chance}"
         )
+        print(f"  {_describe_top(report.top_rule)}")
         for checked in report.subgroups[:3]:
             print(f"    {_describe(checked)}")
+
+
+def _describe_top(top: TopRuleCheck) -> str:
+    held = top.held_out
+    if held.rate is None or held.rate_ci is None:
+        return f"each fold's top rule, held out: not shown ({held.folds} folds)"
+    low, high = held.rate_ci
+    outside = "-" if held.rate_outside is None else f"{held.rate_outside:.1%}"
+    placebo = "-" if top.placebo_rate is None else f"{top.placebo_rate:.0%}"
+    verdict = "beats" if top.beats_placebo else "does not beat"
+    return (
+        f"each fold's top rule, held out: {held.rate:.1%} [{low:.1%}, {high:.1%}] "
+        f"of {held.n} in {held.folds} folds vs {outside} outside; placebo rate "
+        f"{placebo} ({verdict} the placebo)"
+    )
 
 
 def _describe(checked: CheckedRule) -> str:

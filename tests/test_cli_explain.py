@@ -63,8 +63,10 @@ def test_explain_writes_plots_subgroups_summary_and_index(explained: Path) -> No
     assert best["finding"] and best["placebo_rate"] == 0
     assert best["rate_held_out_ci"][0] > braf["rate"]
     assert len(braf["placebo"]["best_held_out_lift"]) == 5
+    assert braf["top_rule"]["beats_placebo"]
     placebo = summary["drugs"]["placebo"]
     assert not any(r["finding"] for r in placebo["subgroups"])
+    assert not placebo["top_rule"]["beats_placebo"]
     table = pd.read_csv(explained / "subgroups.csv")
     assert table.loc[0, "drug"] == "braf inhibitor" and table.loc[0, "rank"] == 1
     assert table.loc[0, "finding"] and table.loc[0, "rate_held_out"] > braf["rate"]

@@ -5,6 +5,8 @@ from training.explanation._findings import (
     MAX_PLACEBO_RATE,
     PLACEBO_PERMUTATIONS,
     CheckedRule,
+    HeldOutRate,
+    TopRuleCheck,
 )
 from training.explanation._report import DrugReport, explain_drugs
 from training.explanation._writing import (
@@ -18,6 +20,8 @@ __all__ = [
     "PLACEBO_PERMUTATIONS",
     "CheckedRule",
     "DrugReport",
+    "HeldOutRate",
+    "TopRuleCheck",
     "check_replaceable",
     "explain_drugs",
     "is_explain_output",

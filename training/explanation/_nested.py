@@ -200,13 +200,32 @@ def pool_held_out(
             if rule_key in seen:
                 continue
             seen.add(rule_key)
-            inside, outside = search.held & selected, search.held & ~selected
-            counts = HeldOutCounts(
-                1, int(inside.sum()), int(responded[inside].sum()),
-                int(outside.sum()), int(responded[outside].sum()),
-            )  # fmt: skip
+            counts = _count(search.held, selected, responded)
             pooled[rule_key] = pooled.get(rule_key, HeldOutCounts()) + counts
     return pooled
+
+
+def pool_top_rules(
+    searches: Sequence[FoldRules], responded: np.ndarray
+) -> HeldOutCounts:
+    """Each fold's top rule (the search's first) counted on its fold, whichever
+    rule that is: what the search's pick does held out, with no need for the
+    folds to agree on one rule."""
+    pooled = HeldOutCounts()
+    for search in searches:
+        if search.rules:
+            pooled += _count(search.held, search.selected[0], responded)
+    return pooled
+
+
+def _count(
+    held: np.ndarray, selected: np.ndarray, responded: np.ndarray
+) -> HeldOutCounts:
+    inside, outside = held & selected, held & ~selected
+    return HeldOutCounts(
+        1, int(inside.sum()), int(responded[inside].sum()),
+        int(outside.sum()), int(responded[outside].sum()),
+    )  # fmt: skip
 
 
 def key_by_group(members: dict[str, tuple[str, ...]]) -> KeyOf:

@@ -45,10 +45,18 @@ from training.evaluation import (
 from training.explanation._findings import (
     PLACEBO_PERMUTATIONS,
     CheckedRule,
+    Placebo,
+    TopRuleCheck,
     check_rules,
-    placebo_scores,
+    check_top_rule,
+    run_placebo,
 )
-from training.explanation._nested import key_by_group, nested_search, pool_held_out
+from training.explanation._nested import (
+    key_by_group,
+    nested_search,
+    pool_held_out,
+    pool_top_rules,
+)
 from training.fitting import (
     MIN_SELECTED,
     LabelledRows,
@@ -103,8 +111,8 @@ class DrugReport:
     (the margin before any feature: the tumour-type offset plus the booster's
     bias); ``importance`` is mean |SHAP| per group over scored episodes, largest
     first, groups no model used left out. ``subgroups`` are the rules with their
-    held-out and placebo rates, ``placebo`` each permutation's best held-out
-    lift (:mod:`._findings`).
+    held-out and placebo rates, ``top_rule`` each fold's top rule held out,
+    ``placebo`` the permutations' figures (:mod:`._findings`).
     """
 
     drug: str
@@ -115,7 +123,8 @@ class DrugReport:
     base: np.ndarray
     importance: pd.Series
     subgroups: tuple[CheckedRule, ...]
-    placebo: tuple[float, ...]
+    top_rule: TopRuleCheck
+    placebo: Placebo
     interaction: Interaction | None
     evaluation: dict[str, Any] | None
 
@@ -197,14 +206,16 @@ def explain_drug(
         features=ranked[:TOP_FEATURES], seed=config.training.seed,
     )  # fmt: skip
     key = key_by_group(members)
-    held_out = pool_held_out(nested_search(folds, y, config=config), y, key=key)
-    placebo = placebo_scores(
-        folds, y, config=config, key=key, permutations=permutations
-    )
+    searches = nested_search(folds, y, config=config)
+    placebo = run_placebo(folds, y, config=config, key=key, permutations=permutations)
     return DrugReport(
         drug=drug, episodes=episodes, members=members, shap=shap, values=values,
         base=base, importance=importance,
-        subgroups=check_rules(rules, held_out, key=key, placebo=placebo),
+        subgroups=check_rules(
+            rules, pool_held_out(searches, y, key=key), key=key,
+            placebo=placebo.best_lift,
+        ),
+        top_rule=check_top_rule(pool_top_rules(searches, y), placebo),
         placebo=placebo,
         interaction=_interactions(X, y, importance, members, names, config=config),
         evaluation=_evaluation(episodes[scored], config=config),

@@ -74,6 +74,9 @@ METHODS = (
     "is the share of permutations reaching its own held-out lift; it is a "
     "finding only when that share is at most 5% (with 5 permutations: none). "
     "Tables list findings first, then by the held-out interval's lower bound.",
+    "Each fold's top rule: the first rule of each fold's nested search counted "
+    "on that fold, whichever rule it is (the folds need not agree), pooled; its "
+    "placebo rate compares its lift with the same figure on each permutation.",
     "Cells (carriers, rule counts, interaction cells) of fewer than 5 episodes "
     "are not shown.",
 )
@@ -115,9 +118,11 @@ def drug_summary(report: DrugReport) -> dict[str, Any]:
             ),
         },
         "placebo": {
-            "permutations": len(report.placebo),
-            "best_held_out_lift": list(report.placebo),
+            "permutations": len(report.placebo.best_lift),
+            "best_held_out_lift": list(report.placebo.best_lift),
+            "top_rule_held_out_lift": list(report.placebo.top_rule_lift),
         },
+        "top_rule": report.top_rule.model_dump(mode="json"),
         "subgroups": [r.model_dump(mode="json") for r in report.subgroups],
     }
 
@@ -133,7 +138,7 @@ def subgroup_table(reports: Sequence[DrugReport]) -> pd.DataFrame:
             rows.append({
                 "drug": report.drug, "rank": rank, "rule": rule.rule,
                 "finding": checked.finding, "placebo_rate": checked.placebo_rate,
-                "placebo_permutations": len(report.placebo),
+                "placebo_permutations": len(report.placebo.best_lift),
                 "folds_found": checked.folds_found,
                 "n_held_out": checked.n_held_out,
                 "rate_held_out": checked.rate_held_out,
@@ -333,11 +338,16 @@ def _drug_section(
         f"{facts['responders']} responders (rate {facts['rate']:.1%}); held-out "
         f"AUROC {_e(shown)}</p>"
     )
-    placebo = facts["placebo"]
+    placebo, top = facts["placebo"], facts["top_rule"]
+    held = top["held_out"]
     yield (
         f"<p>Subgroup rules: held-out rates first; placebo: {placebo['permutations']}"
         " permutations of the outcomes, best held-out lift by chance "
-        f"{_lifts(placebo['best_held_out_lift'])}.</p>"
+        f"{_lifts(placebo['best_held_out_lift'])}. Each fold's top rule, held out "
+        f"({held['folds']} folds): {_rate(held['rate'], held['rate_ci'])} of "
+        f"{_cell(held['n'])} vs {_share(held['rate_outside'])} outside; placebo "
+        f"rate {_share(top['placebo_rate'])} "
+        f"({'beats' if top['beats_placebo'] else 'does not beat'} the placebo).</p>"
     )
     head = ["rule", "finding", "placebo rate", "found in folds", "held-out n",
             "held-out rate [95% CI]", "held-out rate outside",

@@ -9,12 +9,13 @@ from tests.training.conftest import small_config
 from tests.training.explanation.planted import braf_not_colorectal
 from training.config import Config
 from training.evaluation import DrugFolds, feature_groups, fold_design
-from training.explanation._findings import check_rules, placebo_scores
+from training.explanation._findings import check_rules, check_top_rule, run_placebo
 from training.explanation._nested import (
     HeldOutCounts,
     key_by_group,
     nested_search,
     pool_held_out,
+    pool_top_rules,
 )
 from training.fitting import assign_folds
 
@@ -61,7 +62,8 @@ def test_the_planted_rule_is_a_finding_at_its_planted_rate(
     folds = drugs["braf inhibitor"]
     y = _outcomes(folds)
     key = key_by_group(feature_groups(folds.X, folds.names))
-    held_out = pool_held_out(nested_search(folds, y, config=config), y, key=key)
+    searches = nested_search(folds, y, config=config)
+    held_out = pool_held_out(searches, y, key=key)
     planted = (
         Condition(feature="hotspot BRAF V600", present=True),
         Condition(feature="tumour type: colorectal", present=False),
@@ -69,11 +71,15 @@ def test_the_planted_rule_is_a_finding_at_its_planted_rate(
     counts = held_out[key(planted)]
     assert counts.folds == 3  # every fold's search finds it
     assert counts.events / counts.n == pytest.approx(0.85, abs=0.1)
-    placebo = placebo_scores(folds, y, config=config, key=key, permutations=3)
+    placebo = run_placebo(folds, y, config=config, key=key, permutations=3)
     rule = _rule(planted, n=counts.n, events=counts.events, total=len(y))
-    (checked,) = check_rules([rule], held_out, key=key, placebo=placebo)
+    (checked,) = check_rules([rule], held_out, key=key, placebo=placebo.best_lift)
     assert checked.finding and checked.placebo_rate == 0
     assert checked.lift_held_out is not None and checked.lift_held_out > 0.5
+    # The search as a whole: each fold's top rule is the planted one.
+    top = check_top_rule(pool_top_rules(searches, y), placebo)
+    assert top.beats_placebo and top.held_out.folds == 3
+    assert top.held_out.rate == pytest.approx(0.85, abs=0.1)
 
 
 def test_on_pure_noise_the_placebo_matches_the_search_and_nothing_is_found(
@@ -83,12 +89,14 @@ def test_on_pure_noise_the_placebo_matches_the_search_and_nothing_is_found(
     folds = drugs["placebo"]
     y = _outcomes(folds)
     key = key_by_group(feature_groups(folds.X, folds.names))
-    held_out = pool_held_out(nested_search(folds, y, config=config), y, key=key)
+    searches = nested_search(folds, y, config=config)
+    held_out = pool_held_out(searches, y, key=key)
     lifts = [c.lift() for c in held_out.values() if c.lift() is not None]
-    placebo = placebo_scores(folds, y, config=config, key=key, permutations=3)
+    placebo = run_placebo(folds, y, config=config, key=key, permutations=3)
     # The best rule on noise does no better held out than rules on permuted noise.
-    assert lifts and max(lifts) <= np.nanmax(placebo)
+    assert lifts and max(lifts) <= np.nanmax(placebo.best_lift)
     assert max(lifts) < 0.25
+    assert not check_top_rule(pool_top_rules(searches, y), placebo).beats_placebo
 
 
 def _rule(
