@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from training.config import Config
-    from training.explanation import DrugReport
+    from training.explanation import CheckedRule, DrugReport, TopRuleCheck
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,9 +25,11 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "and write, per drug, SHAP beeswarm, bar and dependence plots of the "
         "held-out predictions, the strongest biomarker x tumour type interaction, "
         "the evaluation curves and candidate responder subgroups (rules with their "
-        "response rate and 95% interval), plus subgroups.csv, summary.json and "
-        "index.html for all drugs; the folder is logged to an MLflow run tagged "
-        "kind=explanation. Aggregates and figures only: no sample id is written.",
+        "held-out response rate from a nested search, its 95% interval, and a "
+        "placebo rate from the same search on permuted outcomes), plus "
+        "subgroups.csv, summary.json and index.html for all drugs; the folder is "
+        "logged to an MLflow run tagged kind=explanation. Aggregates and figures "
+        "only: no sample id is written.",
     )
     which = explain.add_mutually_exclusive_group(required=True)
     which.add_argument(
@@ -48,6 +50,13 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         type=int,
         help="fewest episodes for a drug's own model (default: training.min_samples)",
     )
+    explain.add_argument(
+        "--placebo",
+        type=int,
+        metavar="N",
+        help="permutations of each drug's outcomes for the subgroup placebo "
+        "(default 5; each costs one more nested search)",
+    )
     explain.add_argument("--out", type=Path, required=True, help="output folder")
     explain.add_argument("--force", action="store_true", help="replace --out")
     explain.set_defaults(run=run_explain)
@@ -57,6 +66,7 @@ def run_explain(args: argparse.Namespace, config: Config) -> int:
     from features import load_drug_knowledge
     from rediscover._data_commands import load_cohort
     from training.explanation import (
+        PLACEBO_PERMUTATIONS,
         check_replaceable,
         explain_drugs,
         write_explanations,
@@ -67,6 +77,11 @@ def run_explain(args: argparse.Namespace, config: Config) -> int:
         if not args.force:
             raise ValueError(f"--out {args.out} already exists; use --force to replace")
         check_replaceable(args.out)  # refuse now, not after the whole computation
+    permutations = PLACEBO_PERMUTATIONS if args.placebo is None else args.placebo
+    if permutations < 1:
+        raise ValueError(
+            f"--placebo must be a positive number of permutations; got {permutations}"
+        )
     if args.top is not None and args.top < 1:
         raise ValueError(f"--top must be a positive number of drugs; got {args.top}")
     if args.min_samples is not None:
@@ -80,13 +95,14 @@ def run_explain(args: argparse.Namespace, config: Config) -> int:
     print(f"explaining {len(drugs)} drugs ({source}): {', '.join(drugs)}")
     reports = explain_drugs(
         cohort.subset(drugs=drugs), config=config, drugs=drugs,
-        knowledge=load_drug_knowledge(),
+        knowledge=load_drug_knowledge(), permutations=permutations,
     )  # fmt: skip
     settings = config.training
     context = {
         "data": source, "drugs": len(drugs), "cv_folds": settings.cv_folds,
         "seed": settings.seed, "min_samples": settings.min_samples,
         "n_estimators": config.xgboost.n_estimators,
+        "placebo_permutations": permutations,
     }  # fmt: skip
     out = write_explanations(reports, args.out, context=context, force=args.force)
     seconds = time.perf_counter() - started
@@ -154,6 +170,9 @@ def _metrics(reports: list[DrugReport], seconds: float) -> dict[str, float]:
     metrics = {
         "n_drugs": float(len(reports)),
         "n_subgroups": float(sum(len(r.subgroups) for r in reports)),
+        "n_subgroup_findings": float(
+            sum(r.finding for report in reports for r in report.subgroups)
+        ),
         "seconds": seconds,
     }
     if not known.empty:
@@ -162,16 +181,54 @@ def _metrics(reports: list[DrugReport], seconds: float) -> dict[str, float]:
 
 
 def _print_reports(reports: list[DrugReport]) -> None:
+    import math
+
     for report in reports:
         y = report.episodes["responded"]
-        print(f"{report.drug}: {len(y)} episodes, rate {y.mean():.1%}")
-        for rule in report.subgroups[:3]:
-            low, high = rule.rate_ci
-            held = "" if rule.rate_held_out is None else (
-                f"; held out {rule.rate_held_out:.1%} of {rule.n_held_out}"
-            )  # fmt: skip
-            print(
-                f"    {rule.rule}: n={rule.n_selected}, rate {rule.rate:.1%} "
-                f"[{low:.1%}, {high:.1%}] vs {rule.rate_outside or 0:.1%} outside"
-                f"{held}"
-            )
+        chance = ", ".join(
+            "-" if math.isnan(v) else f"{v:+.1%}" for v in report.placebo.best_lift
+        )
+        print(
+            f"{report.drug}: {len(y)} episodes, rate {y.mean():.1%}; placebo "
+            f"best held-out lift per permutation: {chance}"
+        )
+        print(f"  {_describe_top(report.top_rule)}")
+        for checked in report.subgroups[:3]:
+            print(f"    {_describe(checked)}")
+
+
+def _describe_top(top: TopRuleCheck) -> str:
+    held = top.held_out
+    if held.rate is None or held.rate_ci is None:
+        return f"each fold's top rule, held out: not shown ({held.folds} folds)"
+    low, high = held.rate_ci
+    outside = "-" if held.rate_outside is None else f"{held.rate_outside:.1%}"
+    placebo = "-" if top.placebo_rate is None else f"{top.placebo_rate:.0%}"
+    verdict = "beats" if top.beats_placebo else "does not beat"
+    return (
+        f"each fold's top rule, held out: {held.rate:.1%} [{low:.1%}, {high:.1%}] "
+        f"of {held.n} in {held.folds} folds vs {outside} outside; placebo rate "
+        f"{placebo} ({verdict} the placebo)"
+    )
+
+
+def _describe(checked: CheckedRule) -> str:
+    rule = checked.in_sample
+    low, high = rule.rate_ci
+    in_sample = (
+        f"in-sample (optimistic) {rule.rate:.1%} [{low:.1%}, {high:.1%}] of "
+        f"{rule.n_selected}"
+    )
+    if checked.rate_held_out is None or checked.rate_held_out_ci is None:
+        held = f"held out: not shown (found in {checked.folds_found} folds)"
+    else:
+        low, high = checked.rate_held_out_ci
+        outside = checked.rate_outside_held_out
+        held = (
+            f"held out {checked.rate_held_out:.1%} [{low:.1%}, {high:.1%}] of "
+            f"{checked.n_held_out} in {checked.folds_found} folds vs "
+            f"{'-' if outside is None else f'{outside:.1%}'} outside"
+        )
+    placebo = "-" if checked.placebo_rate is None else f"{checked.placebo_rate:.0%}"
+    verdict = "FINDING" if checked.finding else "not a finding"
+    return f"{rule.rule}: {verdict}; {held}; placebo rate {placebo}; {in_sample}"

@@ -57,10 +57,20 @@ def test_explain_writes_plots_subgroups_summary_and_index(explained: Path) -> No
     assert "colorectal" in braf["interaction"]["context"]
     assert braf["held_out_auroc"]["value"] > 0.7
     best = braf["subgroups"][0]
-    assert best["n_selected"] == in_subgroup(braf_not_colorectal()).sum()
-    assert best["rate_ci"][0] > braf["rate"]
+    assert best["in_sample"]["n_selected"] == in_subgroup(braf_not_colorectal()).sum()
+    # Held out and against the placebo, the planted rule stands; nothing does
+    # for the drug without signal.
+    assert best["finding"] and best["placebo_rate"] == 0
+    assert best["rate_held_out_ci"][0] > braf["rate"]
+    assert len(braf["placebo"]["best_held_out_lift"]) == 5
+    assert braf["top_rule"]["beats_placebo"]
+    placebo = summary["drugs"]["placebo"]
+    assert not any(r["finding"] for r in placebo["subgroups"])
+    assert not placebo["top_rule"]["beats_placebo"]
     table = pd.read_csv(explained / "subgroups.csv")
     assert table.loc[0, "drug"] == "braf inhibitor" and table.loc[0, "rank"] == 1
+    assert table.loc[0, "finding"] and table.loc[0, "rate_held_out"] > braf["rate"]
+    assert not table.loc[table["drug"] == "placebo", "finding"].any()
     page = (explained / "index.html").read_text()
     assert "src='braf_inhibitor/shap_beeswarm.png'" in page
     assert "http" not in page  # nothing from another host
@@ -83,6 +93,9 @@ def test_explain_logs_an_mlflow_run_with_the_files(
     assert len(runs) == 1
     run = runs[0]
     assert run.data.metrics["n_drugs"] == 2
+    summary = json.loads((explained / "summary.json").read_text())
+    findings = [r["finding"] for d in summary["drugs"].values() for r in d["subgroups"]]
+    assert run.data.metrics["n_subgroup_findings"] == sum(findings) >= 1
     logged = {f.path for f in client.list_artifacts(run.info.run_id)}
     assert {"index.html", "summary.json", "subgroups.csv", "braf_inhibitor"} <= logged
     assert not any(ID_PREFIX in v for v in run.data.params.values())
@@ -107,6 +120,9 @@ def test_bad_requests_name_what_is_wrong(
     too_few = ["--drug", "placebo", "--min-samples", "1000", "--out", "y"]
     assert main([*base, *too_few]) == 2
     assert "placebo (400 episodes" in capsys.readouterr().err
+    no_placebo = ["--drug", "placebo", "--placebo", "0", "--out", "y"]
+    assert main([*base, *no_placebo]) == 2
+    assert "--placebo must be a positive number" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main([*base, "--out", "z"])  # neither --drug nor --top
     assert "--drug" in capsys.readouterr().err
@@ -118,6 +134,7 @@ def test_explain_explains_its_options(capsys: pytest.CaptureFixture[str]) -> Non
     assert exit_.value.code == 0
     out = capsys.readouterr().out
     assert "--top" in out and "--drug" in out and "kind=explanation" in out
+    assert "--placebo" in out
 
 
 def test_force_replaces_only_a_previous_explain_output(
@@ -130,8 +147,10 @@ def test_force_replaces_only_a_previous_explain_output(
     # Its own MLflow store: the module's run count stays as it was.
     config = tmp_path / "mlflow.yml"
     config.write_text(yaml.safe_dump(small_config(tmp_path).model_dump(mode="json")))
+    # One placebo permutation: this test is about --force, not the placebo.
     base = ["--config", str(config), "explain", "--data", str(folder),
-            "--drug", "braf inhibitor", "--min-samples", "50", "--force"]  # fmt: skip
+            "--drug", "braf inhibitor", "--min-samples", "50", "--force",
+            "--placebo", "1"]  # fmt: skip
     reports = tmp_path / "reports"
     (reports / "old").mkdir(parents=True)
     (reports / "notes.txt").write_text("keep me")

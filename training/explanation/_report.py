@@ -8,8 +8,9 @@ episodes are one feature group, as in
 :func:`training.evaluation._held_out_shap.feature_groups`. Interactions are
 XGBoost's SHAP interaction values of a booster fitted on all the drug's episodes,
 restricted to its top binary biomarkers and its common tumour types and lineages
-(each column costs XGBoost one more TreeSHAP pass). Subgroups are found on the
-held-out probabilities (:func:`training.explanation.discover_subgroups`).
+(each column costs XGBoost one more TreeSHAP pass). Subgroup rules are found on
+the held-out probabilities (:func:`training.fitting.discover_subgroups`; rates
+in-sample), then judged by a nested search and a placebo (:mod:`._findings`).
 
 Everything here stays in memory with its sample ids; :mod:`._writing` writes the
 aggregates and figures only.
@@ -31,7 +32,7 @@ from shap import Explanation
 from tqdm.auto import tqdm
 
 from features import DrugKnowledge
-from models import SubgroupRule, logit
+from models import logit
 from training.config import Config
 from training.data import Cohort
 from training.evaluation import (
@@ -40,6 +41,21 @@ from training.evaluation import (
     fold_design,
     group_membership,
     score_episodes,
+)
+from training.explanation._findings import (
+    PLACEBO_PERMUTATIONS,
+    CheckedRule,
+    Placebo,
+    TopRuleCheck,
+    check_rules,
+    check_top_rule,
+    run_placebo,
+)
+from training.explanation._nested import (
+    key_by_group,
+    nested_search,
+    pool_held_out,
+    pool_top_rules,
 )
 from training.fitting import (
     MIN_SELECTED,
@@ -94,7 +110,9 @@ class DrugReport:
     and its first member's feature value, ``base`` each episode's base value
     (the margin before any feature: the tumour-type offset plus the booster's
     bias); ``importance`` is mean |SHAP| per group over scored episodes, largest
-    first, groups no model used left out.
+    first, groups no model used left out. ``subgroups`` are the rules with their
+    held-out and placebo rates, ``top_rule`` each fold's top rule held out,
+    ``placebo`` the permutations' figures (:mod:`._findings`).
     """
 
     drug: str
@@ -104,7 +122,9 @@ class DrugReport:
     values: np.ndarray
     base: np.ndarray
     importance: pd.Series
-    subgroups: tuple[SubgroupRule, ...]
+    subgroups: tuple[CheckedRule, ...]
+    top_rule: TopRuleCheck
+    placebo: Placebo
     interaction: Interaction | None
     evaluation: dict[str, Any] | None
 
@@ -135,18 +155,22 @@ def explain_drugs(
     drugs: Sequence[str],
     knowledge: DrugKnowledge,
     folds: pd.Series | None = None,
+    permutations: int = PLACEBO_PERMUTATIONS,
 ) -> list[DrugReport]:
     """Held-out explanation of each drug's own model (see the module docstring).
 
     ``folds`` maps sample id -> held-out fold (-1: train only); by default
     grouped stratified k-fold over the drugs' episodes, as in training.
+    ``permutations``: placebo runs of the nested subgroup search per drug.
     """
     design = fold_design(
         cohort, config=config, drugs=drugs, knowledge=knowledge, folds=folds
     )
 
     def explain(drug: str) -> DrugReport:
-        return explain_drug(design.drug(drug), drug=drug, config=config)
+        return explain_drug(
+            design.drug(drug), drug=drug, config=config, permutations=permutations
+        )
 
     with ThreadPoolExecutor(max_workers=config.training.n_jobs) as pool:
         return list(
@@ -156,7 +180,13 @@ def explain_drugs(
         )
 
 
-def explain_drug(folds: DrugFolds, *, drug: str, config: Config) -> DrugReport:
+def explain_drug(
+    folds: DrugFolds,
+    *,
+    drug: str,
+    config: Config,
+    permutations: int = PLACEBO_PERMUTATIONS,
+) -> DrugReport:
     """One drug's report from its episodes and matrices (:class:`DrugFolds`)."""
     episodes, X, names = folds.episodes, folds.X, folds.names
     y = episodes["responded"].to_numpy()
@@ -171,14 +201,22 @@ def explain_drug(folds: DrugFolds, *, drug: str, config: Config) -> DrugReport:
     column = {n: i for i, n in enumerate(names)}
     values = X[:, [column[m[0]] for m in members.values()]]
     ranked = [members[g][0] for g in importance.index]
-    subgroups = discover_subgroups(
+    rules = discover_subgroups(
         rule_carriers(carrier_frame(X, names), ranked), y, probability,
-        folds=episodes["fold"].to_numpy(), features=ranked[:TOP_FEATURES],
-        seed=config.training.seed,
+        features=ranked[:TOP_FEATURES], seed=config.training.seed,
     )  # fmt: skip
+    key = key_by_group(members)
+    searches = nested_search(folds, y, config=config)
+    placebo = run_placebo(folds, y, config=config, key=key, permutations=permutations)
     return DrugReport(
         drug=drug, episodes=episodes, members=members, shap=shap, values=values,
-        base=base, importance=importance, subgroups=subgroups,
+        base=base, importance=importance,
+        subgroups=check_rules(
+            rules, pool_held_out(searches, y, key=key), key=key,
+            placebo=placebo.best_lift,
+        ),
+        top_rule=check_top_rule(pool_top_rules(searches, y), placebo),
+        placebo=placebo,
         interaction=_interactions(X, y, importance, members, names, config=config),
         evaluation=_evaluation(episodes[scored], config=config),
     )  # fmt: skip

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import math
 import os
 import re
 import shutil
@@ -60,11 +61,22 @@ METHODS = (
     "kept when they select at least 10 episodes, have at least 5 responders and "
     "5 non-responders both inside and outside the rule, and beat the drug's "
     "rate; ranked by the interval's lower bound. Found and judged on the same "
-    "episodes, these rates are optimistic.",
-    "Held out: in each fold, the rule search is rerun without the fold; 'found' "
-    "counts the folds where it found the same rule, and the held-out rate is the "
-    "response rate of the fold episodes it then selected (n not shown under 5 "
-    "episodes, the rate not under 5 responders or 5 non-responders).",
+    "episodes, these in-sample rates are optimistic.",
+    "Held out (the headline): in each outer fold, the whole search is rerun on "
+    "the other folds only (their vectorizer, inner out-of-fold predictions, SHAP "
+    "ranking and carrier columns), and the rules it finds are scored on the fold; "
+    "a rule's held-out rate (95% Wilson interval) and rate outside pool the folds "
+    "whose search found the same rule (n not shown under 5 episodes, a rate not "
+    "under 5 responders or 5 non-responders).",
+    "Placebo: the same nested search with the outcomes permuted within the drug; "
+    "a permutation scores the largest held-out lift (rate inside minus outside, "
+    "at least 10 episodes each side) of any rule it found. A rule's placebo rate "
+    "is the share of permutations reaching its own held-out lift; it is a "
+    "finding only when that share is at most 5% (with 5 permutations: none). "
+    "Tables list findings first, then by the held-out interval's lower bound.",
+    "Each fold's top rule: the first rule of each fold's nested search counted "
+    "on that fold, whichever rule it is (the folds need not agree), pooled; its "
+    "placebo rate compares its lift with the same figure on each permutation.",
     "Cells (carriers, rule counts, interaction cells) of fewer than 5 episodes "
     "are not shown.",
 )
@@ -105,27 +117,43 @@ def drug_summary(report: DrugReport) -> dict[str, Any]:
                 ]
             ),
         },
+        "placebo": {
+            "permutations": len(report.placebo.best_lift),
+            "best_held_out_lift": list(report.placebo.best_lift),
+            "top_rule_held_out_lift": list(report.placebo.top_rule_lift),
+        },
+        "top_rule": report.top_rule.model_dump(mode="json"),
         "subgroups": [r.model_dump(mode="json") for r in report.subgroups],
     }
 
 
 def subgroup_table(reports: Sequence[DrugReport]) -> pd.DataFrame:
-    """One row per drug and rule, best rule first within a drug."""
+    """One row per drug and rule, findings first within a drug, then by the
+    held-out interval's lower bound."""
     rows = []
     for report in reports:
         overall = float(report.episodes["responded"].mean())
-        for rank, rule in enumerate(report.subgroups, start=1):
+        for rank, checked in enumerate(report.subgroups, start=1):
+            rule, ci = checked.in_sample, checked.rate_held_out_ci or (None, None)
             rows.append({
                 "drug": report.drug, "rank": rank, "rule": rule.rule,
-                "n_selected": rule.n_selected,
-                "responders_selected": rule.responders_selected,
-                "rate": rule.rate, "rate_ci_low": rule.rate_ci[0],
-                "rate_ci_high": rule.rate_ci[1], "n_outside": rule.n_outside,
-                "rate_outside": rule.rate_outside, "drug_rate": overall,
-                "folds_found": rule.folds_found, "n_held_out": rule.n_held_out,
-                "rate_held_out": rule.rate_held_out,
+                "finding": checked.finding, "placebo_rate": checked.placebo_rate,
+                "placebo_permutations": len(report.placebo.best_lift),
+                "folds_found": checked.folds_found,
+                "n_held_out": checked.n_held_out,
+                "rate_held_out": checked.rate_held_out,
+                "rate_held_out_ci_low": ci[0], "rate_held_out_ci_high": ci[1],
+                "n_outside_held_out": checked.n_outside_held_out,
+                "rate_outside_held_out": checked.rate_outside_held_out,
+                "lift_held_out": checked.lift_held_out,
+                "n_in_sample": rule.n_selected,
+                "responders_in_sample": rule.responders_selected,
+                "rate_in_sample": rule.rate, "rate_in_sample_ci_low": rule.rate_ci[0],
+                "rate_in_sample_ci_high": rule.rate_ci[1],
+                "n_outside_in_sample": rule.n_outside,
+                "rate_outside_in_sample": rule.rate_outside, "drug_rate": overall,
             })  # fmt: skip
-    columns = ["drug", "rank", "rule", "n_selected", "responders_selected", "rate"]
+    columns = ["drug", "rank", "rule", "finding", "placebo_rate", "rate_held_out"]
     return pd.DataFrame(rows, columns=None if rows else columns)
 
 
@@ -310,19 +338,44 @@ def _drug_section(
         f"{facts['responders']} responders (rate {facts['rate']:.1%}); held-out "
         f"AUROC {_e(shown)}</p>"
     )
-    head = ["rule", "n", "responders", "rate [95% CI]", "n outside", "rate outside",
-            "found in folds", "held-out n", "held-out rate"]  # fmt: skip
+    placebo, top = facts["placebo"], facts["top_rule"]
+    held = top["held_out"]
+    yield (
+        f"<p>Subgroup rules: held-out rates first; placebo: {placebo['permutations']}"
+        " permutations of the outcomes, best held-out lift by chance "
+        f"{_lifts(placebo['best_held_out_lift'])}. Each fold's top rule, held out "
+        f"({held['folds']} folds): {_rate(held['rate'], held['rate_ci'])} of "
+        f"{_cell(held['n'])} vs {_share(held['rate_outside'])} outside; placebo "
+        f"rate {_share(top['placebo_rate'])} "
+        f"({'beats' if top['beats_placebo'] else 'does not beat'} the placebo).</p>"
+    )
+    head = ["rule", "finding", "placebo rate", "found in folds", "held-out n",
+            "held-out rate [95% CI]", "held-out rate outside",
+            "in-sample (optimistic) n", "in-sample rate [95% CI]"]  # fmt: skip
     rows = [
-        [r["rule"], r["n_selected"], r["responders_selected"],
-         f"{r['rate']:.1%} [{r['rate_ci'][0]:.1%}, {r['rate_ci'][1]:.1%}]",
-         r["n_outside"], _share(r["rate_outside"]), _cell(r["folds_found"]),
-         _cell(r["n_held_out"]), _share(r["rate_held_out"])]
+        [r["in_sample"]["rule"], "yes" if r["finding"] else "no",
+         _share(r["placebo_rate"]), r["folds_found"], _cell(r["n_held_out"]),
+         _rate(r["rate_held_out"], r["rate_held_out_ci"]),
+         _share(r["rate_outside_held_out"]), r["in_sample"]["n_selected"],
+         _rate(r["in_sample"]["rate"], r["in_sample"]["rate_ci"])]
         for r in facts["subgroups"]
     ]  # fmt: skip
     none = "<p class='note'>No enriched subgroup.</p>"
     yield html_table(head, rows) if rows else none
     for image in images:
         yield f"<p><img alt='{_e(drug)}: {_e(Path(image).stem)}' src='{_e(image)}'></p>"
+
+
+def _rate(value: float | None, ci: Sequence[float] | None) -> str:
+    if value is None or ci is None:
+        return "-"
+    return f"{value:.1%} [{ci[0]:.1%}, {ci[1]:.1%}]"
+
+
+def _lifts(values: Sequence[float | None]) -> str:
+    # NaN: the permutation's search found no rule with a held-out lift.
+    shown = ("-" if v is None or math.isnan(v) else f"{v:+.1%}" for v in values)
+    return ", ".join(shown) or "-"
 
 
 def _share(value: float | None) -> str:

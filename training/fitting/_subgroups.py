@@ -24,7 +24,8 @@ bias). Given the folds, each rule is also checked out of sample: in fold k, the
 search is run on the other folds only; when it finds the same rule there, the
 rule's selection in fold k counts towards ``n_held_out`` and ``rate_held_out``.
 (The out-of-fold predictions of the other folds come from models that saw fold
-k's outcomes, so this is cross-fitting, not a fully nested split.)
+k's outcomes, so this is cross-fitting, not a fully nested split; ``rediscover
+explain`` runs the nested search, :mod:`training.explanation._nested`.)
 """
 
 from __future__ import annotations
