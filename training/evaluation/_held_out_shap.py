@@ -97,13 +97,21 @@ class DrugFolds:
         held = self.episodes["fold"].to_numpy() == fold
         if not held.any() or len(np.unique(y[~held])) < 2:
             return None
-        X = self.folded[fold][0]
-        rates = fit_rates(self.tumour_types[~held], y[~held])
-        rows = LabelledRows(X, y, rates.margin(list(self.tumour_types)))
-        booster = fit_booster(
-            rows.take(~held), params=config.xgboost, seed=config.training.seed
-        )
+        booster, rows = self.fit_rows(y, self.folded[fold][0], ~held, config=config)
         return held, booster, rows.take(held).matrix()
+
+    def fit_rows(
+        self, y: np.ndarray, X: np.ndarray, rows: np.ndarray, *, config: Config
+    ) -> tuple[xgb.Booster, LabelledRows]:
+        """The drug's booster fitted on the episodes ``rows`` selects (outcomes
+        ``y``, matrix ``X``), its offset the tumour-type rates fitted on them;
+        and every episode's rows with that offset."""
+        rates = fit_rates(self.tumour_types[rows], y[rows])
+        labelled = LabelledRows(X, y, rates.margin(list(self.tumour_types)))
+        booster = fit_booster(
+            labelled.take(rows), params=config.xgboost, seed=config.training.seed
+        )
+        return booster, labelled
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
 
 from models import Condition, SubgroupRule
 from training.config import Config
@@ -26,11 +25,8 @@ from training.evaluation import DrugFolds, feature_groups, group_membership
 from training.fitting import (
     MIN_SELECTED,
     TOP_FEATURES,
-    LabelledRows,
     carrier_frame,
     discover_subgroups,
-    fit_booster,
-    fit_rates,
     rule_carriers,
 )
 from training.fitting._subgroups import select
@@ -123,18 +119,6 @@ def _search_fold(
     )  # fmt: skip
 
 
-def _fit(
-    folds: DrugFolds, y: np.ndarray, X: np.ndarray, rows: np.ndarray, *, config: Config
-) -> tuple[xgb.Booster, LabelledRows]:
-    # As DrugFolds.fit_fold, on any training rows: offset, then booster.
-    rates = fit_rates(folds.tumour_types[rows], y[rows])
-    labelled = LabelledRows(X, y, rates.margin(list(folds.tumour_types)))
-    booster = fit_booster(
-        labelled.take(rows), params=config.xgboost, seed=config.training.seed
-    )
-    return booster, labelled
-
-
 def _inner_predictions(
     folds: DrugFolds, y: np.ndarray, X: np.ndarray, train: np.ndarray, *, config: Config
 ) -> np.ndarray:
@@ -146,7 +130,7 @@ def _inner_predictions(
         fit_rows = train & ~scored
         if len(np.unique(y[fit_rows])) < 2:
             continue
-        booster, labelled = _fit(folds, y, X, fit_rows, config=config)
+        booster, labelled = folds.fit_rows(y, X, fit_rows, config=config)
         predicted[scored] = booster.predict(labelled.take(scored).matrix())
     return predicted
 
@@ -162,7 +146,7 @@ def _ranking(
 ) -> list[str]:
     # Feature groups by mean |SHAP| on the training rows, largest first; each
     # group named by its first member (columns identical on those rows are one).
-    booster, labelled = _fit(folds, y, X, train, config=config)
+    booster, labelled = folds.fit_rows(y, X, train, config=config)
     contributions = booster.predict(labelled.take(train).matrix(), pred_contribs=True)[
         :, :-1
     ]
