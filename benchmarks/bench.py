@@ -314,27 +314,21 @@ def bench_training(tmp: Path, repeats: Repeats) -> tuple[list[Figure], Path]:
         for _ in range(repeats.commands)
     ]
     print("training all GDSC drugs with CV (a few minutes) ...", flush=True)
-    seconds, rss_mb = run_child(
+    trained = run_child(
         [rediscover, "--config", str(config), "train"], env=env, cwd=tmp, log=log
     )
     figure = "rediscover train, all drugs, CV"
+    # run_child measures wall seconds, then peak RSS (MB).
     figures = [
         Figure(
             "training",
-            f"{figure}: wall",
-            "s",
-            [seconds],
-            floor="rediscover --version: wall",
-            floor_values=[s for s, _ in floor],
-        ),
-        Figure(
-            "training",
-            f"{figure}: peak RSS",
-            "MB",
-            [rss_mb],
-            floor="rediscover --version: peak RSS",
-            floor_values=[mb for _, mb in floor],
-        ),
+            f"{figure}: {measure}",
+            unit,
+            [trained[i]],
+            floor=f"rediscover --version: {measure}",
+            floor_values=[run[i] for run in floor],
+        )
+        for i, (measure, unit) in enumerate((("wall", "s"), ("peak RSS", "MB")))
     ]
     return figures, trained_bundle(tmp / "mlartifacts")
 

@@ -42,32 +42,24 @@ def score_columns(
     def repeat(values: Sequence[Any]) -> list[Any]:
         return [v for v, n in zip(values, counts, strict=True) for _ in range(n)]
 
-    return {
+    columns = {
         "profile": repeat(range(first, first + len(profiles))),
         "sample_id": repeat([p.sample_id for p in profiles]),
         **{key: [model[key]] * len(flat) for key in
            ("model_version", "population", "endpoint")},
-        "drug": [s.drug for s in flat],
-        "rank": [s.rank for s in flat],
-        "probability": [s.probability for s in flat],
-        "raw_probability": [s.raw_probability for s in flat],
-        "base_rate": [s.base_rate for s in flat],
-        "lift": [s.lift for s in flat],
         "interval_low": [s.interval[0] for s in flat],
         "interval_high": [s.interval[1] for s in flat],
-        "prediction_set": [s.prediction_set for s in flat],
-        "coverage": [s.coverage for s in flat],
-        "in_domain": [s.in_domain for s in flat],
-        "reason": [s.reason for s in flat],
-        "n_training_samples": [s.n_training_samples for s in flat],
-        "tumour_type_seen": [s.tumour_type_seen for s in flat],
-        "served_by": [s.served_by for s in flat],
         "matched_class": [m and m.matching_class for m in matches],
         "matched_alteration": [m and m.alteration for m in matches],
         "matched_evidence": [m and m.evidence for m in matches],
         "matched_on_label": [m and m.on_label for m in matches],
         "top_features": [_features(s.top_features) for s in flat],
     }  # fmt: skip
+    # Every other column is the scores' attribute of that name.
+    return {
+        name: columns[name] if name in columns else [getattr(s, name) for s in flat]
+        for name in SCORE_COLUMNS
+    }
 
 
 def _features(

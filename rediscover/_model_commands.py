@@ -172,54 +172,21 @@ def _split(
     """The cohort restricted to the evaluated drugs, its (cohort, folds) origins
     (one, except for the prospective split) and their rule."""
     from training.data import load_ccle
-    from training.evaluation import (
-        cohort_folds,
-        cross_study_folds,
-        grouped_folds,
-        leave_cohort_out_folds,
-        prospective_origins,
-        temporal_folds,
-        tumour_type_folds,
-    )
-    from training.fitting import select_drugs
+    from training.evaluation import split_origins
 
+    ccle = None
     if args.split == "cross-study":
         if args.data != "gdsc":
             raise ValueError("--split cross-study trains on GDSC: use --data gdsc")
         ccle = load_ccle(args.ccle or _ccle_folder(config), profiles=cohort.profiles)
-        cohort, folds = cross_study_folds(cohort, ccle)
-    drugs = select_drugs(cohort, config=config, only=args.drugs)
-    cohort = cohort.subset(drugs=drugs)
-    settings = config.training
-    if args.split == "prospective":
-        origins = prospective_origins(cohort)
-        rule = (
-            f"rolling origin in enrolment order: the first 40% train only, then "
-            f"{len(origins)} blocks, each scored by models trained on the outcomes "
-            "known when it began (enrolled 16 weeks before)"
-        )
-        return cohort, origins, rule
-    if args.split == "grouped":
-        folds = grouped_folds(cohort, n_splits=settings.cv_folds, seed=settings.seed)
-        rule = f"{settings.cv_folds}-fold stratified, by sample"
-    elif args.split == "leave-cohort-out":
-        folds = leave_cohort_out_folds(
-            cohort, n_splits=settings.cv_folds, seed=settings.seed
-        )
-        rule = f"{int(folds.max()) + 1} folds of whole cohorts (cohort_id)"
-    elif args.split in ("tumour-type", "cohort"):
-        leave_out = tumour_type_folds if args.split == "tumour-type" else cohort_folds
-        folds = leave_out(cohort, min_samples=args.min_type_samples)
-        rule = (
-            f"leave one {args.split} out ({int(folds.max()) + 1} with >= "
-            f"{args.min_type_samples} treated samples; smaller ones train only)"
-        )
-    elif args.split == "temporal":
-        folds = temporal_folds(cohort)
-        rule = "train before the 80th-percentile date, test after"
-    else:
-        rule = "train on GDSC lines CCLE did not screen, test on CCLE (ActArea z > 1)"
-    return cohort, [(cohort, folds)], rule
+    return split_origins(
+        cohort,
+        split=args.split,
+        config=config,
+        drugs=args.drugs,
+        min_type_samples=args.min_type_samples,
+        second_study=ccle,
+    )
 
 
 def _ccle_folder(config: Config) -> Path:

@@ -18,67 +18,20 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from serving import _schemas as schemas
 from serving._auth import PROTECTED_ROUTES
 from serving._report import REPORT_ROUTE
-from serving._schemas import (
-    ExplainRequest,
-    ExplainResponse,
-    ModelInfo,
-    ReloadOut,
-    ReportRequest,
-    ScoreBatchRequest,
-    ScoreBatchResponse,
-    ScoreRequest,
-    ScoreResponse,
-)
+from serving._schemas import ErrorOut, ValidationErrorOut
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 # Each model's schema (a $ref into the components), by the model and its mode.
 _Refs = Mapping[tuple[Any, JsonSchemaMode], dict[str, Any]]
 _BEARER = "bearer"
-
-
-class ErrorOut(BaseModel):
-    """Every error answer: what went wrong, and the id the server log has."""
-
-    model_config = ConfigDict(frozen=True)
-
-    error: str = Field(
-        description="What went wrong, without the submitted values.",
-        examples=["no model bundle is in service yet"],
-    )
-    request_id: str = Field(
-        description="Opaque id of this request, also in the server log line.",
-        examples=["3f2b9c0e8d1a4b6c9e7f5a2d1c0b9a8e"],
-    )
-
-
-class FieldErrorOut(BaseModel):
-    """One invalid field: where it is and what is accepted, never its value."""
-
-    model_config = ConfigDict(frozen=True)
-
-    type: str = Field(description="pydantic's error type.", examples=["missing"])
-    loc: list[str | int] = Field(
-        description="Path to the field: keys and list indices; empty for the "
-        "whole body.",
-        examples=[["profile", "alterations", 0, "kind"]],
-    )
-    msg: str = Field(
-        description="What is wrong and what is accepted.",
-        examples=["Field required"],
-    )
-
-
-class ValidationErrorOut(ErrorOut):
-    """400: the body is not valid JSON, or fields are missing, unknown or invalid."""
-
-    detail: list[FieldErrorOut] = Field(description="One entry per invalid field.")
 
 
 _ERRORS: Mapping[int, str] = {
@@ -123,32 +76,37 @@ def _operations() -> dict[tuple[str, str], _Operation]:
     return {
         ("/score", "post"): _Operation(
             summary="Rank every drug for one tumour profile.",
-            request=ScoreRequest,
-            answers={200: ScoreResponse, **_JSON_ROUTE_ERRORS},
+            request=schemas.ScoreRequest,
+            answers={200: schemas.ScoreResponse, **_JSON_ROUTE_ERRORS},
         ),
         ("/score_batch", "post"): _Operation(
             summary="Rank every drug for each of several profiles.",
-            request=ScoreBatchRequest,
-            answers={200: ScoreBatchResponse, **_JSON_ROUTE_ERRORS},
+            request=schemas.ScoreBatchRequest,
+            answers={200: schemas.ScoreBatchResponse, **_JSON_ROUTE_ERRORS},
         ),
         ("/explain", "post"): _Operation(
             summary="Explain one drug's score for one profile.",
-            request=ExplainRequest,
-            answers={200: ExplainResponse, 404: ErrorOut, **_JSON_ROUTE_ERRORS},
+            request=schemas.ExplainRequest,
+            answers={200: schemas.ExplainResponse, 404: ErrorOut, **_JSON_ROUTE_ERRORS},
         ),
         (REPORT_ROUTE, "post"): _Operation(
             summary="One profile's tumour-board report, a printable HTML page.",
-            request=ReportRequest,
+            request=schemas.ReportRequest,
             answers={200: _HTML, **_JSON_ROUTE_ERRORS},
         ),
         ("/model", "get"): _Operation(
             summary="The model bundle in service.",
-            answers={200: ModelInfo, 503: ErrorOut},
+            answers={200: schemas.ModelInfo, 503: ErrorOut},
         ),
         ("/admin/reload", "post"): _Operation(
             summary="With Authorization: Bearer <REDISCOVER_RELOAD_TOKEN>: serve the "
             "version the registry alias points at now.",
-            answers={200: ReloadOut, 403: ErrorOut, 404: ErrorOut, 409: ReloadOut},
+            answers={
+                200: schemas.ReloadOut,
+                403: ErrorOut,
+                404: ErrorOut,
+                409: schemas.ReloadOut,
+            },
         ),
         ("/", "get"): _Operation(summary="The front page.", answers={200: _HTML}),
         ("/review", "get"): _Operation(

@@ -625,3 +625,41 @@ class ExplainResponse(_Scored):
         description="The drug's global top features and subgroups; null when the "
         "model stores none."
     )
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: what went wrong, and the id the server log has."""
+
+    model_config = ConfigDict(frozen=True)
+
+    error: str = Field(
+        description="What went wrong, without the submitted values.",
+        examples=["no model bundle is in service yet"],
+    )
+    request_id: str = Field(
+        description="Opaque id of this request, also in the server log line.",
+        examples=["3f2b9c0e8d1a4b6c9e7f5a2d1c0b9a8e"],
+    )
+
+
+class FieldErrorOut(BaseModel):
+    """One invalid field: where it is and what is accepted, never its value."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: str = Field(description="pydantic's error type.", examples=["missing"])
+    loc: list[str | int] = Field(
+        description="Path to the field: keys and list indices; empty for the "
+        "whole body.",
+        examples=[["profile", "alterations", 0, "kind"]],
+    )
+    msg: str = Field(
+        description="What is wrong and what is accepted.",
+        examples=["Field required"],
+    )
+
+
+class ValidationErrorOut(ErrorOut):
+    """400: the body is not valid JSON, or fields are missing, unknown or invalid."""
+
+    detail: list[FieldErrorOut] = Field(description="One entry per invalid field.")

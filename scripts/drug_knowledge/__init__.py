@@ -6,7 +6,7 @@ Entries
     One per distinct lower-case GDSC ``Name`` (compounds screened twice are merged;
     the first pathway other than "Unclassified" wins) plus the 37 DRUP drugs
     (``DRUP_DRUGS``); drugs GDSC did not screen take synonyms, targets and pathway
-    from ``CURATED_DRUGS``.  GDSC ``Targets`` are mapped to HGNC symbols with
+    from ``curated_drugs.csv``.  GDSC ``Targets`` are mapped to HGNC symbols with
     ``TARGET_ALIASES``; descriptions naming no gene (drug classes, families,
     complexes) are kept in ``unmapped_targets``.  A synonym claimed by two drugs
     (GDSC lists "Torisel" for rapamycin and temsirolimus) is dropped from both.
@@ -62,14 +62,13 @@ from ._civic import (
     primary_changes,
 )
 from ._curated import LABEL_RULES, PATHWAY_MODULES, Label
-from ._curated_drugs import CURATED_DRUGS, EXTRA_SYNONYMS
+from ._curated_drugs import EXTRA_SYNONYMS, curated_drugs
 from ._gdsc import GDSC_COLUMNS, TARGET_ALIASES, gdsc_entries, map_targets, split_names
 from ._rules import curated_rules, expand_tumour_types
 
 __all__ = [
     "CIVIC_COLUMNS",
     "CIVIC_SOURCE",
-    "CURATED_DRUGS",
     "DRUP_DRUGS",
     "EXTRA_SYNONYMS",
     "GDSC_COLUMNS",
@@ -87,6 +86,7 @@ __all__ = [
     "civic_sensitivity",
     "clean_synonyms",
     "covers",
+    "curated_drugs",
     "curated_entries",
     "curated_rules",
     "describe_variant",

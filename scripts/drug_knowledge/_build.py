@@ -20,10 +20,10 @@ from features import (
 from ._civic import CivicItem, _item_order, civic_items, merge_item
 from ._curated_drugs import (
     CLASS_SOURCE,
-    CURATED_DRUGS,
     CURATED_SOURCE,
     DRUG_CLASSES,
     EXTRA_SYNONYMS,
+    curated_drugs,
 )
 from ._gdsc import gdsc_entries
 from ._rules import curated_rules
@@ -45,10 +45,11 @@ def curated_entries(known: Iterable[str]) -> dict[str, dict[str, Any]]:
     """Entry fields of the DRUP drugs that are not in ``known``, and of the
     immune checkpoint drug classes."""
     missing = [drug for drug in DRUP_DRUGS if drug not in set(known)]
-    unexplained = sorted(set(missing) - set(CURATED_DRUGS))
+    drugs = curated_drugs()
+    unexplained = sorted(set(missing) - set(drugs))
     if unexplained:
         raise ValueError(f"DRUP drugs neither in GDSC nor curated: {unexplained}")
-    curated = [(d, CURATED_DRUGS[d], CURATED_SOURCE) for d in missing]
+    curated = [(d, drugs[d], CURATED_SOURCE) for d in missing]
     curated += [(d, c, CLASS_SOURCE) for d, c in DRUG_CLASSES.items()]
     return {
         drug: {

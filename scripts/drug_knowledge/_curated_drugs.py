@@ -2,82 +2,42 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 CURATED_SOURCE = "curated: DRUP drug; names and targets from its FDA label"
 
-# DRUP drugs GDSC did not screen: synonyms (brand, code names), HGNC targets and
-# pathway (GDSC vocabulary), from the FDA labels / DrugBank.
-CURATED_DRUGS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
-    "nivolumab": (
-        ("Opdivo", "BMS-936558", "ONO-4538", "MDX-1106"),
-        ("PDCD1",),
-        "Immune checkpoint",
-    ),
-    "pembrolizumab": (
-        ("Keytruda", "MK-3475", "lambrolizumab"),
-        ("PDCD1",),
-        "Immune checkpoint",
-    ),
-    "durvalumab": (("Imfinzi", "MEDI4736"), ("CD274",), "Immune checkpoint"),
-    "atezolizumab": (
-        ("Tecentriq", "MPDL3280A", "RG7446"),
-        ("CD274",),
-        "Immune checkpoint",
-    ),
-    "ipilimumab": (
-        ("Yervoy", "MDX-010", "BMS-734016"),
-        ("CTLA4",),
-        "Immune checkpoint",
-    ),
-    "vemurafenib": (("Zelboraf", "PLX4032", "RG7204"), ("BRAF",), "ERK MAPK signaling"),
-    "cobimetinib": (
-        ("Cotellic", "GDC-0973", "XL518"),
-        ("MAP2K1", "MAP2K2"),
-        "ERK MAPK signaling",
-    ),
-    "binimetinib": (
-        ("Mektovi", "MEK162", "ARRY-162"),
-        ("MAP2K1", "MAP2K2"),
-        "ERK MAPK signaling",
-    ),
-    "encorafenib": (("Braftovi", "LGX818"), ("BRAF",), "ERK MAPK signaling"),
-    "ribociclib": (("Kisqali", "LEE011"), ("CDK4", "CDK6"), "Cell cycle"),
-    "abemaciclib": (
-        ("Verzenio", "Verzenios", "LY2835219"),
-        ("CDK4", "CDK6"),
-        "Cell cycle",
-    ),
-    "niraparib": (("Zejula", "MK-4827"), ("PARP1", "PARP2"), "Genome integrity"),
-    "osimertinib": (("Tagrisso", "AZD9291"), ("EGFR",), "EGFR signaling"),
-    "trastuzumab": (("Herceptin",), ("ERBB2",), "EGFR signaling"),
-    "pertuzumab": (("Perjeta", "RG1273"), ("ERBB2",), "EGFR signaling"),
-    "lorlatinib": (
-        ("Lorbrena", "Lorviqua", "PF-06463922"),
-        ("ALK", "ROS1"),
-        "RTK signaling",
-    ),
-    "larotrectinib": (
-        ("Vitrakvi", "LOXO-101"),
-        ("NTRK1", "NTRK2", "NTRK3"),
-        "RTK signaling",
-    ),
-    "entrectinib": (
-        ("Rozlytrek", "RXDX-101"),
-        ("NTRK1", "NTRK2", "NTRK3", "ROS1", "ALK"),
-        "RTK signaling",
-    ),
-    "everolimus": (
-        ("Afinitor", "RAD001", "Zortress"),
-        ("MTOR",),
-        "PI3K/MTOR signaling",
-    ),
-    "alpelisib": (("Piqray", "BYL719"), ("PIK3CA",), "PI3K/MTOR signaling"),
-}
+_CURATED_FILE = Path(__file__).with_name("curated_drugs.csv")
+# A drug's synonyms, HGNC targets and pathway.
+Entry = tuple[tuple[str, ...], tuple[str, ...], str]
+
+
+def curated_drugs() -> dict[str, Entry]:
+    """DRUP drugs GDSC did not screen: synonyms (brand, code names), HGNC targets
+    and pathway (GDSC vocabulary), from the FDA labels / DrugBank.
+
+    One row each in ``curated_drugs.csv``; a list's items are separated by ``;``.
+    """
+    with _CURATED_FILE.open(newline="", encoding="utf-8") as file:
+        return {
+            row["drug"]: (
+                _listed(row["synonyms"]),
+                _listed(row["targets"]),
+                row["pathway"],
+            )
+            for row in csv.DictReader(file)
+        }
+
+
+def _listed(text: str) -> tuple[str, ...]:
+    return tuple(text.split(";")) if text else ()
+
 
 # Immune checkpoint drug classes, as patient cohorts that pool several antibodies
 # name their treatment (e.g. the pooled 973-patient ICI cohort): the targets of the
 # class's members, so the class takes the same TMB and MSI rules they do.
 CLASS_SOURCE = "curated: immune checkpoint drug class; targets of its members' labels"
-DRUG_CLASSES: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
+DRUG_CLASSES: dict[str, Entry] = {
     "anti-pd-1": (("anti-PD1",), ("PDCD1",), "Immune checkpoint"),
     "anti-pd-l1": (("anti-PDL1",), ("CD274",), "Immune checkpoint"),
     "anti-pd-1/pd-l1": ((), ("PDCD1", "CD274"), "Immune checkpoint"),

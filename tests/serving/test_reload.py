@@ -12,7 +12,6 @@ import json
 import logging
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -27,17 +26,12 @@ from pydantic import ValidationError
 from models import BUNDLE_DIGEST_TAG, ResponderModel, bundle_digest
 from serving import ScoreRequest, ServingSettings
 from tests.servers import Server, bentoml_serve
-from tests.serving.conftest import LOOPBACK_URL, build_bundle, metric_value
-
-with warnings.catch_warnings():
-    # starlette >= 1.0 wants the httpx2 package for its TestClient and warns once,
-    # at import, when it falls back to httpx (which is what this project installs).
-    warnings.filterwarnings(
-        "ignore",
-        message="Using `httpx` with `starlette.testclient`",
-        category=UserWarning,
-    )
-    from starlette.testclient import TestClient
+from tests.serving.conftest import (
+    LOOPBACK_URL,
+    TestClient,
+    build_bundle,
+    metric_value,
+)
 
 MODEL = "rediscover"
 TOKEN = "reload-token-for-tests-0123456789"

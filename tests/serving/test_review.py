@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,17 +11,7 @@ from typing import Any
 import pytest
 
 from tests.models.review_model import build_review_model
-from tests.serving.conftest import start_client
-
-with warnings.catch_warnings():
-    # starlette >= 1.0 wants the httpx2 package for its TestClient and warns once,
-    # at import, when it falls back to httpx (which is what this project installs).
-    warnings.filterwarnings(
-        "ignore",
-        message="Using `httpx` with `starlette.testclient`",
-        category=UserWarning,
-    )
-    from starlette.testclient import TestClient
+from tests.serving.conftest import TestClient, start_client
 
 
 @pytest.fixture(scope="module")

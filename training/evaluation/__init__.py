@@ -59,6 +59,7 @@ from training.evaluation._splits import (
     grouped_folds,
     leave_cohort_out_folds,
     prospective_origins,
+    split_origins,
     temporal_folds,
     tumour_type_folds,
 )
@@ -115,6 +116,7 @@ __all__ = [
     "run_panel",
     "score_episodes",
     "shap_ranking",
+    "split_origins",
     "summarise_uncertainty",
     "temporal_folds",
     "tumour_type_folds",

@@ -9,6 +9,7 @@ no sample is trained on and scored in the same fold.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -17,8 +18,9 @@ from pandas.api.typing import SeriesGroupBy
 from sklearn.model_selection import StratifiedGroupKFold
 
 from features import canonical_tumour_type
+from training.config import Config, TrainingConfig
 from training.data import Cohort
-from training.fitting import assign_folds
+from training.fitting import assign_folds, select_drugs
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,68 @@ SPLITS: tuple[Split, ...] = (
     "cross-study",
 )  # fmt: skip
 TRAIN_ONLY = -1
+Origins = list[tuple[Cohort, pd.Series]]
+
+
+def split_origins(
+    cohort: Cohort,
+    *,
+    split: Split,
+    config: Config,
+    drugs: Sequence[str] | None = None,
+    min_type_samples: int = 20,
+    second_study: Cohort | None = None,
+) -> tuple[Cohort, Origins, str]:
+    """The cohort restricted to the evaluated drugs, its (cohort, folds) origins
+    (one, except for the prospective split) and their rule in words.
+
+    ``drugs`` narrows the drugs `training.fitting.select_drugs` keeps; the
+    cross-study split scores ``second_study`` (CCLE) and needs it.
+    """
+    if split == "cross-study":
+        if second_study is None:
+            raise ValueError("--split cross-study needs the second study (CCLE)")
+        cohort, folds = cross_study_folds(cohort, second_study)
+        rule = "train on GDSC lines CCLE did not screen, test on CCLE (ActArea z > 1)"
+    cohort = cohort.subset(drugs=select_drugs(cohort, config=config, only=drugs))
+    if split == "prospective":
+        origins = prospective_origins(cohort)
+        rule = (
+            f"rolling origin in enrolment order: the first 40% train only, then "
+            f"{len(origins)} blocks, each scored by models trained on the outcomes "
+            "known when it began (enrolled 16 weeks before)"
+        )
+        return cohort, origins, rule
+    if split != "cross-study":
+        folds, rule = _one_origin(
+            cohort, split, config.training, min_type_samples=min_type_samples
+        )
+    return cohort, [(cohort, folds)], rule
+
+
+def _one_origin(
+    cohort: Cohort, split: Split, settings: TrainingConfig, *, min_type_samples: int
+) -> tuple[pd.Series, str]:
+    """The folds of a split scored in one origin, and their rule in words."""
+    if split == "grouped":
+        folds = grouped_folds(cohort, n_splits=settings.cv_folds, seed=settings.seed)
+        return folds, f"{settings.cv_folds}-fold stratified, by sample"
+    if split == "leave-cohort-out":
+        folds = leave_cohort_out_folds(
+            cohort, n_splits=settings.cv_folds, seed=settings.seed
+        )
+        return folds, f"{int(folds.max()) + 1} folds of whole cohorts (cohort_id)"
+    if split in ("tumour-type", "cohort"):
+        leave_out = tumour_type_folds if split == "tumour-type" else cohort_folds
+        folds = leave_out(cohort, min_samples=min_type_samples)
+        return folds, (
+            f"leave one {split} out ({int(folds.max()) + 1} with >= "
+            f"{min_type_samples} treated samples; smaller ones train only)"
+        )
+    if split == "temporal":
+        rule = "train before the 80th-percentile date, test after"
+        return temporal_folds(cohort), rule
+    raise ValueError(f"{split!r} is not a split; accepted: {', '.join(SPLITS)}")
 
 
 def grouped_folds(cohort: Cohort, *, n_splits: int, seed: int) -> pd.Series:

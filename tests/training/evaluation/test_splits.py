@@ -4,6 +4,7 @@ import pytest
 from features import canonical_tumour_type
 from tests.training.evaluation.synthetic import NOISE, SIGNAL, planted_cohort
 from training import evaluation
+from training.config import Config, TrainingConfig
 from training.data import Cohort
 
 COHORT = planted_cohort()
@@ -105,3 +106,19 @@ def test_cross_study_scores_each_shared_line_on_the_second_study_only() -> None:
         .isin(lines)
         .any()
     )
+
+
+def test_split_origins_keeps_the_chosen_drugs_and_states_the_rule() -> None:
+    config = Config(training=TrainingConfig(cv_folds=3, min_samples=20))
+    cohort, [(scored, folds)], rule = evaluation.split_origins(
+        COHORT, split="tumour-type", config=config, drugs=[SIGNAL]
+    )
+    assert list(cohort.drugs) == [SIGNAL] and scored is cohort
+    assert folds.equals(evaluation.tumour_type_folds(cohort, min_samples=20))
+    assert rule.startswith("leave one tumour-type out (3 with >= 20 treated")
+    _, [(_, grouped)], rule = evaluation.split_origins(
+        COHORT, split="grouped", config=config
+    )
+    assert sorted(grouped.unique()) == [0, 1, 2] and rule.startswith("3-fold")
+    with pytest.raises(ValueError, match="second study"):
+        evaluation.split_origins(COHORT, split="cross-study", config=config)
