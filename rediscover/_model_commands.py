@@ -261,7 +261,8 @@ def _print_uncertainty(document: dict[str, Any]) -> None:
         f"{measured['nominal_coverage']:.2f}) cover {measured['coverage']:.3f} of "
         f"episodes, {measured['coverage_responders']:.3f} of responders and "
         f"{measured['coverage_non_responders']:.3f} of non-responders; the score "
-        f"bin's 95% interval holds the bin's held-out response rate for "
+        f"bin's 95% interval holds the bin's held-out response rate (itself a "
+        f"noisy estimate, so held less often than the true rate) for "
         f"{measured['interval_coverage_observed']:.3f} of episodes"
         + ("" if truth is None else f" and its true rate for {truth:.3f}")
     )
