@@ -67,6 +67,8 @@ def assess(
         metrics, cv_auroc_median=median, cv_auroc_median_drugs=len(drugs),
         cv_auroc_median_champion=cv_median(champion.metadata, drugs),
         response_rate=rate_change(drift),
-        drug_history=drug_histories(*cohort_outcomes(frame, cohort, reference)),
+        drug_history=drug_histories(
+            *cohort_outcomes(frame, cohort, reference), seed=training.seed
+        ),
     )  # fmt: skip
     return Assessment(apply_gate(metrics, settings=settings), metrics, drift)

@@ -331,7 +331,7 @@ def _cv_auroc(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
     """Non-inferiority of the challenger's median per-drug CV AUROC: the lower
     bound of its interval against the champion's median over the same drugs."""
     median, champion = m.cv_auroc_median, m.cv_auroc_median_champion
-    bound = None if median.ci is None else median.ci[0]
+    bound = median.value if median.ci is None else median.ci[0]
     delta = None if bound is None or champion is None else bound - champion
     return _at_least(
         "cv_auroc", delta, -s.cv_auroc_margin,

@@ -33,6 +33,7 @@ from training.retraining._gate import History
 
 MIN_REPORTED = 5  # drugs with fewer new episodes in continuing cohorts: not reported
 MAX_PRIOR = 1000.0  # prior strength when cohorts spread no more than chance
+DRAWS = 20_000  # Beta-binomial draws per drug for the concordance's p-value
 
 
 def cohort_outcomes(
@@ -49,7 +50,9 @@ def cohort_outcomes(
     return new.reset_index(drop=True), old.reset_index(drop=True)
 
 
-def drug_histories(new: pd.DataFrame, old: pd.DataFrame) -> tuple[History, ...]:
+def drug_histories(
+    new: pd.DataFrame, old: pd.DataFrame, *, seed: int = 0
+) -> tuple[History, ...]:
     """Per drug with >= `MIN_REPORTED` new episodes in continuing cohorts: the
     concordance of its new outcomes with its cohorts' history (both frames
     with ``drug``, ``cohort``, ``responded``; `cohort_outcomes`)."""
@@ -61,8 +64,9 @@ def drug_histories(new: pd.DataFrame, old: pd.DataFrame) -> tuple[History, ...]:
     # Half an event each way keeps a drug with no responders (or no
     # non-responders) yet from a logit of minus (plus) infinity.
     rates = (totals["y0"] + 0.5) / (totals["n0"] + 1)
+    rng = np.random.default_rng(seed)
     z = {
-        str(drug): _concordance(rows, a=a, rate=float(rates[str(drug)]))
+        str(drug): _concordance(rows, a=a, rate=float(rates[str(drug)]), rng=rng)
         for drug, rows in joined.groupby(level="drug")
         if rows["n1"].sum() >= MIN_REPORTED
     }
@@ -81,36 +85,52 @@ def _counts(frame: pd.DataFrame, episodes: str, responders: str) -> pd.DataFrame
 
 
 def prior_strength(counts: pd.DataFrame) -> float:
-    """The Beta prior's strength a = 1 / rho - 1 from the intraclass correlation
-    rho of cohorts' outcomes around their drug's rate (method of moments:
-    E[(y - n m)^2] = n m (1 - m) (1 + (n - 1) rho)), `MAX_PRIOR` when cohorts
-    spread no more than independent outcomes would."""
-    totals = counts.groupby(level="drug")[["y0", "n0"]].transform("sum")
-    m = (totals["y0"] / totals["n0"]).to_numpy(dtype=float)
-    n = counts["n0"].to_numpy(dtype=float)
-    y = counts["y0"].to_numpy(dtype=float)
-    use = (m > 0) & (m < 1) & (n > 1)
-    weight = float((n * (n - 1) * m * (1 - m))[use].sum())
-    excess = float(((y - n * m) ** 2 - n * m * (1 - m))[use].sum())
-    if weight <= 0 or excess <= 0:
+    """The Beta prior's strength a = 1 / rho - 1, rho the intraclass correlation
+    of outcomes within a cohort around its drug's rate: the one-way ANOVA
+    estimator pooled over drugs, (MSB - MSW) / (MSB + (n0 - 1) MSW), n0 the
+    cohorts' effective size; `MAX_PRIOR` when cohorts spread no more than
+    independent outcomes would."""
+    n = counts["n0"].astype(float)
+    rate = counts["y0"] / n
+    drug = counts.index.get_level_values("drug")
+    total = n.groupby(drug).transform("sum")
+    mean = counts["y0"].groupby(drug).transform("sum") / total
+    between = float((n * (rate - mean) ** 2).sum())
+    within = float((n * rate * (1 - rate)).sum())
+    k = n.groupby(drug).size()
+    df_between = float((k - 1).sum())
+    df_within = float((n - 1).sum())
+    if df_between <= 0 or df_within <= 0:
         return MAX_PRIOR
-    return float(min(MAX_PRIOR, weight / excess - 1))
+    squares = (n**2).groupby(drug).sum() / n.groupby(drug).sum()
+    size = float((n.groupby(drug).sum() - squares).sum()) / df_between
+    msb, msw = between / df_between, within / df_within
+    rho = (msb - msw) / (msb + (size - 1) * msw) if msb + msw > 0 else 0.0
+    if rho <= 1 / (MAX_PRIOR + 1):
+        return MAX_PRIOR
+    return 1 / rho - 1
 
 
 def _concordance(
-    rows: pd.DataFrame, *, a: float, rate: float
+    rows: pd.DataFrame, *, a: float, rate: float, rng: np.random.Generator
 ) -> tuple[float, int, int]:
-    """z of the concordance S (module docstring), new episodes, cohorts."""
+    """z of the concordance S (module docstring), new episodes, cohorts.
+
+    S is referred to its Beta-binomial distribution by `DRAWS` draws: with a
+    few episodes per cohort and rates near 0 or 1 it is far from normal, and a
+    normal approximation would call one surprising cohort impossible.
+    """
     n1, y1 = rows["n1"].to_numpy(float), rows["y1"].to_numpy(float)
     n0, y0 = rows["n0"].to_numpy(float), rows["y0"].to_numpy(float)
     alpha, beta = a * rate + y0, a * (1 - rate) + n0 - y0
     q = alpha / (alpha + beta)
     w = np.log(q / (1 - q))
-    variance = n1 * q * (1 - q) * (1 + (n1 - 1) / (alpha + beta + 1))
-    spread = float(np.sqrt((w**2 * variance).sum()))
-    departure = float(((y1 - n1 * q) * w).sum())
-    z = departure / spread if spread > 0 else 0.0
-    return z, int(n1.sum()), len(rows)
+    observed = float(((y1 - n1 * q) * w).sum())
+    drawn = rng.binomial(n1.astype(int), rng.beta(alpha, beta, (DRAWS, len(q))))
+    null = ((drawn - n1 * q) * w).sum(axis=1)
+    # One-sided p-value, strictly inside (0, 1) so that its z is finite.
+    p = (1 + np.count_nonzero(null <= observed + 1e-9)) / (DRAWS + 2)
+    return float(norm.ppf(p)), int(n1.sum()), len(rows)
 
 
 def _cohort_keys(
