@@ -10,15 +10,17 @@ far the new outcomes of its continuing cohorts (those the champion's training
 data already holds) go against their history.
 
 Per drug, each continuing cohort k gets a predicted rate q_k: its old responders
-y0_k of n0_k, shrunk towards the drug's old rate m by a Beta prior of strength a
+y0_k of n0_k, shrunk towards the drug's old rate by a Beta prior of strength a
 (`prior_strength`, from the spread of cohorts in the champion's training data).
-The concordance S = sum_k (y1_k - n1_k / 2) logit(q_k) is large when the new
-responders y1_k of n1_k fall on the side of one half their history predicts.
-Under "the new outcomes follow the history" S has mean sum_k n1_k (q_k - 1/2)
-logit(q_k) and a Beta-binomial variance; z is S standardised. Cohorts drift
-between batches more than that allows (case mix, new sites), so z is divided by
-the root of phi, the mean z^2 of the other drugs (at least 1): the drift a batch
-shows elsewhere, which a drug whose own outcomes were turned over cannot widen.
+The concordance S = sum_k (y1_k - n1_k q_k) logit(q_k) is low when the new
+responders y1_k of n1_k fall on the other side of one half than the history
+predicts (it is the log-likelihood ratio of "turned over" against "as coded",
+up to a constant). Its one-sided p-value comes from Beta-binomial draws of the
+new outcomes under "they follow the history", and z is that p-value's normal
+quantile. Cohorts drift between batches more than that allows (case mix, new
+sites), so z is divided by the root of phi, the mean z^2 of the other drugs (at
+least 1): the drift the batch shows elsewhere, which a drug whose own outcomes
+were turned over cannot widen.
 """
 
 from __future__ import annotations
