@@ -132,9 +132,10 @@ class GateConfig(_Section):
     # Calibration-in-the-large of the champion on the new episodes: observed minus
     # expected responders as a share of the episodes, overall (interval from a
     # bootstrap over drug x tumour type clusters, as DRUP cohorts are) and per drug
-    # (an error that adds cohort effects, their variance estimated from the other
-    # drugs' tumour types; Bonferroni over the drugs checked). The per-drug margin is
-    # 0 since its error already allows for new cohorts: on the simulated DRUP cohort
+    # (an error that adds cohort effects and whole-drug drift, their variances
+    # estimated from the other drugs; Bonferroni over the drugs checked). The
+    # per-drug margin is 0 since its error already allows for new cohorts: on the
+    # simulated DRUP cohort
     # (seeds 10-15, used to set it) a margin of 0.15 let every drug with its
     # outcomes turned over pass; 0 refused 3 of 6 (and 1 of 6 genuine batches).
     calibration_margin: float = Field(default=0.05, ge=0, le=1)

@@ -14,12 +14,13 @@ y0_k of n0_k, shrunk towards the drug's old rate by a Beta prior of strength a
 (`prior_strength`, from the spread of cohorts in the champion's training data).
 The concordance S = sum_k (y1_k - n1_k q_k) logit(q_k) is low when the new
 responders y1_k of n1_k fall on the other side of one half than the history
-predicts (it is the log-likelihood ratio of "turned over" against "as coded",
-up to a constant). Its one-sided p-value comes from Beta-binomial draws of the
-new outcomes under "they follow the history", and z is that p-value's normal
-quantile. Cohorts drift between batches more than that allows (case mix, new
-sites), so z is divided by the root of phi, the mean z^2 of the other drugs (at
-least 1): the drift the batch shows elsewhere, which a drug whose own outcomes
+predicts (up to sign, scale and a constant it is the log-likelihood ratio of
+"turned over" against "as coded", so the most powerful statistic against it).
+Its one-sided p-value comes from Beta-binomial draws of the new outcomes under
+"they follow the history", and z is that p-value's normal quantile. Cohorts
+drift between batches more than that allows (case mix, new sites), so z is
+divided by the root of phi, the mean z^2 of the other drugs (at least 1): the
+drift the batch shows elsewhere, which a drug whose own outcomes
 were turned over cannot widen.
 """
 
