@@ -524,6 +524,8 @@ def test_a_drug_turned_over_goes_against_its_cohorts_history() -> None:
     assert after[0].p_value < 0.05 / 8 < before[0].p_value
     assert [h.z for h in after[1:]] == pytest.approx([h.z for h in before[1:]])
     result = apply_gate(metrics(drug_history=after), settings=settings)
+    check = next(c for c in result.checks if c.name == "drug_history")
+    assert (check.value, check.threshold) == (after[0].p_value, 0.05 / 8)
     (reason,) = result.reasons
     assert reason.startswith("8 drugs with >= 30 new episodes in cohorts")
     assert "against their history: a z=" in reason

@@ -542,10 +542,10 @@ def _drug_history(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
     )
     eligible = [h for h in m.drug_history if h.n >= s.drug_min_episodes]
     if not s.check_history:
-        return GateCheck("drug_history", None, 0.0, True,
+        return GateCheck("drug_history", None, s.alpha, True,
                          "not required (gate.check_history: false)")  # fmt: skip
     if not eligible:
-        return GateCheck("drug_history", None, 0.0, True, f"no {rule}: not checked")
+        return GateCheck("drug_history", None, s.alpha, True, f"no {rule}: not checked")
     level = s.alpha / len(eligible)
     against = [h for h in eligible if h.p_value < level]
     worst = min(eligible, key=lambda h: h.p_value)
@@ -561,7 +561,8 @@ def _drug_history(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
         f"earlier rates with p < {s.alpha}/{len(eligible)}, its z scaled by the "
         "other drugs' drift"
     )
-    return GateCheck("drug_history", worst.z, 0.0, not against, message)
+    # The value shown is the smallest p-value, the threshold its Bonferroni level.
+    return GateCheck("drug_history", worst.p_value, level, not against, message)
 
 
 def _response_rate(m: HoldOutMetrics, s: GateConfig) -> GateCheck:

@@ -15,7 +15,7 @@ y0_k of n0_k, shrunk towards the drug's old rate by a Beta prior of strength a
 The concordance S = sum_k (y1_k - n1_k q_k) logit(q_k) is low when the new
 responders y1_k of n1_k fall on the other side of one half than the history
 predicts (up to sign, scale and a constant it is the log-likelihood ratio of
-"turned over" against "as coded", so the most powerful statistic against it).
+"turned over" against "as coded": the statistic that test would use).
 Its one-sided p-value comes from Beta-binomial draws of the new outcomes under
 "they follow the history", and z is that p-value's normal quantile. Cohorts
 drift between batches more than that allows (case mix, new sites), so z is
