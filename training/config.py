@@ -117,7 +117,9 @@ class GateConfig(_Section):
     drug_min_episodes: int = Field(default=30, ge=2)
     drug_min_events: int = Field(default=5, ge=1)  # of each outcome
     drug_auroc_margin: float = Field(default=0.10, ge=0, le=1)
-    cv_auroc_margin: float = Field(default=0.03, ge=0, le=1)
+    # The challenger's median per-drug CV AUROC (its interval's lower bound) against
+    # the champion's over the same drugs; as auroc_margin, a margin on a bound.
+    cv_auroc_margin: float = Field(default=0.10, ge=0, le=1)
     # The challenger's median per-drug CV AUROC (drugs with drug_min_episodes and
     # drug_min_events of each outcome) must be above 0.5 with its interval, or above
     # the champion's own median over those drugs where that is not above 0.5.
@@ -130,13 +132,19 @@ class GateConfig(_Section):
     # Calibration-in-the-large of the champion on the new episodes: observed minus
     # expected responders as a share of the episodes, overall (interval from a
     # bootstrap over drug x tumour type clusters, as DRUP cohorts are) and per drug
-    # (an error that adds cohort effects, their variance estimated from the other
-    # drugs' tumour types; Bonferroni over the drugs checked). The per-drug margin is
-    # 0 since its error already allows for new cohorts: on the simulated DRUP cohort
+    # (an error that adds cohort effects and whole-drug drift, their variances
+    # estimated from the other drugs; Bonferroni over the drugs checked). The
+    # per-drug margin is 0 since its error already allows for new cohorts: on the
+    # simulated DRUP cohort
     # (seeds 10-15, used to set it) a margin of 0.15 let every drug with its
     # outcomes turned over pass; 0 refused 3 of 6 (and 1 of 6 genuine batches).
     calibration_margin: float = Field(default=0.05, ge=0, le=1)
     drug_calibration_margin: float = Field(default=0.0, ge=0, le=1)
+    # Per drug (drug_min_episodes new episodes in cohorts the champion's training data
+    # holds): do its new outcomes keep its cohorts' order, those that responded well
+    # before still doing so? One-sided at alpha over the drugs, the z scaled by the
+    # drift the other drugs show; outcomes turned over reverse the order.
+    check_history: bool = True
     # The drift report's change of the response rate (new episodes minus the
     # champion's training episodes, two-proportion test).
     response_rate_margin: float = Field(default=0.10, ge=0, le=1)

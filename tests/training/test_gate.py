@@ -26,9 +26,11 @@ from training.retraining import (
 from training.retraining._calibration import (
     cohort_variance,
     drug_calibrations,
+    drug_variance,
     overall_calibration,
 )
-from training.retraining._holdout import chance_median
+from training.retraining._history import drug_histories, prior_strength
+from training.retraining._holdout import chance_median, drug_comparisons
 
 SETTINGS = GateConfig()
 
@@ -56,6 +58,7 @@ def metrics(**changes: object) -> HoldOutMetrics:
         cv_auroc_challenger=0.68,
         cv_auroc_median=Estimate(0.66, (0.58, 0.72)),
         cv_auroc_median_drugs=6,
+        cv_auroc_median_champion=0.67,
         # 150 responders observed, 140 expected: 0.025 above, within 0.05
         calibration=Calibration("all drugs", 400, 150, 140.0, 0.02),
         drug_calibration=(
@@ -80,7 +83,8 @@ def test_an_equal_challenger_passes_every_check() -> None:
     assert [c.name for c in result.checks] == [
         "new_episodes", "new_events", "holdout_auroc", "holdout_brier",
         "drug_auroc", "cv_auroc", "cv_above_chance", "data_consistency",
-        "drug_consistency", "calibration", "drug_calibration", "response_rate",
+        "drug_consistency", "calibration", "drug_calibration", "drug_history",
+        "response_rate",
     ]  # fmt: skip
     drug = next(c for c in result.checks if c.name == "drug_auroc")
     assert drug.value == pytest.approx(-0.02)  # b; "tiny" is below 30 episodes
@@ -89,6 +93,7 @@ def test_an_equal_challenger_passes_every_check() -> None:
     assert shown["holdout_auroc"] == pytest.approx(-0.02)
     assert shown["holdout_brier"] == pytest.approx(0.004)
     assert shown["cv_above_chance"] == pytest.approx(0.58)
+    assert shown["cv_auroc"] == pytest.approx(0.58 - 0.67)
     assert "2 drugs with >= 30" in drug.message
 
 
@@ -104,8 +109,20 @@ def test_an_equal_challenger_passes_every_check() -> None:
         ({"auroc_delta": Estimate(-0.01, (-0.11, 0.04))}, "holdout_auroc"),
         ({"brier_delta": Estimate(0.011)}, "holdout_brier"),
         ({"brier_delta": Estimate(0.0, (-0.01, 0.012))}, "holdout_brier"),
-        ({"cv_auroc_median": Estimate(0.56, (0.49, 0.62))}, "cv_above_chance"),
-        ({"cv_auroc_median": Estimate(0.47, (0.41, 0.53))}, "cv_above_chance"),
+        (
+            {
+                "cv_auroc_median": Estimate(0.56, (0.49, 0.62)),
+                "cv_auroc_median_champion": 0.55,
+            },
+            "cv_above_chance",
+        ),
+        (
+            {
+                "cv_auroc_median": Estimate(0.47, (0.41, 0.53)),
+                "cv_auroc_median_champion": 0.50,
+            },
+            "cv_above_chance",
+        ),
         ({"cv_auroc_median": Estimate(0.6)}, "cv_above_chance"),
         # 222 of 400 (55.5%) where 140 (35%) were expected: label inflation
         (
@@ -120,7 +137,9 @@ def test_an_equal_challenger_passes_every_check() -> None:
         ({"response_rate": RateChange(0.35, 0.555, 1000, 400)}, "response_rate"),
         ({"response_rate": RateChange(0.35, 0.18, 1000, 400)}, "response_rate"),
         ({"response_rate": None}, "response_rate"),
-        ({"cv_auroc_challenger": 0.639}, "cv_auroc"),
+        # the median is fine, its lower bound falls 0.101 below the champion's
+        ({"cv_auroc_median": Estimate(0.66, (0.569, 0.72))}, "cv_auroc"),
+        ({"cv_auroc_median_champion": None}, "cv_auroc"),
         ({"consistency_auroc": Estimate(0.629)}, "data_consistency"),
         ({"consistency_auroc": Estimate(0.57, (0.50, 0.679))}, "data_consistency"),
         ({"consistency_expected": None}, "data_consistency"),
@@ -137,7 +156,7 @@ def test_margins_are_inclusive() -> None:
         n=50, events=10,
         auroc_delta=Estimate(0.0, (-0.10, 0.05)),
         brier_delta=Estimate(0.0, (-0.01, 0.01)),
-        cv_auroc_challenger=0.64, consistency_auroc=Estimate(0.63),
+        cv_auroc_median=Estimate(0.66, (0.57, 0.72)), consistency_auroc=Estimate(0.63),
     )  # fmt: skip
     assert failed(edge) == set()
 
@@ -194,7 +213,9 @@ def test_the_response_rate_change_needs_its_interval_beyond_the_margin() -> None
 
 
 def test_chance_is_not_required_when_switched_off() -> None:
-    at_chance = metrics(cv_auroc_median=Estimate(0.47, (0.41, 0.53)))
+    at_chance = metrics(
+        cv_auroc_median=Estimate(0.47, (0.41, 0.53)), cv_auroc_median_champion=0.50
+    )
     lenient = SETTINGS.model_copy(update={"require_above_chance": False})
     assert apply_gate(at_chance, settings=lenient).passed
     no_drug = metrics(cv_auroc_median=Estimate(None), cv_auroc_median_drugs=0)
@@ -443,3 +464,104 @@ def test_the_challengers_median_cv_auroc_gets_an_interval() -> None:
     # Too few episodes: not checked.
     few = chance_median(cv, min_episodes=101, min_events=5, n_bootstrap=10, seed=0)
     assert few == (Estimate(None), ())
+
+
+def test_drug_variance_sees_whole_drugs_moving() -> None:
+    # Every tumour type of a drug shifted together (SD 1 on the log-odds): the
+    # drugs' residuals exceed what their cohorts give; without it, near 0.
+    estimates = []
+    for omega in (0.0, 1.0):
+        frame = cohorts(seed=3, tau=0.3)
+        rng = np.random.default_rng(4)
+        shift = dict(zip("abcdefgh", omega * rng.standard_normal(8), strict=True))
+        p = frame["champion_calibrated"].to_numpy()
+        logit = np.log(p / (1 - p)) + frame["drug"].map(shift).to_numpy()
+        frame["responded"] = (rng.random(len(p)) < 1 / (1 + np.exp(-logit))).astype(int)
+        parts = frame.assign(R=frame["responded"] - p, V=p * (1 - p))
+        clusters = parts.groupby(["drug", "tumour_type"], as_index=False)[["R", "V"]]
+        sums = clusters.sum()
+        tau2 = cohort_variance(sums["R"], sums["V"])
+        estimates.append(drug_variance(sums, tau2))
+    assert estimates[0] < 0.05
+    assert estimates[1] > 0.2
+
+
+def histories(seed: int, *, flip: str | None = None) -> tuple[pd.DataFrame, ...]:
+    """Old and new episodes of 8 drugs x 6 DRUP cohorts (20 old, 10 new each),
+    each cohort with its own log-odds effect (SD 1) kept across the batches."""
+    rng = np.random.default_rng(seed)
+    keys = [(d, f"{d}{k}") for d in "abcdefgh" for k in range(6)]
+    logit = np.log(0.35 / 0.65) + rng.standard_normal(len(keys))
+
+    def draw(n: int) -> pd.DataFrame:
+        rows = np.repeat(np.arange(len(keys)), n)
+        y = rng.random(len(rows)) < 1 / (1 + np.exp(-logit[rows]))
+        return pd.DataFrame(
+            {"drug": [keys[r][0] for r in rows], "cohort": [keys[r][1] for r in rows],
+             "responded": y.astype(int)}
+        )  # fmt: skip
+
+    old, new = draw(20), draw(10)
+    if flip is not None:
+        turned = new["drug"] == flip
+        new.loc[turned, "responded"] = 1 - new.loc[turned, "responded"]
+    return new, old
+
+
+def test_a_drug_turned_over_goes_against_its_cohorts_history() -> None:
+    settings = SETTINGS.model_copy(update={"drug_min_episodes": 30})
+    for seed in range(5):
+        rows = drug_histories(*histories(seed))
+        assert [h.drug for h in rows] == list("abcdefgh")
+        assert all(h.n == 60 and h.cohorts == 6 and h.phi >= 1 for h in rows)
+        result = apply_gate(metrics(drug_history=rows), settings=settings)
+        assert "drug_history" not in {c.name for c in result.checks if not c.passed}
+    # Drug a turned over: cohorts that responded well before now do not. Its
+    # allowance for drift comes from the other drugs, which it cannot widen.
+    before = drug_histories(*histories(0))
+    after = drug_histories(*histories(0, flip="a"))
+    assert after[0].z < -3 and after[0].phi == pytest.approx(before[0].phi)
+    assert after[0].p_value < 0.05 / 8 < before[0].p_value
+    assert [h.z for h in after[1:]] == pytest.approx([h.z for h in before[1:]])
+    result = apply_gate(metrics(drug_history=after), settings=settings)
+    check = next(c for c in result.checks if c.name == "drug_history")
+    assert (check.value, check.threshold) == (after[0].p_value, 0.05 / 8)
+    (reason,) = result.reasons
+    assert reason.startswith("8 drugs with >= 30 new episodes in cohorts")
+    assert "against their history: a z=" in reason
+    off = settings.model_copy(update={"check_history": False})
+    assert apply_gate(metrics(drug_history=after), settings=off).passed
+
+
+def test_the_history_prior_follows_the_spread_of_cohorts() -> None:
+    # Cohorts with a log-odds SD of 1 spread beyond binomial noise: a prior of a
+    # few dozen episodes; cohorts that share one rate: no spread, the maximum.
+    _, spread = histories(0)
+    counts = spread.groupby(["drug", "cohort"])["responded"]
+    strength = prior_strength(pd.DataFrame({"n0": counts.size(), "y0": counts.sum()}))
+    assert 2 < strength < 60
+    rng = np.random.default_rng(0)
+    same = spread.assign(responded=(rng.random(len(spread)) < 0.35).astype(int))
+    counts = same.groupby(["drug", "cohort"])["responded"]
+    flat = prior_strength(pd.DataFrame({"n0": counts.size(), "y0": counts.sum()}))
+    assert flat > 5 * strength
+
+
+def test_a_drugs_auroc_p_value_tests_the_margin_it_states() -> None:
+    # The challenger ranks drug a 0.05 worse than the champion: significant
+    # against 0, not against the margin of 0.10 the message states.
+    rng = np.random.default_rng(0)
+    n = 1000
+    y = (rng.random(n) < 0.4).astype(int)
+    champion = y + rng.normal(0, 0.6, n)
+    challenger = y + rng.normal(0, 0.85, n)
+    frame = pd.DataFrame(
+        {"sample_id": [f"s{i}" for i in range(n)], "drug": "a", "responded": y,
+         "champion": champion, "challenger": challenger,
+         "champion_calibrated": 1 / (1 + np.exp(-champion))}
+    )  # fmt: skip
+    (zero,) = drug_comparisons(frame, n_bootstrap=200, seed=0, margin=0.0)
+    (margin,) = drug_comparisons(frame, n_bootstrap=200, seed=0, margin=0.10)
+    assert -0.10 < (zero.delta or 0) < 0
+    assert zero.p_value is not None and zero.p_value < 0.05
+    assert margin.p_value is not None and margin.p_value > 0.9

@@ -16,6 +16,7 @@ from training.data import Cohort
 from training.fitting import CrossValidation
 from training.retraining._drift import DriftReport, drift_report
 from training.retraining._gate import GateResult, HoldOutMetrics, apply_gate
+from training.retraining._history import cohort_outcomes, drug_histories
 from training.retraining._holdout import (
     chance_median,
     compare_holdout,
@@ -55,6 +56,7 @@ def assess(
     metrics = compare_holdout(
         frame, champion=champion.metadata, challenger=challenger.metadata,
         n_bootstrap=training.n_bootstrap, seed=training.seed, alpha=settings.alpha,
+        drug_margin=settings.drug_auroc_margin,
     )  # fmt: skip
     median, drugs = chance_median(
         cv, min_episodes=settings.drug_min_episodes,
@@ -65,5 +67,8 @@ def assess(
         metrics, cv_auroc_median=median, cv_auroc_median_drugs=len(drugs),
         cv_auroc_median_champion=cv_median(champion.metadata, drugs),
         response_rate=rate_change(drift),
+        drug_history=drug_histories(
+            *cohort_outcomes(frame, cohort, reference), seed=training.seed
+        ),
     )  # fmt: skip
     return Assessment(apply_gate(metrics, settings=settings), metrics, drift)

@@ -46,26 +46,31 @@ def overall_calibration(
 
 def drug_calibrations(frame: pd.DataFrame) -> tuple[Calibration, ...]:
     """Per drug with >= `MIN_REPORTED` new episodes: observed against expected
-    responders, with a standard error that allows for cohort effects.
+    responders, with a standard error that allows for cohort effects and for the
+    drift of whole drugs.
 
     A DRUP cohort's outcomes share a random effect, so a drug's count of
     responders varies more than independent draws (Poisson-binomial) allow. With
     V_c the sum of p (1 - p) over the drug's episodes of tumour type c, a shift u_c
-    of that cohort's log-odds moves its expected count by about V_c u_c, so
-    Var(observed - expected) = sum_c V_c + tau^2 sum_c V_c^2, tau^2 the variance of
-    the shifts. tau^2 comes from the other drugs' tumour types
-    (`cohort_variance`): a drug whose outcomes all moved (turned over, say)
-    cannot widen its own allowance, as a cluster-robust error over its own tumour
-    types did (it counts a shift shared by every type as noise).
+    of that cohort's log-odds moves its expected count by about V_c u_c, and a
+    shift u of the whole drug's log-odds (its new sites, its new case mix) by
+    about V u, V = sum_c V_c; so Var(observed - expected) = V + tau^2 sum_c V_c^2
+    + omega^2 V^2, tau^2 and omega^2 the variances of the shifts. Both come from
+    the other drugs (`cohort_variance`, `drug_variance`): a drug whose outcomes all
+    moved (turned over, say) cannot widen its own allowance, as a cluster-robust
+    error over its own tumour types did (it counts a shift shared by every type as
+    noise).
     """
     clusters = _clusters(frame)
+    counts = frame["drug"].value_counts()
+    reported = sorted(str(d) for d, n in counts.items() if n >= MIN_REPORTED)
     rows = []
-    for drug, group in frame.groupby("drug"):
-        if len(group) < MIN_REPORTED:
-            continue
+    for drug in reported:
         own = clusters["drug"] == drug
         tau2 = cohort_variance(clusters.loc[~own, "R"], clusters.loc[~own, "V"])
-        drug_calibration = _calibration(str(drug), clusters[own], tau2)
+        others = clusters[~own & clusters["drug"].isin(reported)]
+        omega2 = drug_variance(others, tau2)
+        drug_calibration = _calibration(str(drug), clusters[own], tau2, omega2)
         rest = None
         if own.sum() > 1:
             # The tumour type that departs most in the drug's direction.
@@ -73,19 +78,36 @@ def drug_calibrations(frame: pd.DataFrame) -> tuple[Calibration, ...]:
             sign = np.sign(drug_calibration.difference) or 1.0
             largest = int(np.argmax(types["R"].to_numpy() * sign))
             name = f"without {types['tumour_type'].iloc[largest]}"
-            rest = _calibration(name, types.drop(types.index[largest]), tau2)
+            rest = _calibration(name, types.drop(types.index[largest]), tau2, omega2)
         rows.append(replace(drug_calibration, rest=rest))
     return tuple(rows)
 
 
-def _calibration(name: str, clusters: pd.DataFrame, tau2: float) -> Calibration:
+def _calibration(
+    name: str, clusters: pd.DataFrame, tau2: float, omega2: float
+) -> Calibration:
     """Observed against expected over ``clusters`` (one drug's tumour types),
-    with independent outcomes' and cohort effects' variance."""
+    with independent outcomes', cohort effects' and the drug's drift variance."""
     n = int(clusters["n"].sum())
     V = clusters["V"]
-    se = float(np.sqrt(V.sum() + tau2 * (V**2).sum())) / n
+    variance = V.sum() + tau2 * (V**2).sum() + omega2 * V.sum() ** 2
+    se = float(np.sqrt(variance)) / n
     observed = round(float(clusters["observed"].sum()))
     return Calibration(name, n, observed, float(clusters["E"].sum()), se or None)
+
+
+def drug_variance(clusters: pd.DataFrame, tau2: float) -> float:
+    """The variance omega^2 of whole drugs' log-odds shifts, by the method of
+    moments over the drugs in ``clusters``: a drug's residual R_d has E[R_d^2] =
+    V_d + tau^2 sum_c V_c^2 + omega^2 V_d^2. Zero when the drugs' residuals are
+    no larger than their cohorts' give."""
+    per_drug = clusters.assign(V2=clusters["V"] ** 2).groupby("drug")[["R", "V", "V2"]]
+    sums = per_drug.sum()
+    weight = float((sums["V"] ** 2).sum())
+    if weight <= 0:
+        return 0.0
+    excess = sums["R"] ** 2 - sums["V"] - tau2 * sums["V2"]
+    return max(0.0, float(excess.sum()) / weight)
 
 
 def cohort_variance(residuals: pd.Series, variances: pd.Series) -> float:

@@ -56,8 +56,9 @@ class DrugComparison:
     champion: float | None
     challenger: float | None
     delta_ci: Interval | None = None  # paired bootstrap 1 - alpha interval
-    # One-sided bootstrap p-value of "the challenger is not worse": the share of
-    # resamples where its AUROC is at least the champion's.
+    # One-sided bootstrap p-value of "the challenger falls no more than the
+    # margin" (``gate.drug_auroc_margin``): the share of resamples where its AUROC
+    # is at least the champion's minus the margin.
     p_value: float | None = None
     # The AUROC the champion's calibrated probabilities predict on this drug's
     # new episodes (`training.retraining.expected_auroc`), and the bootstrap
@@ -100,6 +101,20 @@ class Calibration:
         if not self.se:
             return None
         return float(norm.sf((abs(self.difference) - margin) / self.se))
+
+
+@dataclass(frozen=True)
+class History:
+    """One drug's new outcomes against its cohorts' history in the champion's
+    training data (`training.retraining._history`): z below 0 when they go
+    against it, as outcomes turned over do."""
+
+    drug: str
+    n: int  # new episodes in cohorts the champion's training data holds
+    cohorts: int
+    z: float  # concordance with the history, standardised
+    phi: float  # the other drugs' mean z^2 (at least 1): the batch's drift
+    p_value: float  # one-sided: Phi(z / sqrt(phi))
 
 
 @dataclass(frozen=True)
@@ -157,6 +172,8 @@ class HoldOutMetrics:
     # Calibration-in-the-large of the champion: all drugs, then per drug.
     calibration: Calibration | None = None
     drug_calibration: tuple[Calibration, ...] = ()
+    # Per drug: its new outcomes against its cohorts' history.
+    drug_history: tuple[History, ...] = ()
     response_rate: RateChange | None = None
 
 
@@ -198,6 +215,7 @@ def apply_gate(metrics: HoldOutMetrics, *, settings: GateConfig) -> GateResult:
         _drug_consistency(metrics, settings),
         _calibration(metrics, settings),
         _drug_calibration(metrics, settings),
+        _drug_history(metrics, settings),
         _response_rate(metrics, settings),
     )
     return GateResult(passed=all(c.passed for c in checks), checks=checks)
@@ -310,17 +328,17 @@ def _p(value: float | None) -> str:
 
 
 def _cv_auroc(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
-    delta = None
-    if m.cv_auroc_champion is not None and m.cv_auroc_challenger is not None:
-        delta = m.cv_auroc_challenger - m.cv_auroc_champion
-    champion, challenger = (
-        Estimate(m.cv_auroc_champion),
-        Estimate(m.cv_auroc_challenger),
-    )
+    """Non-inferiority of the challenger's median per-drug CV AUROC: the lower
+    bound of its interval against the champion's median over the same drugs."""
+    median, champion = m.cv_auroc_median, m.cv_auroc_median_champion
+    bound = median.value if median.ci is None else median.ci[0]
+    delta = None if bound is None or champion is None else bound - champion
     return _at_least(
         "cv_auroc", delta, -s.cv_auroc_margin,
-        f"median per-drug CV AUROC challenger {challenger} vs champion {champion}; "
-        f"may fall at most {s.cv_auroc_margin}",
+        f"median per-drug CV AUROC over {m.cv_auroc_median_drugs} drugs: "
+        f"challenger {median} vs champion {Estimate(champion)}; the challenger's "
+        f"lower {_level(s)} bound may fall at most {s.cv_auroc_margin} below the "
+        "champion's",
     )  # fmt: skip
 
 
@@ -511,6 +529,40 @@ def _rest(c: Calibration, margin: float) -> str:
     if c.rest is None:
         return ""
     return f"; {c.rest.drug}: {c.rest.difference:+.3f}, p={_p(c.rest.p_beyond(margin))}"
+
+
+def _drug_history(m: HoldOutMetrics, s: GateConfig) -> GateCheck:
+    """A drug whose new outcomes go against its cohorts' history beyond the
+    drift the other drugs show (one-sided, Bonferroni over the drugs): cohorts
+    that responded well before respond badly now and the other way round, as
+    when the drug's outcomes were turned over."""
+    rule = (
+        f"drugs with >= {s.drug_min_episodes} new episodes in cohorts the "
+        "champion's training data holds"
+    )
+    eligible = [h for h in m.drug_history if h.n >= s.drug_min_episodes]
+    if not s.check_history:
+        return GateCheck("drug_history", None, s.alpha, True,
+                         "not required (gate.check_history: false)")  # fmt: skip
+    if not eligible:
+        return GateCheck("drug_history", None, s.alpha, True, f"no {rule}: not checked")
+    level = s.alpha / len(eligible)
+    against = [h for h in eligible if h.p_value < level]
+    worst = min(eligible, key=lambda h: h.p_value)
+    detail = ", ".join(
+        f"{h.drug} z={h.z:+.2f} over {h.cohorts} cohorts (n={h.n}; drift of the "
+        f"other drugs phi={h.phi:.2f}; p={_p(h.p_value)})"
+        for h in against or [worst]
+    )
+    found = "against their history" if against else "least concordant"
+    message = (
+        f"{len(eligible)} {rule}; {found}: "
+        f"{detail}; a drug fails when its new outcomes go against its cohorts' "
+        f"earlier rates with p < {s.alpha}/{len(eligible)}, its z scaled by the "
+        "other drugs' drift"
+    )
+    # The value shown is the smallest p-value, the threshold its Bonferroni level.
+    return GateCheck("drug_history", worst.p_value, level, not against, message)
 
 
 def _response_rate(m: HoldOutMetrics, s: GateConfig) -> GateCheck:

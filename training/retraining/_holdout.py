@@ -144,6 +144,7 @@ def compare_holdout(
     n_bootstrap: int,
     seed: int,
     alpha: float = 0.05,
+    drug_margin: float = 0.0,
 ) -> HoldOutMetrics:
     """Hold-out metrics of both models, with grouped (by sample) bootstrap
     ``1 - alpha`` intervals; the deltas are paired (both models on each
@@ -166,7 +167,9 @@ def compare_holdout(
     return HoldOutMetrics(
         n=len(frame),
         events=int(y.sum()),
-        drugs=drug_comparisons(frame, n_bootstrap=n_bootstrap, seed=seed, alpha=alpha),
+        drugs=drug_comparisons(
+            frame, n_bootstrap=n_bootstrap, seed=seed, alpha=alpha, margin=drug_margin
+        ),
         consistency_expected=expected_auroc(calibrated) if len(frame) else None,
         cv_auroc_champion=cv_champion,
         cv_auroc_challenger=cv_challenger,
@@ -285,10 +288,17 @@ def expected_auroc(p: np.ndarray) -> float | None:
 
 
 def drug_comparisons(
-    frame: pd.DataFrame, *, n_bootstrap: int, seed: int, alpha: float = 0.05
+    frame: pd.DataFrame,
+    *,
+    n_bootstrap: int,
+    seed: int,
+    alpha: float = 0.05,
+    margin: float = 0.0,
 ) -> tuple[DrugComparison, ...]:
     """Per drug with >= `MIN_REPORTED` hold-out episodes: both models' AUROC and
-    the paired bootstrap interval and one-sided p-value of their difference."""
+    the paired bootstrap interval of their difference, with the one-sided
+    p-value of "the challenger falls no more than ``margin``" (the share of
+    resamples where it does not)."""
     rows = []
     for drug, group in frame.groupby("drug"):
         if len(group) < MIN_REPORTED:
@@ -306,7 +316,7 @@ def drug_comparisons(
             DrugComparison(
                 str(drug), len(group), int(y.sum()), champion, challenger,
                 delta_ci=_estimate(delta, deltas, alpha=alpha).ci,
-                p_value=float(np.mean(finite >= 0)) if len(finite) else None,
+                p_value=float(np.mean(finite >= -margin)) if len(finite) else None,
                 expected=expected_auroc(calibrated),
                 champion_se=_standard_error(champions),
             )
