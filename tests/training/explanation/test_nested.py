@@ -1,5 +1,7 @@
 """The nested subgroup search and its placebo, on a cohort with a planted rule."""
 
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 
@@ -9,9 +11,17 @@ from tests.training.conftest import small_config
 from tests.training.explanation.planted import braf_not_colorectal
 from training.config import Config
 from training.evaluation import DrugFolds, feature_groups, fold_design
-from training.explanation._findings import check_rules, check_top_rule, run_placebo
+from training.explanation._findings import (
+    Placebo,
+    check_rules,
+    check_top_rule,
+    run_placebo,
+)
 from training.explanation._nested import (
+    FoldRules,
     HeldOutCounts,
+    KeyOf,
+    RuleKey,
     key_by_group,
     nested_search,
     pool_held_out,
@@ -37,6 +47,28 @@ def _outcomes(folds: DrugFolds) -> np.ndarray:
     return folds.episodes["responded"].to_numpy()
 
 
+@dataclass(frozen=True)
+class _Searched:
+    # One drug's nested search, its held-out counts and a 3-permutation placebo.
+    y: np.ndarray
+    key: KeyOf
+    searches: list[FoldRules]
+    held_out: dict[RuleKey, HeldOutCounts]
+    placebo: Placebo
+
+
+def _searched(design: tuple[Config, dict], drug: str) -> _Searched:
+    config, drugs = design
+    folds = drugs[drug]
+    y = _outcomes(folds)
+    key = key_by_group(feature_groups(folds.X, folds.names))
+    searches = nested_search(folds, y, config=config)
+    return _Searched(
+        y, key, searches, pool_held_out(searches, y, key=key),
+        run_placebo(folds, y, config=config, key=key, permutations=3),
+    )  # fmt: skip
+
+
 def test_a_folds_outcomes_never_shape_the_rules_scored_on_it(
     design: tuple[Config, dict],
 ) -> None:
@@ -58,12 +90,8 @@ def test_a_folds_outcomes_never_shape_the_rules_scored_on_it(
 def test_the_planted_rule_is_a_finding_at_its_planted_rate(
     design: tuple[Config, dict],
 ) -> None:
-    config, drugs = design
-    folds = drugs["braf inhibitor"]
-    y = _outcomes(folds)
-    key = key_by_group(feature_groups(folds.X, folds.names))
-    searches = nested_search(folds, y, config=config)
-    held_out = pool_held_out(searches, y, key=key)
+    found = _searched(design, "braf inhibitor")
+    y, key, held_out, placebo = found.y, found.key, found.held_out, found.placebo
     planted = (
         Condition(feature="hotspot BRAF V600", present=True),
         Condition(feature="tumour type: colorectal", present=False),
@@ -71,13 +99,12 @@ def test_the_planted_rule_is_a_finding_at_its_planted_rate(
     counts = held_out[key(planted)]
     assert counts.folds == 3  # every fold's search finds it
     assert counts.events / counts.n == pytest.approx(0.85, abs=0.1)
-    placebo = run_placebo(folds, y, config=config, key=key, permutations=3)
     rule = _rule(planted, n=counts.n, events=counts.events, total=len(y))
     (checked,) = check_rules([rule], held_out, key=key, placebo=placebo.best_lift)
     assert checked.finding and checked.placebo_rate == 0
     assert checked.lift_held_out is not None and checked.lift_held_out > 0.5
     # The search as a whole: each fold's top rule is the planted one.
-    top = check_top_rule(pool_top_rules(searches, y), placebo)
+    top = check_top_rule(pool_top_rules(found.searches, y), placebo)
     assert top.beats_placebo and top.held_out.folds == 3
     assert top.held_out.rate == pytest.approx(0.85, abs=0.1)
 
@@ -85,18 +112,14 @@ def test_the_planted_rule_is_a_finding_at_its_planted_rate(
 def test_on_pure_noise_the_placebo_matches_the_search_and_nothing_is_found(
     design: tuple[Config, dict],
 ) -> None:
-    config, drugs = design
-    folds = drugs["placebo"]
-    y = _outcomes(folds)
-    key = key_by_group(feature_groups(folds.X, folds.names))
-    searches = nested_search(folds, y, config=config)
-    held_out = pool_held_out(searches, y, key=key)
-    lifts = [c.lift() for c in held_out.values() if c.lift() is not None]
-    placebo = run_placebo(folds, y, config=config, key=key, permutations=3)
+    found = _searched(design, "placebo")
+    lifts = [c.lift() for c in found.held_out.values() if c.lift() is not None]
+    placebo = found.placebo
     # The best rule on noise does no better held out than rules on permuted noise.
     assert lifts and max(lifts) <= np.nanmax(placebo.best_lift)
     assert max(lifts) < 0.25
-    assert not check_top_rule(pool_top_rules(searches, y), placebo).beats_placebo
+    top = check_top_rule(pool_top_rules(found.searches, found.y), placebo)
+    assert not top.beats_placebo
 
 
 def _rule(
